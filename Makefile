@@ -1,0 +1,55 @@
+# Siji: `make demo` runs a winter-warmth campaign end to end; `make test` runs every test tier.
+# Both set up everything they need first: the venv, the Kafka jars (once) and PostgreSQL.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+SIJI   := $(BIN)/siji
+STAMP  := $(VENV)/.installed
+RECIPIENTS ?= 2000
+
+.PHONY: help setup demo test unit contract integration e2e faults bench up down infra-up infra-down schemas clean
+
+help:            ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+setup: $(STAMP)  ## venv from pinned requirements, Kafka jars and PostgreSQL ready
+	$(SIJI) infra prepare
+
+demo: setup      ## start everything, run a campaign of $(RECIPIENTS) recipients, stop
+	$(SIJI) up
+	$(SIJI) demo --recipients $(RECIPIENTS) || ($(SIJI) down; exit 1)
+	$(SIJI) down
+
+test: setup      ## the whole suite: unit, contract, integration, e2e and fault tests on real Kafka + PostgreSQL
+	$(BIN)/pytest tests
+
+unit: $(STAMP)   ## the quick loop: pure rules and helpers, no infrastructure
+	$(BIN)/pytest tests/unit tests/contract
+
+integration: setup ## shared runtime on real Kafka + PostgreSQL
+	$(BIN)/pytest tests/integration
+
+e2e: setup       ## the services as processes, through HTTP and Kafka
+	$(BIN)/pytest tests/e2e tests/faults
+
+bench: setup     ## raw Kafka/PostgreSQL baseline and a 10,000-recipient campaign; writes bench/results/
+	$(BIN)/python -m bench.run
+
+schemas: $(STAMP) ## regenerate the committed JSON Schemas of the contracts
+	$(BIN)/python -m contracts.export
+
+up: setup        ## infrastructure, services and bank simulator in the background
+	$(SIJI) up
+
+down:            ## stop everything `up` started
+	$(SIJI) down
+
+clean: down      ## remove local state (Kafka and PostgreSQL data, logs); keeps the jar cache
+	rm -rf .state/kafka .state/postgres .state/logs .state/run

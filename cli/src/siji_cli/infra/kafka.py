@@ -1,0 +1,175 @@
+"""Apache Kafka 4.x in KRaft mode from the official broker jars, resolved once by Maven.
+
+`KafkaCluster(state_dir, brokers=3)` runs that many combined broker+controller nodes on loopback,
+each with its own data folder under `state_dir`, so fault tests can stop one of them.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from siji_cli.infra import processes
+from siji_cli.paths import DEPLOY_DIR
+
+POM = DEPLOY_DIR / "kafka" / "pom.xml"
+LOG4J = DEPLOY_DIR / "kafka" / "log4j2.yaml"
+
+
+def ensure_jars(lib_dir: Path) -> Path:
+    """Copy the broker's runtime classpath into `lib_dir` unless a complete copy is there already."""
+    marker = lib_dir / ".complete"
+    if marker.exists() and marker.read_text() == POM.read_text():
+        return lib_dir
+    if shutil.which("mvn") is None:
+        raise RuntimeError("Maven (mvn) is needed once to fetch the Kafka broker jars")
+    shutil.rmtree(lib_dir, ignore_errors=True)
+    subprocess.run(
+        ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
+         f"-DoutputDirectory={lib_dir}", "-DincludeScope=runtime"],
+        check=True,
+    )
+    marker.write_text(POM.read_text())
+    return lib_dir
+
+
+@dataclass(frozen=True)
+class KafkaNode:
+    node_id: int
+    broker_port: int
+    controller_port: int
+    data_dir: Path
+
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir.parent / f"node-{self.node_id}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir.parent / f"node-{self.node_id}.log"
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.broker_port}"
+
+
+class KafkaCluster:
+    def __init__(self, state_dir: Path, *, brokers: int = 1, base_port: int = 29092, lib_dir: Path | None = None,
+                 heap: str = "512m") -> None:
+        self.state_dir = state_dir
+        self.lib_dir = lib_dir or state_dir.parent / "kafka-lib"
+        self.heap = heap
+        self.nodes = [
+            KafkaNode(i + 1, base_port + 2 * i, base_port + 2 * i + 1, state_dir / f"node-{i + 1}")
+            for i in range(brokers)
+        ]
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return ",".join(node.address for node in self.nodes)
+
+    def start(self, *, timeout: float = 90.0) -> None:
+        ensure_jars(self.lib_dir)
+        self._format_once()
+        for node in self.nodes:
+            self.start_node(node)
+        processes.wait_until(self._answers, timeout=timeout, what="Kafka", log_file=self.nodes[0].log_file)
+
+    def start_node(self, node: KafkaNode) -> None:
+        if processes.read_pid(node.pid_file) is not None:
+            return
+        env = dict(os.environ, KAFKA_HEAP_OPTS=f"-Xmx{self.heap}")
+        processes.start_detached(
+            ["java", f"-Xmx{self.heap}", "-Xms128m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+             f"-Dlog4j2.configurationFile={LOG4J}", "-cp", f"{self.lib_dir}/*", "kafka.Kafka",
+             str(self._config_file(node))],
+            log_file=node.log_file, pid_file=node.pid_file, env=env,
+        )
+
+    def stop_node(self, node: KafkaNode, *, kill: bool = False) -> None:
+        processes.stop(node.pid_file, timeout=60.0, sig=signal.SIGKILL if kill else signal.SIGTERM)
+
+    def stop(self) -> None:
+        for node in reversed(self.nodes):
+            self.stop_node(node)
+
+    def running(self) -> list[KafkaNode]:
+        return [node for node in self.nodes if processes.read_pid(node.pid_file) is not None]
+
+    def _answers(self) -> bool:
+        for node in self.nodes:
+            try:
+                with socket.create_connection(("127.0.0.1", node.broker_port), timeout=1):
+                    pass
+            except OSError:
+                return False
+        return _metadata_shows_brokers(self.bootstrap_servers, len(self.nodes))
+
+    def _format_once(self) -> None:
+        cluster_id_file = self.state_dir / "cluster.id"
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        if not cluster_id_file.exists():
+            cluster_id_file.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))
+        cluster_id = cluster_id_file.read_text().strip()
+        for node in self.nodes:
+            if (node.data_dir / "meta.properties").exists():
+                continue
+            subprocess.run(
+                ["java", f"-Dlog4j2.configurationFile={LOG4J}", "-cp", f"{self.lib_dir}/*",
+                 "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self._config_file(node))],
+                check=True, stdout=subprocess.DEVNULL,
+            )
+
+    def _config_file(self, node: KafkaNode) -> Path:
+        replicas = min(3, len(self.nodes))
+        voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in self.nodes)
+        config = {
+            "process.roles": "broker,controller",
+            "node.id": node.node_id,
+            "controller.quorum.voters": voters,
+            "listeners": f"PLAINTEXT://127.0.0.1:{node.broker_port},CONTROLLER://127.0.0.1:{node.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{node.broker_port}",
+            "controller.listener.names": "CONTROLLER",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "log.dirs": node.data_dir,
+            "auto.create.topics.enable": "false",
+            "num.partitions": 3,
+            "default.replication.factor": replicas,
+            "min.insync.replicas": max(1, replicas - 1),
+            "offsets.topic.replication.factor": replicas,
+            "transaction.state.log.replication.factor": replicas,
+            "transaction.state.log.min.isr": max(1, replicas - 1),
+            "group.initial.rebalance.delay.ms": 0,
+            "log.retention.hours": 168,
+        }
+        path = self.state_dir / f"node-{node.node_id}.properties"
+        path.write_text("".join(f"{key}={value}\n" for key, value in config.items()))
+        return path
+
+
+def _metadata_shows_brokers(bootstrap: str, expected: int) -> bool:
+    import asyncio
+
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def count() -> int:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+        try:
+            await admin.start()
+            cluster = await admin.describe_cluster()
+            return len(cluster["brokers"])
+        finally:
+            await admin.close()
+
+    try:
+        return asyncio.run(count()) >= expected
+    except Exception:  # noqa: BLE001 - any failure means "not ready yet"
+        return False

@@ -1,0 +1,6 @@
+"""Where the project's files live."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+DEPLOY_DIR = ROOT / "deploy"

@@ -1,0 +1,20 @@
+"""The CLI's settings: where infrastructure is (external or local) and where local state is kept."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from siji_cli.paths import ROOT
+
+
+class CliSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    kafka_bootstrap_servers: str | None = Field(default=None, alias="KAFKA_BOOTSTRAP_SERVERS")
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    state_dir: Path = Field(default=ROOT / ".state", alias="SIJI_STATE_DIR")
+    kafka_port: int = Field(default=29092, alias="SIJI_KAFKA_PORT")
+    postgres_port: int = Field(default=25432, alias="SIJI_POSTGRES_PORT")
+    token_secret: str = Field(default="siji-local-development-secret-change-me", alias="SIJI_TOKEN_SECRET")
+    pii_key: str = Field(default="", alias="SIJI_PII_KEY")
