@@ -1,0 +1,5 @@
+"""Siji's event contracts: one envelope, typed payloads per producing service, topics."""
+
+from contracts.envelope import Envelope, EventPayload, decode, encode, new_envelope
+
+__all__ = ["Envelope", "EventPayload", "decode", "encode", "new_envelope"]

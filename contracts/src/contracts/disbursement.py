@@ -1,0 +1,62 @@
+"""Events the disbursement service produces, on topic disbursement.payments keyed by payment id."""
+
+from enum import StrEnum
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from contracts.envelope import EventPayload, register
+from contracts.topics import Topic
+from contracts.types import Code, PositiveFen
+
+
+class PaymentEvent(EventPayload):
+    topic: ClassVar[Topic] = Topic.DISBURSEMENT_PAYMENTS
+
+    payment_id: UUID
+    case_id: UUID
+    campaign: Code
+    amount_fen: PositiveFen
+
+    def partition_key(self) -> str:
+        return str(self.payment_id)
+
+    def correlation(self) -> str:
+        return str(self.case_id)
+
+
+@register
+class PaymentInstructedV1(PaymentEvent):
+    """Budget reserved and the payment instructed to the bank. The account is shown masked only."""
+
+    event_type: ClassVar[str] = "payment.instructed"
+    schema_version: ClassVar[int] = 1
+
+    payee_account_masked: str
+
+
+@register
+class PaymentSettledV1(PaymentEvent):
+    event_type: ClassVar[str] = "payment.settled"
+    schema_version: ClassVar[int] = 1
+
+    bank_reference: str
+    settled_at: AwareDatetime
+
+
+class FailureStage(StrEnum):
+    BUDGET = "budget"
+    BANK = "bank"
+
+
+@register
+class PaymentFailedV1(PaymentEvent):
+    """No money moved: the budget could not cover it, or the bank refused it. The reservation is released."""
+
+    event_type: ClassVar[str] = "payment.failed"
+    schema_version: ClassVar[int] = 1
+
+    stage: FailureStage
+    reason: str = Field(min_length=1, max_length=500)
+    failed_at: AwareDatetime | None = None

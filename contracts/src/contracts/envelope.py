@@ -1,0 +1,117 @@
+"""The envelope every event travels in, and the registry that maps (event_type, version) to a payload."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Generic, TypeVar
+from uuid import UUID, uuid4
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from contracts.topics import Topic
+
+
+class EventPayload(BaseModel):
+    """Base of every payload: frozen, strictly typed, tolerant of fields added later (additive evolution)."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="ignore")
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int]
+    topic: ClassVar[Topic]
+
+    def partition_key(self) -> str:
+        """The aggregate id that orders this event among its siblings."""
+        raise NotImplementedError
+
+    def correlation(self) -> str:
+        """The case or campaign the chain belongs to."""
+        raise NotImplementedError
+
+
+P = TypeVar("P", bound=EventPayload)
+REGISTRY: dict[tuple[str, int], type[EventPayload]] = {}
+
+
+def register(cls: type[P]) -> type[P]:
+    key = (cls.event_type, cls.schema_version)
+    if key in REGISTRY:
+        raise ValueError(f"event {key} registered twice")
+    REGISTRY[key] = cls
+    return cls
+
+
+class Envelope(BaseModel, Generic[P]):
+    model_config = ConfigDict(frozen=True, strict=True, extra="ignore")
+
+    event_id: UUID
+    event_type: str
+    schema_version: int = Field(ge=1)
+    occurred_at: AwareDatetime
+    producer: str
+    correlation_id: str
+    causation_id: UUID | None = None
+    key: str
+    payload: P
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    @property
+    def topic(self) -> Topic:
+        return type(self.payload).topic
+
+
+class EnvelopeHeader(BaseModel):
+    """The envelope with its payload still raw: the first step of decoding."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_type: str
+    schema_version: int
+    payload: dict[str, Any]
+
+
+class UndecodableEvent(ValueError):
+    """The bytes are not an event this consumer knows: they belong in the dead-letter topic."""
+
+
+def new_envelope(payload: P, *, producer: str, causation: Envelope | None = None,
+                 occurred_at: datetime | None = None) -> Envelope[P]:
+    return Envelope[type(payload)](
+        event_id=uuid4(),
+        event_type=payload.event_type,
+        schema_version=payload.schema_version,
+        occurred_at=occurred_at or datetime.now(UTC),
+        producer=producer,
+        correlation_id=causation.correlation_id if causation else payload.correlation(),
+        causation_id=causation.event_id if causation else None,
+        key=payload.partition_key(),
+        payload=payload,
+    )
+
+
+def encode(envelope: Envelope) -> bytes:
+    return envelope.model_dump_json().encode()
+
+
+def decode(raw: bytes) -> Envelope:
+    try:
+        header = EnvelopeHeader.model_validate_json(raw)
+    except ValidationError as exc:
+        raise UndecodableEvent(f"not an envelope: {_first_error(exc)}") from exc
+    payload_type = REGISTRY.get((header.event_type, header.schema_version))
+    if payload_type is None:
+        raise UndecodableEvent(f"unknown event {header.event_type} v{header.schema_version}")
+    try:
+        return Envelope[payload_type].model_validate_json(raw)
+    except ValidationError as exc:
+        raise UndecodableEvent(f"{header.event_type} v{header.schema_version}: {_first_error(exc)}") from exc
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False, include_input=False)[0]
+    location = ".".join(str(part) for part in error["loc"]) or "body"
+    return f"{location}: {error['msg']} ({exc.error_count()} error(s))"

@@ -1,0 +1,20 @@
+"""Topics, by owning service and aggregate, keyed by aggregate id. Each has a dead-letter twin."""
+
+from enum import StrEnum
+
+
+class Topic(StrEnum):
+    ELIGIBILITY_CASES = "eligibility.cases"
+    DISBURSEMENT_PAYMENTS = "disbursement.payments"
+
+    @property
+    def dead_letter(self) -> str:
+        return dead_letter_of(self.value)
+
+
+def dead_letter_of(topic: str) -> str:
+    return f"{topic}.dlt"
+
+
+def all_topics() -> list[str]:
+    return [name for topic in Topic for name in (topic.value, topic.dead_letter)]

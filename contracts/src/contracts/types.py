@@ -1,0 +1,9 @@
+"""Field types shared by payloads. Money is integer fen, never a float."""
+
+from typing import Annotated
+
+from pydantic import Field
+
+Fen = Annotated[int, Field(strict=True, ge=0, description="CNY in integer fen")]
+PositiveFen = Annotated[int, Field(strict=True, gt=0, description="CNY in integer fen, above zero")]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]

@@ -1,0 +1,71 @@
+"""Transactional outbox: `stage` writes events in the caller's transaction; `OutboxRelay` publishes them.
+
+Gap-safe: the relay never keeps a high-water mark. It publishes every row still unpublished, in id
+order, so a transaction that commits late (with a lower id) is still picked up. Per-key order holds
+because every state change locks its aggregate row before staging, so one aggregate's events get
+ids in commit order, and one relay per schema (an advisory lock) sends them through an idempotent
+producer. A crash between send and mark re-sends rows; consumers' inboxes drop the duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+import asyncpg
+
+from contracts.envelope import Envelope, encode
+from siji_shared.kafka import idempotent_producer
+from siji_shared.leader import run_as_leader
+
+
+async def stage(conn: asyncpg.Connection, envelopes: Iterable[Envelope]) -> None:
+    rows = [(e.event_id, e.event_type, e.topic.value, e.key, encode(e)) for e in envelopes]
+    if rows:
+        await conn.executemany(
+            "INSERT INTO outbox (event_id, event_type, topic, key, body) VALUES ($1, $2, $3, $4, $5)", rows
+        )
+
+
+class OutboxRelay:
+    def __init__(self, pool: asyncpg.Pool, *, schema: str, bootstrap_servers: str, batch_size: int = 1000,
+                 poll_seconds: float = 1.0) -> None:
+        self.pool = pool
+        self.schema = schema
+        self.bootstrap_servers = bootstrap_servers
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.published = 0
+        self._producer = None
+
+    async def run(self) -> None:
+        """Become the schema's single relay, then publish whenever woken (NOTIFY) or every poll interval."""
+        self._producer = idempotent_producer(self.bootstrap_servers, client_id=f"{self.schema}-outbox")
+        await self._producer.start()
+        try:
+            await run_as_leader(self.pool, name=f"siji-outbox-relay:{self.schema}", channel=f"{self.schema}_outbox",
+                                step=self.publish_pending, poll_seconds=self.poll_seconds)
+        finally:
+            await self._producer.stop()
+
+    async def publish_pending(self) -> bool:
+        """Publish one batch of unpublished rows; True if a full batch went (more may be waiting)."""
+        producer = self._producer
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT id, event_type, topic, key, body FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
+                self.batch_size,
+            )
+            if not rows:
+                return False
+            deliveries = [
+                await producer.send(row["topic"], row["body"], key=row["key"].encode(),
+                                    headers=[("content-type", b"application/json"),
+                                             ("event-type", row["event_type"].encode())])
+                for row in rows
+            ]
+            await asyncio.gather(*deliveries)
+            await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+                               [row["id"] for row in rows])
+        self.published += len(rows)
+        return len(rows) == self.batch_size

@@ -1,0 +1,25 @@
+"""Builders of valid events for tests."""
+
+from __future__ import annotations
+
+import uuid
+
+from contracts import new_envelope
+from contracts.eligibility import CaseApprovedV1, CaseRegisteredV1
+
+
+def case_registered(campaign: str = "test-campaign", **overrides) -> CaseRegisteredV1:
+    fields = dict(case_id=uuid.uuid4(), campaign=campaign, programme="winter-warmth", region="taicang", year=2026,
+                  member_ref="a" * 64, registered_by="caseworker-1")
+    return CaseRegisteredV1(**{**fields, **overrides})
+
+
+def case_approved(campaign: str = "test-campaign", amount_fen: int = 50000, **overrides) -> CaseApprovedV1:
+    fields = dict(case_id=uuid.uuid4(), campaign=campaign, programme="winter-warmth", region="taicang",
+                  amount_fen=amount_fen, approved_by=("approver-1",), rule_set_id="winter-warmth/taicang/2026",
+                  rule_set_version=1, payee_name="张三", payee_account="6222020200112233445")
+    return CaseApprovedV1(**{**fields, **overrides})
+
+
+def envelope_of(payload, producer: str = "tests"):
+    return new_envelope(payload, producer=producer)
