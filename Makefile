@@ -13,7 +13,9 @@ RECIPIENTS ?= 2000
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+PACKAGES := $(wildcard contracts/src/*/__init__.py cli/src/*/__init__.py services/*/src/*/__init__.py)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml $(PACKAGES)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .

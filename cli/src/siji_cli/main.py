@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import typer
 
+from siji_cli.campaign import CampaignRun
 from siji_cli.infra.kafka import ensure_jars
 from siji_cli.infra.stack import Infrastructure
+from siji_cli.services import Deployment
+from siji_cli.report import print_report
 from siji_cli.settings import CliSettings
+from siji_shared.auth import Role, issue_token
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 infra_app = typer.Typer(no_args_is_help=True, help="Kafka and PostgreSQL only.")
@@ -46,3 +51,57 @@ def infra_down() -> None:
 @infra_app.command("status")
 def infra_status() -> None:
     typer.echo(json.dumps(_infra().status(), indent=2))
+
+
+def _deployment(infra: Infrastructure) -> Deployment:
+    settings = infra.settings
+    return Deployment(state_dir=settings.state_dir, bootstrap_servers=infra.bootstrap_servers,
+                      database_url=infra.database_url, token_secret=settings.token_secret,
+                      pii_key=settings.pii_key or "siji-local-development-pii-key-change-me")
+
+
+@app.command()
+def up() -> None:
+    """Start Kafka, PostgreSQL, the bank simulator and the services in the background (logs in .state/logs)."""
+    infra = _infra()
+    infra.up()
+    deployment = _deployment(infra)
+    deployment.start_all()
+    typer.echo(json.dumps({**infra.status(), **deployment.status()}, indent=2))
+
+
+@app.command()
+def down() -> None:
+    """Stop the services, then Kafka and PostgreSQL."""
+    infra = _infra()
+    _deployment(infra).stop_all()
+    infra.down()
+    typer.echo("siji stopped")
+
+
+@app.command()
+def status() -> None:
+    infra = _infra()
+    typer.echo(json.dumps({**infra.status(), **_deployment(infra).status()}, indent=2))
+
+
+@app.command()
+def demo(recipients: int = typer.Option(2000, min=1, help="synthetic members in the campaign"),
+         region: str = typer.Option("taicang", help="taicang, fuzhou or yancheng"),
+         as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON line last")) -> None:
+    """Run a winter-warmth campaign through the running services (start them with `siji up`)."""
+    infra = _infra()
+    run = CampaignRun(_deployment(infra), recipients=recipients, region=region)
+    report = asyncio.run(run.run())
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        print_report(report)
+    if not report["budget_balanced"] or report["reconciliation"]["unmatched"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def token(user: str = typer.Option(...), role: Role = typer.Option(...), region: str = typer.Option(...)) -> None:
+    """Print a bearer token for the caseworker HTTP APIs (signed with SIJI_TOKEN_SECRET)."""
+    typer.echo(issue_token(CliSettings().token_secret, user=user, role=role, region=region))

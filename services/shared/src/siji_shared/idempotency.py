@@ -34,6 +34,6 @@ async def once(conn: asyncpg.Connection, *, actor: str, key: str, fingerprint: s
     status, response = await effect()
     await conn.execute(
         "INSERT INTO idempotency_keys (actor, key, request_hash, status_code, response) VALUES ($1, $2, $3, $4, $5)",
-        actor, key, fingerprint, status, json.dumps(response, default=str),
+        actor, key, fingerprint, status, json.dumps(response),
     )
     return status, response

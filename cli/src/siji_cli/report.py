@@ -1,0 +1,36 @@
+"""The campaign summary as a person reads it."""
+
+from rich.console import Console
+from rich.table import Table
+
+
+def yuan(fen: int) -> str:
+    return f"¥{fen // 100:,}.{fen % 100:02d}"
+
+
+def print_report(report: dict) -> None:
+    table = Table(title=f"Winter warmth campaign {report['campaign']}", show_header=False)
+    rows = [
+        ("recipients (synthetic members)", f"{report['recipients']:,}"),
+        ("cases registered", f"{report['registered']:,}"),
+        ("eligible", f"{report['eligible']:,}"),
+        ("ineligible (with reasons)", f"{report['ineligible']:,}"),
+        ("approved", f"{report['approved']:,}"),
+        ("rejected", f"{report['rejected']:,}"),
+        ("payments settled", f"{report['settled']:,}"),
+        ("payments failed", f"{report['failed']:,}"),
+        ("budget", yuan(report["budget_total_fen"])),
+        ("budget used (paid)", f"{yuan(report['budget_used_fen'])}  ({report['budget_used_fen']:,} fen)"),
+        ("budget still reserved", yuan(report["budget_reserved_fen"])),
+        ("budget available", yuan(report["budget_available_fen"])),
+        ("budget balances to the fen", "yes" if report["budget_balanced"] else "NO"),
+    ]
+    recon = report["reconciliation"]
+    rows += [
+        ("bank statement matches", f"{recon['matched_to_bank_statement']:,} of {recon['settled_payments']:,} settled"),
+        ("bank booked vs ledger paid", f"{yuan(recon['bank_booked_fen'])} vs {yuan(recon['ledger_paid_fen'])}"),
+        ("wall time", f"{report['wall_seconds']} s"),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    Console().print(table)

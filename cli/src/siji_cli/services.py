@@ -1,0 +1,100 @@
+"""The Siji services as background processes: env, ports, logs in files, health checks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from siji_cli.infra import processes
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    module: str
+    env_prefix: str
+    port: int
+    uses_infra: bool = True
+
+
+SERVICES = (
+    ServiceSpec("bank_sim", "bank_sim", "BANK_SIM_", 8109, uses_infra=False),
+    ServiceSpec("eligibility", "eligibility", "ELIGIBILITY_", 8101),
+    ServiceSpec("disbursement", "disbursement", "DISBURSEMENT_", 8102),
+)
+
+
+@dataclass
+class Deployment:
+    """Where the services run and what they connect to. Tests make one with their own ports."""
+
+    state_dir: Path
+    bootstrap_servers: str
+    database_url: str
+    token_secret: str
+    pii_key: str
+    port_offset: int = 0
+    extra_env: dict[str, str] | None = None
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.spec(name).port + self.port_offset}"
+
+    def spec(self, name: str) -> ServiceSpec:
+        return next(s for s in SERVICES if s.name == name)
+
+    def pid_file(self, name: str) -> Path:
+        return self.state_dir / "run" / f"{name}.pid"
+
+    def log_file(self, name: str) -> Path:
+        return self.state_dir / "logs" / f"{name}.log"
+
+    def env(self, spec: ServiceSpec) -> dict[str, str]:
+        p = spec.env_prefix
+        env = dict(os.environ)
+        env.update({f"{p}HTTP_PORT": str(spec.port + self.port_offset), f"{p}LOG_FORMAT": "json"})
+        if spec.uses_infra:
+            env.update({
+                f"{p}DATABASE_URL": self.database_url,
+                f"{p}KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+                f"{p}TOKEN_SECRET": self.token_secret,
+                f"{p}PII_KEY": self.pii_key,
+            })
+        env.update({"DISBURSEMENT_BANK_URL": self.url("bank_sim"),
+                    "BANK_SIM_JOURNAL": str(self.state_dir / "bank_sim.journal")})
+        env.update(self.extra_env or {})
+        return env
+
+    def start(self, name: str, *, timeout: float = 60.0) -> None:
+        spec = self.spec(name)
+        if processes.read_pid(self.pid_file(name)) is None:
+            processes.start_detached([sys.executable, "-P", "-m", spec.module], log_file=self.log_file(name),
+                                     pid_file=self.pid_file(name), env=self.env(spec))
+        processes.wait_until(lambda: self.healthy(name), timeout=timeout, what=name, log_file=self.log_file(name))
+
+    def stop(self, name: str, *, kill: bool = False) -> bool:
+        return processes.stop(self.pid_file(name), timeout=20.0, sig=signal.SIGKILL if kill else signal.SIGTERM)
+
+    def start_all(self) -> None:
+        for spec in SERVICES:
+            self.start(spec.name)
+
+    def stop_all(self) -> None:
+        for spec in reversed(SERVICES):
+            self.stop(spec.name)
+
+    def healthy(self, name: str) -> bool:
+        if processes.read_pid(self.pid_file(name)) is None:
+            raise RuntimeError(f"{name} exited; see {self.log_file(name)}")
+        try:
+            return httpx.get(f"{self.url(name)}/health", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def status(self) -> dict[str, str]:
+        return {s.name: ("running" if processes.read_pid(self.pid_file(s.name)) else "stopped") + f" ({self.url(s.name)})"
+                for s in SERVICES}

@@ -1,0 +1,1 @@
+"""The partner bank, simulated: a separate HTTP process with configurable latency, failures and outages."""

@@ -1,0 +1,42 @@
+"""Finance HTTP routes: budgets and the payments of a campaign."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+
+from disbursement import repository as repo
+from disbursement import service
+from disbursement.service import BudgetIn
+from siji_shared.auth import Principal, Role, require
+from siji_shared.http import idempotent
+
+router = APIRouter()
+finance_or_audit = require(Role.FINANCE, Role.AUDITOR)
+
+
+@router.post("/budgets", status_code=201)
+async def create_budget(body: BudgetIn, request: Request,
+                        key: str = Header(alias="Idempotency-Key", min_length=1, max_length=200),
+                        who: Principal = Depends(require(Role.FINANCE))):
+    return await idempotent(request.app.state.runtime.pool, who, key=key, request=["budget", body.model_dump()],
+                            success_status=201, effect=lambda conn: service.create_budget(conn, who, body))
+
+
+@router.get("/budgets/{campaign}")
+async def show_budget(campaign: str, request: Request, _who: Principal = Depends(finance_or_audit)):
+    async with request.app.state.runtime.pool.acquire() as conn:
+        view = await repo.budget_view(conn, campaign)
+    if view is None:
+        raise HTTPException(404, f"campaign {campaign} has no budget")
+    return view
+
+
+@router.get("/campaigns/{campaign}/payments")
+async def list_payments(campaign: str, request: Request, _who: Principal = Depends(finance_or_audit)):
+    async with request.app.state.runtime.pool.acquire() as conn:
+        return {"campaign": campaign, "payments": await repo.payments_of_campaign(conn, campaign)}
+
+
+@router.get("/health")
+async def health() -> dict:
+    return {"status": "ok"}

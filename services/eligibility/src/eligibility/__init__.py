@@ -1,0 +1,1 @@
+"""Eligibility: hardship files, programme rule sets, cases, assessments and caseworker decisions."""

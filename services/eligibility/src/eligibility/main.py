@@ -1,0 +1,31 @@
+"""create_app(): settings -> logging -> routes -> lifespan (migrations, pool, Kafka, outbox relay)."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from eligibility import handlers
+from eligibility.api import router
+from eligibility.config import Settings
+from eligibility.domain import DecisionRefused
+from eligibility.service import NotFound
+from siji_shared.http import install_error_handlers
+from siji_shared.logging import configure_logging
+from siji_shared.pii import PiiVault
+from siji_shared.service_app import service_lifespan
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging("eligibility", fmt=settings.log_format, level=settings.log_level)
+    app = FastAPI(title="Siji eligibility", lifespan=service_lifespan(
+        name="eligibility", schema="eligibility", settings=settings, migrations=MIGRATIONS,
+        consumers=handlers.register,
+    ))
+    app.state.settings = settings
+    app.state.vault = PiiVault(settings.pii_key)
+    app.include_router(router)
+    install_error_handlers(app, {DecisionRefused: 409, NotFound: 404})
+    return app
