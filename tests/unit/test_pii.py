@@ -1,0 +1,64 @@
+import json
+
+import pytest
+
+from siji_shared.logging import redact_personal_data
+from siji_shared.pii import (
+    InvalidNationalId,
+    PiiVault,
+    mask_account,
+    mask_national_id,
+    national_id_check_digit,
+    redact_text,
+    validate_national_id,
+)
+
+VALID = "11010519491231002X"  # the GB 11643 standard's own example
+
+
+def test_standard_example_validates_and_normalises_lower_case_x():
+    assert validate_national_id(VALID.lower()) == VALID
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ("110105194912310021", "check digit"),
+    ("11010519491331002X", "birth date"),
+    ("1101051949123100", "17 digits"),
+    ("11010519491231002Y", "17 digits"),
+])
+def test_invalid_ids_say_why(value, reason):
+    with pytest.raises(InvalidNationalId, match=reason):
+        validate_national_id(value)
+
+
+def test_check_digit_matches_every_generated_id():
+    for serial in range(1000):
+        first17 = f"32058519800101{serial:03d}"
+        assert validate_national_id(first17 + national_id_check_digit(first17))
+
+
+def test_masks_keep_only_what_a_person_needs():
+    assert mask_national_id(VALID) == "110*************2X"
+    assert mask_account("6222020200112233445") == "***************3445"
+
+
+def test_free_text_is_redacted():
+    text = f"member {VALID} paid to 6222020200112233445 case 42"
+    assert redact_text(text) == "member 110*************2X paid to ***************3445 case 42"
+
+
+def test_log_processor_masks_sensitive_keys_and_embedded_numbers():
+    event = redact_personal_data(None, "info", {"event": f"registered {VALID}", "national_id": VALID,
+                                                "payee_account": "6222020200112233445", "amount_fen": 50000})
+    assert VALID not in json.dumps(event)
+    assert "6222020200112233445" not in json.dumps(event)
+    assert event["amount_fen"] == 50000
+
+
+def test_vault_round_trips_and_hashes_with_its_key():
+    vault, other = PiiVault("key-one"), PiiVault("key-two")
+    token = vault.encrypt(VALID)
+    assert VALID.encode() not in token
+    assert vault.decrypt(token) == VALID
+    assert vault.lookup_hash(VALID) == PiiVault("key-one").lookup_hash(VALID)
+    assert vault.lookup_hash(VALID) != other.lookup_hash(VALID)
