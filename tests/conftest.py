@@ -2,16 +2,25 @@ import uuid
 
 import pytest
 
-from support.infra import Endpoints, test_infrastructure
+from support.infra import Endpoints, fresh_test_infrastructure, test_deployment
 
 
 @pytest.fixture(scope="session")
 def infra():
     """Kafka and PostgreSQL for the whole session: started here unless external ones are configured."""
-    stack = test_infrastructure()
+    stack = fresh_test_infrastructure()
     stack.up()
     yield Endpoints(bootstrap_servers=stack.bootstrap_servers, database_url=stack.database_url)
     stack.down()
+
+
+@pytest.fixture(scope="session")
+def deployment(infra):
+    """Eligibility, disbursement and the bank simulator as separate processes, for the whole session."""
+    services = test_deployment(infra)
+    services.start_all()
+    yield services
+    services.stop_all()
 
 
 @pytest.fixture

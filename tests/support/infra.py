@@ -1,15 +1,19 @@
 """Session infrastructure for tests: external Kafka/PostgreSQL when KAFKA_BOOTSTRAP_SERVERS /
-DATABASE_URL are set, otherwise the project's local launchers on test-only ports and state."""
+DATABASE_URL are set, otherwise the project's local launchers on test-only ports, in a state
+folder wiped at the start of every session."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 
 from siji_cli.infra.stack import Infrastructure
 from siji_cli.paths import ROOT
+from siji_cli.services import Deployment
 from siji_cli.settings import CliSettings
 
 TEST_STATE = ROOT / ".state" / "test"
+TEST_PORT_OFFSET = 1000  # services on 9101, 9102, 9109, apart from a developer's `siji up`
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,23 @@ def test_infrastructure() -> Infrastructure:
         KAFKA_BOOTSTRAP_SERVERS=base.kafka_bootstrap_servers,
         DATABASE_URL=base.database_url,
         SIJI_STATE_DIR=TEST_STATE,
+        SIJI_KAFKA_LIB_DIR=base.kafka_lib_dir,
         SIJI_KAFKA_PORT=39092,
         SIJI_POSTGRES_PORT=35432,
     ))
+
+
+def fresh_test_infrastructure() -> Infrastructure:
+    stack = test_infrastructure()
+    stack.down()
+    shutil.rmtree(TEST_STATE, ignore_errors=True)
+    return stack
+
+
+def test_deployment(endpoints: Endpoints) -> Deployment:
+    return Deployment(
+        state_dir=TEST_STATE, bootstrap_servers=endpoints.bootstrap_servers, database_url=endpoints.database_url,
+        token_secret="test-token-secret-of-at-least-32-bytes", pii_key="test-pii-key", port_offset=TEST_PORT_OFFSET,
+        extra_env={"BANK_SIM_FAILURE_RATE": "0.03", "BANK_SIM_LATENCY_MS": "2",
+                   "ELIGIBILITY_RELAY_POLL_SECONDS": "0.5", "DISBURSEMENT_RELAY_POLL_SECONDS": "0.5"},
+    )

@@ -14,6 +14,7 @@ class CliSettings(BaseSettings):
     kafka_bootstrap_servers: str | None = Field(default=None, alias="KAFKA_BOOTSTRAP_SERVERS")
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     state_dir: Path = Field(default=ROOT / ".state", alias="SIJI_STATE_DIR")
+    kafka_lib_dir: Path = Field(default=ROOT / ".state" / "kafka-lib", alias="SIJI_KAFKA_LIB_DIR")
     kafka_port: int = Field(default=29092, alias="SIJI_KAFKA_PORT")
     postgres_port: int = Field(default=25432, alias="SIJI_POSTGRES_PORT")
     token_secret: str = Field(default="siji-local-development-secret-change-me", alias="SIJI_TOKEN_SECRET")

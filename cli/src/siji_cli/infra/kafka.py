@@ -61,10 +61,10 @@ class KafkaNode:
 
 
 class KafkaCluster:
-    def __init__(self, state_dir: Path, *, brokers: int = 1, base_port: int = 29092, lib_dir: Path | None = None,
+    def __init__(self, state_dir: Path, *, lib_dir: Path, brokers: int = 1, base_port: int = 29092,
                  heap: str = "512m") -> None:
         self.state_dir = state_dir
-        self.lib_dir = lib_dir or state_dir.parent / "kafka-lib"
+        self.lib_dir = lib_dir
         self.heap = heap
         self.nodes = [
             KafkaNode(i + 1, base_port + 2 * i, base_port + 2 * i + 1, state_dir / f"node-{i + 1}")

@@ -17,7 +17,8 @@ class Infrastructure:
     def kafka(self) -> KafkaCluster | None:
         if self.settings.kafka_bootstrap_servers:
             return None
-        return KafkaCluster(self.settings.state_dir / "kafka", base_port=self.settings.kafka_port)
+        return KafkaCluster(self.settings.state_dir / "kafka", base_port=self.settings.kafka_port,
+                            lib_dir=self.settings.kafka_lib_dir)
 
     @property
     def postgres(self) -> LocalPostgres | None:

@@ -1,0 +1,23 @@
+"""Winter warmth end to end: HTTP -> eligibility -> Kafka -> disbursement -> bank -> Kafka -> eligibility."""
+
+from siji_cli.campaign import CampaignRun
+from support.audit import audit_campaign
+
+
+async def test_200_cases_each_settled_once_or_shown_failed_and_the_budget_balances(infra, deployment):
+    report = await CampaignRun(deployment, recipients=200, show_progress=False).run(settle_timeout=120)
+
+    assert report["registered"] == 202, "200 members plus 2 second applications by the same members"
+    assert report["eligible"] + report["ineligible"] == report["registered"]
+    assert report["ineligible"] >= 2, "the repeated applications are refused: once per member per campaign"
+    assert report["approved"] + report["rejected"] == report["eligible"]
+    assert report["settled"] + report["failed"] == report["approved"]
+    assert report["settled"] > 0.9 * report["approved"]
+    assert report["budget_balanced"]
+    assert report["reconciliation"]["unmatched"] == 0
+    assert report["reconciliation"]["failed_but_booked_by_bank"] == 0
+    assert report["reconciliation"]["bank_booked_fen"] == report["budget_used_fen"]
+
+    audit = await audit_campaign(infra.database_url, deployment, report["campaign"])
+    assert audit["approved"] == audit["payments"] == report["approved"]
+    assert audit["settled_fen"] == report["budget_used_fen"]
