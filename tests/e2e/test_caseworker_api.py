@@ -75,22 +75,26 @@ async def test_maker_checker_and_second_approver_for_large_awards(api):
     assert case["approvals_required"] == 2
     path = f"/cases/{case['case_id']}/approve"
 
-    as_maker = await api.post("eligibility", path, None, key=None, user=MAKER["user"], role=Role.APPROVER)
+    as_maker = await api.post("eligibility", path, None, user=MAKER["user"], role=Role.APPROVER)
     assert as_maker.status_code == 409 and "registered a case may not approve" in as_maker.json()["detail"]
-    caseworker = await api.post("eligibility", path, None, key=None, **MAKER)
+    caseworker = await api.post("eligibility", path, None, **MAKER)
     assert caseworker.status_code == 403
-    first = await api.post("eligibility", path, None, key=None, **CHECKER)
+    first = await api.post("eligibility", path, None, **CHECKER)
     assert first.json()["status"] == "awaiting_second_approval"
-    repeat = await api.post("eligibility", path, None, key=None, **CHECKER)
+    repeat = await api.post("eligibility", path, None, **CHECKER)
     assert repeat.status_code == 409
-    second = await api.post("eligibility", path, None, key=None, **SECOND_CHECKER)
+    unkeyed = await api.post("eligibility", path, None, key=None, **SECOND_CHECKER)
+    assert unkeyed.status_code == 422
+    second = await api.post("eligibility", path, None, key="second-approval", **SECOND_CHECKER)
     assert second.json()["status"] == "approved"
+    replayed = await api.post("eligibility", path, None, key="second-approval", **SECOND_CHECKER)
+    assert replayed.status_code == 200 and replayed.json() == second.json()
 
 
 async def test_caseworkers_act_only_in_their_region(api):
     member, c = await registered_member(api), campaign()
     case = (await api.post("eligibility", "/cases", case_body(member, c), **MAKER)).json()
-    elsewhere = await api.post("eligibility", f"/cases/{case['case_id']}/approve", None, key=None,
+    elsewhere = await api.post("eligibility", f"/cases/{case['case_id']}/approve", None,
                                user="ap-fuzhou-01", role=Role.APPROVER, region="fuzhou")
     assert elsewhere.status_code == 403 and "region fuzhou" in elsewhere.json()["detail"]
     shown = await api.get("eligibility", f"/cases/{case['case_id']}", region="fuzhou")
@@ -126,7 +130,7 @@ async def test_a_budget_that_runs_out_fails_payments_instead_of_overdrawing(api,
     await api.set_bank(failure_rate=0.0)
     try:
         for case in cases:
-            assert (await api.post("eligibility", f"/cases/{case['case_id']}/approve", None, key=None,
+            assert (await api.post("eligibility", f"/cases/{case['case_id']}/approve", None,
                                    **CHECKER)).json()["status"] == "approved"
 
         async def outcomes():
@@ -154,7 +158,7 @@ async def test_an_approval_without_a_budget_is_dead_lettered_and_the_consumer_ca
     fine = await registered_member(api)
     fine_case = (await api.post("eligibility", "/cases", case_body(fine, with_budget), **MAKER)).json()
     for case in (stuck_case, fine_case):
-        await api.post("eligibility", f"/cases/{case['case_id']}/approve", None, key=None, **CHECKER)
+        await api.post("eligibility", f"/cases/{case['case_id']}/approve", None, **CHECKER)
 
     dead = await read_topic(infra.bootstrap_servers, "eligibility.cases.dlt",
                             until=lambda rs: any(stuck_case["case_id"].encode() in r.value for r in rs))

@@ -19,6 +19,7 @@ from siji_cli.synthetic import Member, members
 from siji_shared.auth import Role, issue_token
 
 PROGRAMME = "winter-warmth"
+RETRY_SECONDS = 60.0  # long enough to ride out a service restart
 
 
 @dataclass
@@ -71,8 +72,8 @@ class CampaignRun:
         to_reject = eligible[: int(len(eligible) * self.reject_share)]
         to_approve = eligible[len(to_reject):]
         await self._each("cases rejected", to_reject, lambda c: self._post(
-            f"{elig}/cases/{c['case_id']}/reject", approvers[0], {"reason": "household income above the limit on review"},
-            idempotent=False))
+            f"{elig}/cases/{c['case_id']}/reject", approvers[0],
+            {"reason": "household income above the limit on review"}))
         await self._each("approvals", to_approve, lambda c: self._approve(elig, approvers, c))
 
         summary = await self._await_outcomes(elig, caseworker, len(to_approve), timeout=settle_timeout)
@@ -88,23 +89,30 @@ class CampaignRun:
                                 {"campaign": self.campaign, "programme": PROGRAMME, "total_fen": total})
 
     async def _approve(self, elig: str, approvers: list[dict], case: dict) -> dict:
-        result = await self._post(f"{elig}/cases/{case['case_id']}/approve", approvers[0], None, idempotent=False)
+        result = await self._post(f"{elig}/cases/{case['case_id']}/approve", approvers[0], None)
         if result["status"] == "awaiting_second_approval":
-            result = await self._post(f"{elig}/cases/{case['case_id']}/approve", approvers[1], None, idempotent=False)
+            result = await self._post(f"{elig}/cases/{case['case_id']}/approve", approvers[1], None)
         return result
 
-    async def _post(self, url: str, headers: dict, body: dict | None, *, idempotent: bool = True) -> dict:
-        headers = {**headers, "Idempotency-Key": str(uuid.uuid4())} if idempotent else headers
-        for attempt in range(5):
+    async def _post(self, url: str, headers: dict, body: dict | None) -> dict:
+        """Every write carries an Idempotency-Key, and a retry after a lost answer reuses it."""
+        headers = {**headers, "Idempotency-Key": str(uuid.uuid4())}
+        deadline = time.monotonic() + RETRY_SECONDS
+        attempt = 0
+        while True:
             try:
                 response = await self.http.post(url, json=body, headers=headers)
+                if response.status_code < 500:
+                    break
             except httpx.TransportError:
-                await asyncio.sleep(0.2 * 2 ** attempt)
-                continue
-            if response.status_code >= 400:
-                raise RuntimeError(f"POST {url} -> {response.status_code}: {response.text}")
-            return response.json()
-        raise RuntimeError(f"POST {url} failed five times")
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"POST {url}: no answer within {RETRY_SECONDS} s")
+            attempt += 1
+            await asyncio.sleep(min(0.1 * 2 ** attempt, 2.0))
+        if response.status_code >= 400:
+            raise RuntimeError(f"POST {url} -> {response.status_code}: {response.text}")
+        return response.json()
 
     async def _each(self, stage: str, items: list, call: Callable[[object], Awaitable[dict]]) -> list[dict]:
         task = self.progress.add_task(stage, total=len(items))

@@ -39,16 +39,19 @@ async def register_case(body: CaseIn, request: Request, key: str = IdempotencyKe
 
 
 @router.post("/cases/{case_id}/approve")
-async def approve_case(case_id: UUID, request: Request, who: Principal = Depends(require(Role.APPROVER))):
-    async with _runtime(request).pool.acquire() as conn, conn.transaction():
-        return await service.approve_case(conn, request.app.state.vault, who, case_id)
+async def approve_case(case_id: UUID, request: Request, key: str = IdempotencyKey,
+                       who: Principal = Depends(require(Role.APPROVER))):
+    vault = request.app.state.vault
+    return await idempotent(_runtime(request).pool, who, key=key, request=["approve", str(case_id)],
+                            success_status=200, effect=lambda conn: service.approve_case(conn, vault, who, case_id))
 
 
 @router.post("/cases/{case_id}/reject")
-async def reject_case(case_id: UUID, body: RejectionIn, request: Request,
+async def reject_case(case_id: UUID, body: RejectionIn, request: Request, key: str = IdempotencyKey,
                       who: Principal = Depends(require(Role.APPROVER))):
-    async with _runtime(request).pool.acquire() as conn, conn.transaction():
-        return await service.reject_case(conn, who, case_id, body)
+    return await idempotent(_runtime(request).pool, who, key=key,
+                            request=["reject", str(case_id), body.model_dump()], success_status=200,
+                            effect=lambda conn: service.reject_case(conn, who, case_id, body))
 
 
 @router.get("/cases/{case_id}")

@@ -1,0 +1,60 @@
+"""Processes die mid-campaign (kill -9) and come back: no payment is made twice and none is lost."""
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from siji_cli.campaign import CampaignRun
+from support.api import Api
+from support.audit import audit_campaign
+
+
+@pytest.fixture
+async def api(deployment):
+    client = Api(deployment)
+    yield client
+    await client.set_bank()
+    await client.aclose()
+
+
+async def when_settled(database_url: str, campaign: str, at_least: int, *, timeout: float = 120) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        for _ in range(int(timeout * 20)):
+            settled = await conn.fetchval(
+                "SELECT count(*) FROM disbursement.payments WHERE campaign = $1 AND status = 'settled'", campaign)
+            if settled >= at_least:
+                return
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+    raise AssertionError(f"{campaign}: fewer than {at_least} payments settled in {timeout}s")
+
+
+async def kill_and_restart(deployment, name: str) -> None:
+    assert await asyncio.to_thread(deployment.stop, name, kill=True), f"{name} was not running"
+    await asyncio.to_thread(deployment.start, name)
+
+
+@pytest.mark.parametrize("victim", ["disbursement", "eligibility"])
+async def test_a_service_killed_while_paying_pays_each_case_exactly_once(infra, deployment, api, victim):
+    await api.set_bank(failure_rate=0.03, latency_ms=15)
+    run = CampaignRun(deployment, recipients=300, show_progress=False)
+    campaign = asyncio.create_task(run.run(settle_timeout=180))
+    await when_settled(infra.database_url, run.campaign, at_least=40)
+    await kill_and_restart(deployment, victim)
+    report = await campaign
+
+    assert report["settled"] + report["failed"] == report["approved"] > 250
+    assert report["budget_balanced"] and report["reconciliation"]["unmatched"] == 0
+    audit = await audit_campaign(infra.database_url, deployment, run.campaign)
+    assert audit["payments"] == report["approved"]
+
+
+async def test_a_bank_outage_delays_payments_but_loses_none(infra, deployment, api):
+    await api.set_bank(failure_rate=0.0, unavailable_rate=0.3, latency_ms=2)
+    run = CampaignRun(deployment, recipients=100, show_progress=False)
+    report = await run.run(settle_timeout=180)
+    assert report["failed"] == 0 and report["settled"] == report["approved"]
+    await audit_campaign(infra.database_url, deployment, run.campaign)
