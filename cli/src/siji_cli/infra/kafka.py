@@ -96,9 +96,9 @@ class KafkaCluster:
     def stop_node(self, node: KafkaNode, *, kill: bool = False) -> None:
         processes.stop(node.pid_file, timeout=60.0, sig=signal.SIGKILL if kill else signal.SIGTERM)
 
-    def stop(self) -> None:
+    def stop(self, *, kill: bool = False) -> None:
         for node in reversed(self.nodes):
-            self.stop_node(node)
+            self.stop_node(node, kill=kill)
 
     def running(self) -> list[KafkaNode]:
         return [node for node in self.nodes if processes.read_pid(node.pid_file) is not None]
