@@ -42,7 +42,7 @@ e2e: setup       ## the services as processes, through HTTP and Kafka
 	$(BIN)/pytest tests/e2e tests/faults
 
 bench: setup     ## raw Kafka/PostgreSQL baseline and a 10,000-recipient campaign; writes bench/results/
-	$(BIN)/python -m bench.run
+	$(BIN)/python bench/run.py
 
 schemas: $(STAMP) ## regenerate the committed JSON Schemas of the contracts
 	$(BIN)/python -m contracts.export

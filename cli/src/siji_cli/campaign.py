@@ -34,6 +34,8 @@ class CampaignRun:
     show_progress: bool = True
     campaign: str = field(default_factory=lambda: f"ww-2026-{uuid.uuid4().hex[:8]}")
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    stage_counts: dict[str, int] = field(default_factory=dict)
+    before_stage: Callable[[str], Awaitable[None]] | None = None
 
     def token(self, user: str, role: Role) -> str:
         return issue_token(self.deployment.token_secret, user=user, role=role, region=self.region)
@@ -115,6 +117,8 @@ class CampaignRun:
         return response.json()
 
     async def _each(self, stage: str, items: list, call: Callable[[object], Awaitable[dict]]) -> list[dict]:
+        if self.before_stage:
+            await self.before_stage(stage)
         task = self.progress.add_task(stage, total=len(items))
         slots = asyncio.Semaphore(self.concurrency)
         started = time.monotonic()
@@ -127,9 +131,12 @@ class CampaignRun:
 
         results = await asyncio.gather(*(one(i) for i in items))
         self.stage_seconds[stage] = time.monotonic() - started
+        self.stage_counts[stage] = len(items)
         return results
 
     async def _await_outcomes(self, elig: str, headers: dict, approved: int, *, timeout: float) -> dict:
+        if self.before_stage:
+            await self.before_stage("payments settled or failed")
         task = self.progress.add_task("payments settled or failed", total=approved)
         started = time.monotonic()
         while True:
@@ -138,6 +145,7 @@ class CampaignRun:
             self.progress.update(task, completed=done)
             if done >= approved:
                 self.stage_seconds["payments settled or failed"] = time.monotonic() - started
+                self.stage_counts["payments settled or failed"] = done
                 return summary
             if time.monotonic() - started > timeout:
                 raise TimeoutError(f"only {done} of {approved} payments finished in {timeout:.0f}s")
@@ -179,4 +187,5 @@ class CampaignRun:
                 "ledger_paid_fen": budget["paid_fen"],
             },
             "stage_seconds": {k: round(v, 2) for k, v in self.stage_seconds.items()},
+            "stage_counts": self.stage_counts,
         }

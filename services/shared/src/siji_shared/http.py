@@ -55,4 +55,4 @@ def serve(create_app: Callable[[], FastAPI]) -> None:
     app = create_app()
     settings = app.state.settings
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="warning", access_log=False,
-                timeout_graceful_shutdown=15)
+                loop="uvloop", http="httptools", timeout_graceful_shutdown=15)
