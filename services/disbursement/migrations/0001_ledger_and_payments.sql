@@ -32,23 +32,29 @@ CREATE INDEX ledger_entries_payment ON ledger_entries (payment_id);
 -- A payment reserves, settles and releases at most once each.
 CREATE UNIQUE INDEX ledger_entries_once_per_payment ON ledger_entries (payment_id, kind) WHERE payment_id IS NOT NULL;
 
+-- Moves p_amount from p_from to p_to; returns false, moving nothing, when p_from is a budget
+-- account that cannot cover it (the CHECK above stays as the backstop).
 CREATE FUNCTION ledger_transfer(p_campaign text, p_payment uuid, p_from text, p_to text, p_amount bigint, p_kind text)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
-    acct text;
-    touched int;
+    locked int;
+    source accounts%ROWTYPE;
 BEGIN
     -- Lock the two accounts in name order, so concurrent transfers cannot deadlock on them.
-    FOREACH acct IN ARRAY ARRAY[least(p_from, p_to), greatest(p_from, p_to)] LOOP
-        UPDATE accounts SET balance_fen = balance_fen + CASE WHEN acct = p_to THEN p_amount ELSE -p_amount END
-        WHERE account = acct;
-        GET DIAGNOSTICS touched = ROW_COUNT;
-        IF touched <> 1 THEN
-            RAISE EXCEPTION 'ledger account % does not exist', acct USING ERRCODE = 'foreign_key_violation';
-        END IF;
-    END LOOP;
+    PERFORM 1 FROM accounts WHERE account IN (p_from, p_to) ORDER BY account FOR UPDATE;
+    GET DIAGNOSTICS locked = ROW_COUNT;
+    IF locked <> 2 THEN
+        RAISE EXCEPTION 'ledger accounts % and % must both exist', p_from, p_to USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    SELECT * INTO source FROM accounts WHERE account = p_from;
+    IF source.kind <> 'funding' AND source.balance_fen < p_amount THEN
+        RETURN false;
+    END IF;
+    UPDATE accounts SET balance_fen = balance_fen - p_amount WHERE account = p_from;
+    UPDATE accounts SET balance_fen = balance_fen + p_amount WHERE account = p_to;
     INSERT INTO ledger_entries (campaign, payment_id, from_account, to_account, amount_fen, kind)
     VALUES (p_campaign, p_payment, p_from, p_to, p_amount, p_kind);
+    RETURN true;
 END $$;
 
 -- Payment instructions. One payment per case (payment_id is derived from the case id, too).
@@ -73,10 +79,5 @@ CREATE TABLE payments (
 CREATE INDEX payments_due ON payments (next_attempt_at) WHERE status = 'instructed';
 CREATE INDEX payments_campaign ON payments (campaign, status);
 
-CREATE FUNCTION payments_wake_dispatcher() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify(TG_TABLE_SCHEMA || '_payments', '');
-    RETURN NULL;
-END $$;
 CREATE TRIGGER payments_wake_dispatcher AFTER INSERT ON payments
-    FOR EACH STATEMENT EXECUTE FUNCTION payments_wake_dispatcher();
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_on_insert();

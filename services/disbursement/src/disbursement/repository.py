@@ -23,8 +23,10 @@ async def create_budget(conn: asyncpg.Connection, *, campaign: str, programme: s
 
 
 async def transfer(conn: asyncpg.Connection, move: Transfer, *, campaign: str, amount_fen: int,
-                   payment_id: UUID | None = None) -> None:
-    await conn.execute(Q["transfer"], campaign, payment_id, move.from_account, move.to_account, amount_fen, move.kind)
+                   payment_id: UUID | None = None) -> bool:
+    """False, and nothing moved, when the paying budget account cannot cover the amount."""
+    return await conn.fetchval(Q["transfer"], campaign, payment_id, move.from_account, move.to_account, amount_fen,
+                               move.kind)
 
 
 async def budget_exists(conn: asyncpg.Connection, campaign: str) -> bool:

@@ -37,7 +37,8 @@ async def create_budget(conn: asyncpg.Connection, who: Principal, command: Budge
                                        region=who.region, total_fen=command.total_fen, created_by=who.user)
     if not created:
         raise BudgetExists(f"campaign {command.campaign} already has a budget")
-    await repo.transfer(conn, domain.fund(command.campaign), campaign=command.campaign, amount_fen=command.total_fen)
+    await _must_transfer(conn, domain.fund(command.campaign), campaign=command.campaign,
+                         amount_fen=command.total_fen)
     return await repo.budget_view(conn, command.campaign)
 
 
@@ -54,16 +55,13 @@ async def instruct_payment(conn: asyncpg.Connection, envelope: Envelope[CaseAppr
                                      payee_account_masked=masked):
         return  # this case already has its payment
     fields = dict(payment_id=payment_id, case_id=case.case_id, campaign=case.campaign, amount_fen=case.amount_fen)
-    try:
-        async with conn.transaction():
-            await repo.transfer(conn, domain.reserve(case.campaign), campaign=case.campaign,
-                                amount_fen=case.amount_fen, payment_id=payment_id)
-    except asyncpg.CheckViolationError:
+    if await repo.transfer(conn, domain.reserve(case.campaign), campaign=case.campaign, amount_fen=case.amount_fen,
+                           payment_id=payment_id):
+        event = PaymentInstructedV1(**fields, payee_account_masked=masked)
+    else:
         reason = f"budget of campaign {case.campaign} cannot cover {case.amount_fen} fen"
         await repo.fail_payment(conn, payment_id, stage=FailureStage.BUDGET, reason=reason)
         event = PaymentFailedV1(**fields, stage=FailureStage.BUDGET, reason=reason, failed_at=datetime.now(UTC))
-    else:
-        event = PaymentInstructedV1(**fields, payee_account_masked=masked)
     await outbox.stage(conn, [new_envelope(event, producer=PRODUCER, causation=envelope)])
 
 
@@ -74,18 +72,27 @@ async def record_bank_outcome(conn: asyncpg.Connection, outcome: BankOutcome) ->
                                         settled_at=outcome.at)
         if row is None:
             return
-        await repo.transfer(conn, domain.settle(row["campaign"]), campaign=row["campaign"],
-                            amount_fen=row["amount_fen"], payment_id=row["payment_id"])
+        await _must_transfer(conn, domain.settle(row["campaign"]), campaign=row["campaign"],
+                             amount_fen=row["amount_fen"], payment_id=row["payment_id"])
         event = PaymentSettledV1(**_payment_fields(row), bank_reference=outcome.bank_reference, settled_at=outcome.at)
     else:
         row = await repo.fail_payment(conn, outcome.payment_id, stage=FailureStage.BANK, reason=outcome.reason)
         if row is None:
             return
-        await repo.transfer(conn, domain.release(row["campaign"]), campaign=row["campaign"],
-                            amount_fen=row["amount_fen"], payment_id=row["payment_id"])
+        await _must_transfer(conn, domain.release(row["campaign"]), campaign=row["campaign"],
+                             amount_fen=row["amount_fen"], payment_id=row["payment_id"])
         event = PaymentFailedV1(**_payment_fields(row), stage=FailureStage.BANK, reason=outcome.reason,
                                 failed_at=outcome.at)
     await outbox.stage(conn, [new_envelope(event, producer=PRODUCER)])
+
+
+class LedgerInconsistent(Exception):
+    """A reserved amount is missing: stop and alert rather than move money on a broken book."""
+
+
+async def _must_transfer(conn: asyncpg.Connection, move: domain.Transfer, **amounts) -> None:
+    if not await repo.transfer(conn, move, **amounts):
+        raise LedgerInconsistent(f"{move.from_account} cannot cover {amounts['amount_fen']} fen for {move.kind}")
 
 
 def _payment_fields(row: asyncpg.Record) -> dict:

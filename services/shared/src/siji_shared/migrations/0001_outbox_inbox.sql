@@ -13,13 +13,14 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
 
-CREATE FUNCTION outbox_wake_relay() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Wakes the single-leader loop listening on channel <schema>_<table> (see siji_shared.leader).
+CREATE FUNCTION notify_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify(TG_TABLE_SCHEMA || '_outbox', '');
+    PERFORM pg_notify(TG_TABLE_SCHEMA || '_' || TG_TABLE_NAME, '');
     RETURN NULL;
 END $$;
 CREATE TRIGGER outbox_wake_relay AFTER INSERT ON outbox
-    FOR EACH STATEMENT EXECUTE FUNCTION outbox_wake_relay();
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_on_insert();
 
 -- Inbox: one row per consumed event id, written in the same transaction as the event's effect.
 CREATE TABLE inbox (

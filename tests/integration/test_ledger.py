@@ -1,0 +1,54 @@
+"""The budget can never go below zero, enforced by PostgreSQL, also under concurrent reservations."""
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from disbursement import domain
+from disbursement import repository as repo
+from siji_shared.db import create_pool, migrate
+
+MIGRATIONS = Path(domain.__file__).resolve().parents[2] / "migrations"
+
+
+@pytest.fixture
+async def ledger(infra, schema):
+    await migrate(infra.database_url, schema, MIGRATIONS)
+    pool = await create_pool(infra.database_url, schema, size=12)
+    async with pool.acquire() as conn, conn.transaction():
+        await repo.create_budget(conn, campaign="c", programme="winter-warmth", region="taicang",
+                                 total_fen=1_000_000, created_by="fin")
+        assert await repo.transfer(conn, domain.fund("c"), campaign="c", amount_fen=1_000_000)
+    yield pool
+    await pool.close()
+
+
+async def balances(pool) -> dict[str, int]:
+    async with pool.acquire() as conn:
+        return {r["kind"]: r["balance_fen"] for r in await conn.fetch("SELECT kind, balance_fen FROM accounts")}
+
+
+async def test_concurrent_reservations_never_overdraw(ledger):
+    async def reserve() -> bool:
+        async with ledger.acquire() as conn, conn.transaction():
+            return await repo.transfer(conn, domain.reserve("c"), campaign="c", amount_fen=30_000,
+                                       payment_id=uuid.uuid4())
+
+    results = await asyncio.gather(*(reserve() for _ in range(50)))
+    assert results.count(True) == 33
+    assert await balances(ledger) == {"funding": -1_000_000, "available": 10_000, "reserved": 990_000, "paid": 0}
+
+
+async def test_the_database_refuses_a_negative_budget_whatever_the_code_does(ledger):
+    async with ledger.acquire() as conn:
+        with pytest.raises(asyncpg.CheckViolationError, match="budget_never_negative"):
+            await conn.execute("UPDATE accounts SET balance_fen = -1 WHERE account = 'c:available'")
+        with pytest.raises(asyncpg.UniqueViolationError):
+            payment = uuid.uuid4()
+            async with conn.transaction():
+                for _ in range(2):
+                    await repo.transfer(conn, domain.reserve("c"), campaign="c", amount_fen=1, payment_id=payment)
+    assert (await balances(ledger))["available"] == 1_000_000
