@@ -8,6 +8,7 @@ import pytest
 
 from siji_cli.synthetic import members
 from siji_shared.auth import Role
+from siji_shared.dead_letters import redrive
 from support.api import Api
 from support.audit import audit_campaign
 from support.kafka import eventually, read_topic
@@ -149,7 +150,7 @@ async def test_a_budget_that_runs_out_fails_payments_instead_of_overdrawing(api,
     await audit_campaign(infra.database_url, deployment, c)
 
 
-async def test_an_approval_without_a_budget_is_dead_lettered_and_the_consumer_carries_on(api, infra):
+async def test_an_approval_without_a_budget_is_dead_lettered_then_redriven_once_the_budget_exists(api, infra):
     without_budget, with_budget = campaign(), campaign()
     stuck = await registered_member(api)
     stuck_case = (await api.post("eligibility", "/cases", case_body(stuck, without_budget), **MAKER)).json()
@@ -172,3 +173,17 @@ async def test_an_approval_without_a_budget_is_dead_lettered_and_the_consumer_ca
         return shown["payment"]["status"] in ("settled", "failed") and shown
     shown = await eventually(paid)
     assert shown["payee_account"].endswith(fine.account[-4:]) and fine.account not in str(shown)
+
+    stuck_before = (await api.get("eligibility", f"/cases/{stuck_case['case_id']}")).json()
+    assert stuck_before["payment"]["status"] is None, "nothing was paid while the event sat in the dead letters"
+    await api.post("disbursement", "/budgets", {"campaign": without_budget, "programme": "winter-warmth",
+                                                "total_fen": 50000}, **FINANCE)
+    sent, _ = await redrive(infra.bootstrap_servers, "eligibility.cases", consumer_group="disbursement")
+    assert sent >= 1
+    again, _ = await redrive(infra.bootstrap_servers, "eligibility.cases", consumer_group="disbursement")
+    assert again == 0, "each dead letter is re-driven once"
+
+    async def stuck_paid():
+        shown = (await api.get("eligibility", f"/cases/{stuck_case['case_id']}")).json()
+        return shown["payment"]["status"] in ("settled", "failed") and shown
+    await eventually(stuck_paid)

@@ -13,7 +13,9 @@ from siji_cli.infra.stack import Infrastructure
 from siji_cli.services import Deployment
 from siji_cli.report import print_report
 from siji_cli.settings import CliSettings
+from contracts.topics import dead_letter_of
 from siji_shared.auth import Role, issue_token
+from siji_shared.dead_letters import describe, read_all, redrive
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 infra_app = typer.Typer(no_args_is_help=True, help="Kafka and PostgreSQL only.")
@@ -105,3 +107,26 @@ def demo(recipients: int = typer.Option(2000, min=1, help="synthetic members in 
 def token(user: str = typer.Option(...), role: Role = typer.Option(...), region: str = typer.Option(...)) -> None:
     """Print a bearer token for the caseworker HTTP APIs (signed with SIJI_TOKEN_SECRET)."""
     typer.echo(issue_token(CliSettings().token_secret, user=user, role=role, region=region))
+
+
+dead_letters_app = typer.Typer(no_args_is_help=True, help="List and re-drive dead-lettered events.")
+app.add_typer(dead_letters_app, name="dead-letters")
+
+
+@dead_letters_app.command("list")
+def dead_letters_list(topic: str = typer.Argument(..., help="the source topic, e.g. eligibility.cases")) -> None:
+    """One line per dead letter: where it came from, which consumer group set it aside, and why.
+    Event bodies are not shown: they may hold personal data."""
+    records = asyncio.run(read_all(_infra().bootstrap_servers, dead_letter_of(topic)))
+    for letter in map(describe, records):
+        typer.echo(f"{letter.partition}@{letter.offset}  {letter.source}  group={letter.consumer_group}  "
+                   f"key={letter.key}  type={letter.event_type}  reason={letter.reason}")
+    typer.echo(f"{len(records)} dead letter(s) on {dead_letter_of(topic)}")
+
+
+@dead_letters_app.command("redrive")
+def dead_letters_redrive(topic: str = typer.Argument(..., help="the source topic"),
+                         group: str = typer.Option(..., help="the consumer group whose dead letters to re-drive")) -> None:
+    """Publish a group's dead letters back to their source topic, each once, after the cause is fixed."""
+    sent, undecodable = asyncio.run(redrive(_infra().bootstrap_servers, topic, consumer_group=group))
+    typer.echo(f"re-drove {sent} event(s) to {topic}; {undecodable} still undecodable, left in {dead_letter_of(topic)}")

@@ -1,10 +1,15 @@
-"""Dead letters: the original bytes, key and headers, plus why and where they came from."""
+"""Dead letters: the original bytes, key and headers, plus why and where they came from; and the
+operator's side: list them, and re-drive them to their source topic once the cause is fixed."""
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaProducer
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from contracts.envelope import UndecodableEvent, decode
 from contracts.topics import dead_letter_of
 
 REASON = "dlt-reason"
@@ -31,3 +36,89 @@ class DeadLetters:
             headers=dead_letter_headers(record, reason=reason, group_id=self.group_id),
         )
         await delivery
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    offset: int
+    partition: int
+    timestamp_ms: int
+    consumer_group: str
+    reason: str
+    source: str
+    key: str
+    event_type: str
+
+
+def describe(record: ConsumerRecord) -> DeadLetter:
+    headers = {name: value.decode(errors="replace") for name, value in record.headers or ()}
+    return DeadLetter(
+        offset=record.offset, partition=record.partition, timestamp_ms=record.timestamp,
+        consumer_group=headers.get("dlt-consumer-group", ""), reason=headers.get(REASON, ""),
+        source=f"{headers.get('dlt-source-topic', '?')}[{headers.get('dlt-source-partition', '?')}]"
+               f"@{headers.get('dlt-source-offset', '?')}",
+        key=(record.key or b"").decode(errors="replace"), event_type=headers.get("event-type", "?"),
+    )
+
+
+async def read_all(bootstrap_servers: str, topic: str) -> list[ConsumerRecord]:
+    """Everything on `topic`, from the start up to its current end."""
+    async with _reader(bootstrap_servers, topic, group_id=None) as (records, _commit):
+        return records
+
+
+async def redrive(bootstrap_servers: str, source_topic: str, *, consumer_group: str) -> tuple[int, int]:
+    """Publish `consumer_group`'s dead letters from `source_topic`'s twin back to `source_topic`, each once:
+    a cursor group remembers how far re-driving got, and moves only after the sends are acknowledged.
+    Consumers that handled an event before skip it through their inbox.
+    Returns (re-driven, skipped because they still do not decode)."""
+    sent = undecodable = 0
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        cursor = f"siji-redrive.{consumer_group}"
+        async with _reader(bootstrap_servers, dead_letter_of(source_topic), group_id=cursor) as (records, commit):
+            for record in (r for r in records if describe(r).consumer_group == consumer_group):
+                try:
+                    decode(record.value or b"")
+                except UndecodableEvent:
+                    undecodable += 1
+                    continue
+                headers = [(n, v) for n, v in record.headers or () if not n.startswith("dlt-")]
+                headers.append(("redriven-from", f"{record.topic}@{record.offset}".encode()))
+                await producer.send_and_wait(source_topic, record.value, key=record.key, headers=headers)
+                sent += 1
+            await commit()
+    finally:
+        await producer.stop()
+    return sent, undecodable
+
+
+@asynccontextmanager
+async def _reader(bootstrap_servers: str, topic: str, *, group_id: str | None):
+    """Reads `topic` up to its current end (from the start, or from `group_id`'s committed offsets);
+    yields the records and a commit() that moves `group_id` to that end."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        await consumer.topics()  # fetches the cluster's metadata, which an unsubscribed consumer lacks
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        records: list[ConsumerRecord] = []
+        ends: dict[TopicPartition, int] = {}
+        if partitions:
+            consumer.assign(partitions)
+            if group_id is None:
+                await consumer.seek_to_beginning(*partitions)
+            ends = await consumer.end_offsets(partitions)
+            while any(await consumer.position(tp) < end for tp, end in ends.items()):
+                for batch in (await consumer.getmany(timeout_ms=500)).values():
+                    records.extend(r for r in batch if r.offset < ends[TopicPartition(r.topic, r.partition)])
+
+        async def commit() -> None:
+            if ends:
+                await consumer.commit(ends)
+
+        yield records, commit
+    finally:
+        await consumer.stop()
