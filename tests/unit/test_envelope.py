@@ -59,3 +59,12 @@ def test_payloads_are_frozen():
     event = case_approved()
     with pytest.raises(ValidationError):
         event.amount_fen = 1
+
+
+def test_every_event_is_known_to_decode_in_a_fresh_interpreter():
+    import subprocess
+    import sys
+
+    script = "import contracts.envelope as e, contracts; print(len(e.REGISTRY))"
+    out = subprocess.run([sys.executable, "-P", "-c", script], capture_output=True, text=True, check=True).stdout
+    assert int(out) == 7

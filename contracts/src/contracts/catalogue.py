@@ -1,6 +1,6 @@
 """Every registered event, imported once so the registry is complete."""
 
-from contracts import disbursement, eligibility  # noqa: F401 - importing registers the events
+
 from contracts.envelope import REGISTRY, Envelope, EventPayload
 
 

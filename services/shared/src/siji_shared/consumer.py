@@ -84,12 +84,14 @@ class EventConsumer:
 
     async def _apply_one_by_one(self, batch: list[tuple[Envelope, ConsumerRecord]]) -> None:
         records = {e.event_id: r for e, r in batch}
+        handled = 0
         async with self.pool.acquire() as conn, conn.transaction():
-            fresh = await inbox.claim(conn, _unique([e for e, _ in batch]))
-            for envelope in fresh:
+            for envelope in _unique([e for e, _ in batch]):
                 try:
-                    async with conn.transaction():
-                        await self._handle(conn, envelope)
+                    async with conn.transaction():  # a savepoint: a failure also undoes the inbox claim,
+                        if await inbox.claim(conn, [envelope]):  # so a re-driven event is handled then
+                            await self._handle(conn, envelope)
+                            handled += 1
                 except Exception as exc:
                     if is_transient(exc):
                         raise
@@ -97,7 +99,7 @@ class EventConsumer:
                     log.warning("dead-lettered event", event_id=str(envelope.event_id),
                                 event_type=envelope.event_type, reason=reason)
                     await self.dead_letters.publish(records[envelope.event_id], reason)
-        self.processed += len(fresh)
+        self.processed += handled
 
     async def _handle(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
         with structlog.contextvars.bound_contextvars(event_id=str(envelope.event_id),

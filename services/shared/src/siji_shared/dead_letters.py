@@ -11,6 +11,7 @@ from aiokafka.structs import ConsumerRecord
 
 from contracts.envelope import UndecodableEvent, decode
 from contracts.topics import dead_letter_of
+from siji_shared.kafka import partitions_of
 
 REASON = "dlt-reason"
 
@@ -100,10 +101,9 @@ async def _reader(bootstrap_servers: str, topic: str, *, group_id: str | None):
     yields the records and a commit() that moves `group_id` to that end."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False,
                                 auto_offset_reset="earliest")
+    partitions = [TopicPartition(topic, p) for p in await partitions_of(bootstrap_servers, topic)]
     await consumer.start()
     try:
-        await consumer.topics()  # fetches the cluster's metadata, which an unsubscribed consumer lacks
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         records: list[ConsumerRecord] = []
         ends: dict[TopicPartition, int] = {}
         if partitions:
@@ -111,7 +111,7 @@ async def _reader(bootstrap_servers: str, topic: str, *, group_id: str | None):
             if group_id is None:
                 await consumer.seek_to_beginning(*partitions)
             ends = await consumer.end_offsets(partitions)
-            while any(await consumer.position(tp) < end for tp, end in ends.items()):
+            while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
                 for batch in (await consumer.getmany(timeout_ms=500)).values():
                     records.extend(r for r in batch if r.offset < ends[TopicPartition(r.topic, r.partition)])
 

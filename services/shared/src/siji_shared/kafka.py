@@ -35,3 +35,14 @@ async def ensure_topics(bootstrap_servers: str, topics: list[str], *, partitions
                 pass
     finally:
         await admin.close()
+
+
+async def partitions_of(bootstrap_servers: str, topic: str) -> list[int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return sorted(p["partition"] for t in described if t["topic"] == topic and not t["error_code"]
+                  for p in t["partitions"])
