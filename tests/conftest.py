@@ -1,3 +1,4 @@
+import os
 import uuid
 
 import pytest
@@ -11,7 +12,8 @@ def infra():
     stack = fresh_test_infrastructure()
     stack.up()
     yield Endpoints(bootstrap_servers=stack.bootstrap_servers, database_url=stack.database_url)
-    stack.down()
+    if not os.environ.get("SIJI_KEEP_TEST_INFRA"):
+        stack.down()
 
 
 @pytest.fixture(scope="session")

@@ -86,7 +86,7 @@ async def redrive(bootstrap_servers: str, source_topic: str, *, consumer_group: 
                     undecodable += 1
                     continue
                 headers = [(n, v) for n, v in record.headers or () if not n.startswith("dlt-")]
-                headers.append(("redriven-from", f"{record.topic}@{record.offset}".encode()))
+                headers.append(("redriven-from", f"{record.topic}[{record.partition}]@{record.offset}".encode()))
                 await producer.send_and_wait(source_topic, record.value, key=record.key, headers=headers)
                 sent += 1
             await commit()
