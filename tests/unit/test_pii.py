@@ -62,3 +62,15 @@ def test_vault_round_trips_and_hashes_with_its_key():
     assert vault.decrypt(token) == VALID
     assert vault.lookup_hash(VALID) == PiiVault("key-one").lookup_hash(VALID)
     assert vault.lookup_hash(VALID) != other.lookup_hash(VALID)
+
+
+def test_library_log_lines_are_json_and_redacted(capsys):
+    import logging
+
+    from siji_shared.logging import configure_logging
+
+    configure_logging("test", fmt="json")
+    logging.getLogger("aiokafka.test").warning("could not deliver to %s", VALID)
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["logger"] == "aiokafka.test" and line["level"] == "warning" and line["service"] == "test"
+    assert VALID not in line["event"] and "110*************2X" in line["event"]

@@ -18,4 +18,4 @@ class CliSettings(BaseSettings):
     kafka_port: int = Field(default=29092, alias="SIJI_KAFKA_PORT")
     postgres_port: int = Field(default=25432, alias="SIJI_POSTGRES_PORT")
     token_secret: str = Field(default="siji-local-development-secret-change-me", alias="SIJI_TOKEN_SECRET")
-    pii_key: str = Field(default="", alias="SIJI_PII_KEY")
+    pii_key: str = Field(default="siji-local-development-pii-key-change-me", alias="SIJI_PII_KEY")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -38,7 +38,6 @@ class EventConsumer:
     dead_letters: DeadLetters
     handlers: dict[type[EventPayload], Handler]
     max_attempts: int = 6
-    processed: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self._by_type = {(t.event_type, t.schema_version): h for t, h in self.handlers.items()}
@@ -76,7 +75,6 @@ class EventConsumer:
                 fresh = await inbox.claim(conn, _unique([e for e, _ in batch]))
                 for envelope in fresh:
                     await self._handle(conn, envelope)
-            self.processed += len(fresh)
         except Exception as exc:
             if is_transient(exc):
                 raise
@@ -84,14 +82,12 @@ class EventConsumer:
 
     async def _apply_one_by_one(self, batch: list[tuple[Envelope, ConsumerRecord]]) -> None:
         records = {e.event_id: r for e, r in batch}
-        handled = 0
         async with self.pool.acquire() as conn, conn.transaction():
             for envelope in _unique([e for e, _ in batch]):
                 try:
                     async with conn.transaction():  # a savepoint: a failure also undoes the inbox claim,
                         if await inbox.claim(conn, [envelope]):  # so a re-driven event is handled then
                             await self._handle(conn, envelope)
-                            handled += 1
                 except Exception as exc:
                     if is_transient(exc):
                         raise
@@ -99,7 +95,6 @@ class EventConsumer:
                     log.warning("dead-lettered event", event_id=str(envelope.event_id),
                                 event_type=envelope.event_type, reason=reason)
                     await self.dead_letters.publish(records[envelope.event_id], reason)
-        self.processed += handled
 
     async def _handle(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
         with structlog.contextvars.bound_contextvars(event_id=str(envelope.event_id),

@@ -1,4 +1,5 @@
 """structlog configured once for every service: JSON lines in production, readable in a terminal.
+Libraries' standard-library logs (aiokafka, uvicorn) go through the same processors.
 
 Personal data never reaches a log line: known sensitive keys are masked, and any string that looks
 like a national ID or a bank account number is masked wherever it appears."""
@@ -25,19 +26,27 @@ def redact_personal_data(_logger, _method, event_dict: dict) -> dict:
 
 
 def configure_logging(service: str, *, fmt: str = "json", level: str = "INFO") -> None:
-    renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if fmt == "json" else structlog.dev.ConsoleRenderer()
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer = (structlog.processors.JSONRenderer(ensure_ascii=False) if fmt == "json"
+                else structlog.dev.ConsoleRenderer())
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            redact_personal_data,
-            renderer,
-        ],
+        processors=[*shared, structlog.processors.format_exc_info, redact_personal_data, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stdout, format="%(levelname)s %(name)s %(message)s")
+
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info, redact_personal_data, renderer],
+    ))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)

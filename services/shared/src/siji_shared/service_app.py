@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -35,7 +35,6 @@ class Runtime:
     broker: KafkaBroker
     dead_letters: DeadLetters
     relay: OutboxRelay
-    consumers: list[EventConsumer] = field(default_factory=list)
 
 
 Wiring = Callable[[Runtime], list[EventConsumer]]
@@ -59,8 +58,7 @@ def service_lifespan(*, name: str, schema: str, settings: ServiceSettings, migra
             relay=OutboxRelay(pool, schema=schema, bootstrap_servers=settings.kafka_bootstrap_servers,
                               batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds),
         )
-        runtime.consumers = consumers(runtime)
-        for consumer in runtime.consumers:
+        for consumer in consumers(runtime):
             subscribe(broker, consumer, max_records=settings.consumer_batch_size)
         app.state.runtime = runtime
         app.state.token_secret = settings.token_secret
