@@ -23,6 +23,7 @@ async def record_effect(conn, envelope):
         raise RuleViolation("programme 'forbidden' is not run by this union")
     await conn.execute("INSERT INTO effects (event_id, case_id, campaign) VALUES ($1, $2, $3)",
                        envelope.event_id, envelope.payload.case_id, envelope.payload.campaign)
+    return []
 
 
 async def test_duplicates_have_one_effect_and_poison_goes_to_dead_letters(infra, pool, schema):

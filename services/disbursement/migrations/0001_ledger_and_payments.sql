@@ -57,11 +57,12 @@ BEGIN
     RETURN true;
 END $$;
 
--- Payment instructions. One payment per case (payment_id is derived from the case id, too).
+-- Payment instructions. One payment per case (payment_id is derived from the case id, too), and
+-- none without its campaign's budget.
 CREATE TABLE payments (
     payment_id           uuid        PRIMARY KEY,
     case_id              uuid        NOT NULL UNIQUE,
-    campaign             text        NOT NULL,
+    campaign             text        NOT NULL REFERENCES budgets,
     amount_fen           bigint      NOT NULL CHECK (amount_fen > 0),
     payee_name_enc       bytea       NOT NULL,
     payee_account_enc    bytea       NOT NULL,

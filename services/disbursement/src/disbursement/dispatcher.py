@@ -11,6 +11,7 @@ from disbursement import domain
 from disbursement import repository as repo
 from disbursement import service
 from disbursement.bank import BankClient, BankOutcome, BankUnavailable
+from siji_shared import outbox
 from siji_shared.pii import PiiVault
 
 log = structlog.get_logger(__name__)
@@ -34,11 +35,13 @@ class Dispatcher:
             return False
         results = await asyncio.gather(*(self._submit(row) for row in due))
         async with self.pool.acquire() as conn, conn.transaction():
+            events = []
             for row, result in zip(due, results, strict=True):
                 if isinstance(result, BankOutcome):
-                    await service.record_bank_outcome(conn, result)
+                    events += await service.record_bank_outcome(conn, result)
                 else:
                     await repo.postpone_payment(conn, row["payment_id"], delay=domain.retry_delay(row["attempts"] + 1))
+            await outbox.stage(conn, events)
         unavailable = sum(1 for r in results if not isinstance(r, BankOutcome))
         if unavailable:
             log.warning("bank unavailable for some payments; will retry", payments=unavailable)

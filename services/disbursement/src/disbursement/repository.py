@@ -10,6 +10,7 @@ import asyncpg
 
 from disbursement.domain import Kind, Transfer, account
 from siji_shared.db import load_queries
+from siji_shared.errors import RuleViolation
 
 Q = load_queries(Path(__file__).parent / "sql" / "queries.sql")
 
@@ -29,10 +30,6 @@ async def transfer(conn: asyncpg.Connection, move: Transfer, *, campaign: str, a
                                move.kind)
 
 
-async def budget_exists(conn: asyncpg.Connection, campaign: str) -> bool:
-    return await conn.fetchval(Q["budget_exists"], campaign)
-
-
 async def budget_view(conn: asyncpg.Connection, campaign: str) -> dict | None:
     row = await conn.fetchrow(Q["budget_view"], campaign)
     if row is None:
@@ -45,8 +42,12 @@ async def budget_view(conn: asyncpg.Connection, campaign: str) -> dict | None:
 async def insert_payment(conn: asyncpg.Connection, *, payment_id: UUID, case_id: UUID, campaign: str,
                          amount_fen: int, payee_name_enc: bytes, payee_account_enc: bytes,
                          payee_account_masked: str) -> bool:
-    return await conn.fetchval(Q["insert_payment"], payment_id, case_id, campaign, amount_fen, payee_name_enc,
-                               payee_account_enc, payee_account_masked) is not None
+    """False when the case has its payment already. A campaign without a budget breaks a rule."""
+    try:
+        return await conn.fetchval(Q["insert_payment"], payment_id, case_id, campaign, amount_fen, payee_name_enc,
+                                   payee_account_enc, payee_account_masked) is not None
+    except asyncpg.ForeignKeyViolationError as exc:
+        raise RuleViolation(f"campaign {campaign} has no budget; create it, then re-drive this event") from exc
 
 
 async def fail_payment(conn: asyncpg.Connection, payment_id: UUID, *, stage: str, reason: str) -> asyncpg.Record | None:

@@ -1,4 +1,5 @@
-"""Disbursement use cases, each inside the caller's transaction, staging the events it emits."""
+"""Disbursement use cases, each inside the caller's transaction. Those driven by events or by the bank
+return the events they emit, for the caller to stage a whole batch at once."""
 
 from __future__ import annotations
 
@@ -14,9 +15,7 @@ from contracts.types import Code, PositiveFen
 from disbursement import domain
 from disbursement import repository as repo
 from disbursement.bank import BankOutcome
-from siji_shared import outbox
 from siji_shared.auth import Principal
-from siji_shared.errors import RuleViolation
 from siji_shared.pii import PiiVault, mask_account
 
 PRODUCER = "disbursement"
@@ -42,18 +41,17 @@ async def create_budget(conn: asyncpg.Connection, who: Principal, command: Budge
     return await repo.budget_view(conn, command.campaign)
 
 
-async def instruct_payment(conn: asyncpg.Connection, envelope: Envelope[CaseApprovedV1], *, vault: PiiVault) -> None:
+async def instruct_payment(conn: asyncpg.Connection, envelope: Envelope[CaseApprovedV1], *,
+                           vault: PiiVault) -> list[Envelope]:
     """An approved case becomes one payment: reserve its amount from the budget, or fail it for lack of one."""
     case = envelope.payload
-    if not await repo.budget_exists(conn, case.campaign):
-        raise RuleViolation(f"campaign {case.campaign} has no budget; create it, then re-drive this event")
     payment_id = domain.payment_id_for(case.case_id)
     masked = mask_account(case.payee_account)
     if not await repo.insert_payment(conn, payment_id=payment_id, case_id=case.case_id, campaign=case.campaign,
                                      amount_fen=case.amount_fen, payee_name_enc=vault.encrypt(case.payee_name),
                                      payee_account_enc=vault.encrypt(case.payee_account),
                                      payee_account_masked=masked):
-        return  # this case already has its payment
+        return []  # this case already has its payment
     fields = dict(payment_id=payment_id, case_id=case.case_id, campaign=case.campaign, amount_fen=case.amount_fen)
     if await repo.transfer(conn, domain.reserve(case.campaign), campaign=case.campaign, amount_fen=case.amount_fen,
                            payment_id=payment_id):
@@ -62,28 +60,28 @@ async def instruct_payment(conn: asyncpg.Connection, envelope: Envelope[CaseAppr
         reason = f"budget of campaign {case.campaign} cannot cover {case.amount_fen} fen"
         await repo.fail_payment(conn, payment_id, stage=FailureStage.BUDGET, reason=reason)
         event = PaymentFailedV1(**fields, stage=FailureStage.BUDGET, reason=reason, failed_at=datetime.now(UTC))
-    await outbox.stage(conn, [new_envelope(event, producer=PRODUCER, causation=envelope)])
+    return [new_envelope(event, producer=PRODUCER, causation=envelope)]
 
 
-async def record_bank_outcome(conn: asyncpg.Connection, outcome: BankOutcome) -> None:
+async def record_bank_outcome(conn: asyncpg.Connection, outcome: BankOutcome) -> list[Envelope]:
     """Settle or fail a payment once, whatever the bank says how many times."""
     if outcome.settled:
         row = await repo.settle_payment(conn, outcome.payment_id, bank_reference=outcome.bank_reference,
                                         settled_at=outcome.at)
         if row is None:
-            return
+            return []
         await _must_transfer(conn, domain.settle(row["campaign"]), campaign=row["campaign"],
                              amount_fen=row["amount_fen"], payment_id=row["payment_id"])
         event = PaymentSettledV1(**_payment_fields(row), bank_reference=outcome.bank_reference, settled_at=outcome.at)
     else:
         row = await repo.fail_payment(conn, outcome.payment_id, stage=FailureStage.BANK, reason=outcome.reason)
         if row is None:
-            return
+            return []
         await _must_transfer(conn, domain.release(row["campaign"]), campaign=row["campaign"],
                              amount_fen=row["amount_fen"], payment_id=row["payment_id"])
         event = PaymentFailedV1(**_payment_fields(row), stage=FailureStage.BANK, reason=outcome.reason,
                                 failed_at=outcome.at)
-    await outbox.stage(conn, [new_envelope(event, producer=PRODUCER)])
+    return [new_envelope(event, producer=PRODUCER)]
 
 
 class LedgerInconsistent(Exception):

@@ -1,4 +1,5 @@
-"""Eligibility use cases. Each runs inside the caller's transaction and stages the events it emits."""
+"""Eligibility use cases. Each runs inside the caller's transaction; caseworker actions stage the
+events they emit, event handlers return theirs for the consumer to stage per batch."""
 
 from __future__ import annotations
 
@@ -142,12 +143,13 @@ async def show_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal, c
     }
 
 
-async def record_payment_outcome(conn: asyncpg.Connection, envelope: Envelope) -> None:
-    """Show the payment's progress on its case (consumer of disbursement.payments)."""
+async def record_payment_outcome(conn: asyncpg.Connection, envelope: Envelope) -> list[Envelope]:
+    """Show the payment's progress on its case (consumer of disbursement.payments). Emits nothing."""
     payment = envelope.payload
     status = {PaymentInstructedV1: "instructed", PaymentSettledV1: "settled", PaymentFailedV1: "failed"}[type(payment)]
     await repo.record_payment_outcome(conn, case_id=payment.case_id, payment_id=payment.payment_id, status=status,
                                       reason=getattr(payment, "reason", None))
+    return []
 
 
 async def _case_in_region(conn: asyncpg.Connection, who: Principal, case_id: UUID) -> asyncpg.Record:

@@ -1,7 +1,7 @@
 """Consumers: a batch of records in, one database transaction out, exactly one effect per event.
 
 For each batch: undecodable records go to the dead-letter topic; the rest are claimed in the inbox
-and handled in one transaction. If a handler breaks a rule, the batch is redone event by event
+and handled in one transaction, which also stages (outbox) every event the handlers return. If a handler breaks a rule, the batch is redone event by event
 under savepoints and the offending events go to the dead-letter topic, so the rest carry on.
 Dead letters are published before the commit, and offsets are committed after it (by FastStream's
 NACK_ON_ERROR policy), so nothing is lost between the two. Transient failures retry with backoff.
@@ -21,13 +21,13 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 
 from contracts.envelope import Envelope, EventPayload, UndecodableEvent, decode
-from siji_shared import inbox
+from siji_shared import inbox, outbox
 from siji_shared.dead_letters import DeadLetters
 from siji_shared.errors import is_transient
 
 log = structlog.get_logger(__name__)
 
-Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[list[Envelope]]]  # returns the events it emits
 
 
 @dataclass
@@ -72,9 +72,10 @@ class EventConsumer:
     async def _apply(self, batch: list[tuple[Envelope, ConsumerRecord]]) -> None:
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                fresh = await inbox.claim(conn, _unique([e for e, _ in batch]))
-                for envelope in fresh:
-                    await self._handle(conn, envelope)
+                emitted: list[Envelope] = []
+                for envelope in await inbox.claim(conn, _unique([e for e, _ in batch])):
+                    emitted += await self._handle(conn, envelope)
+                await outbox.stage(conn, emitted)
         except Exception as exc:
             if is_transient(exc):
                 raise
@@ -87,7 +88,7 @@ class EventConsumer:
                 try:
                     async with conn.transaction():  # a savepoint: a failure also undoes the inbox claim,
                         if await inbox.claim(conn, [envelope]):  # so a re-driven event is handled then
-                            await self._handle(conn, envelope)
+                            await outbox.stage(conn, await self._handle(conn, envelope))
                 except Exception as exc:
                     if is_transient(exc):
                         raise
@@ -96,10 +97,10 @@ class EventConsumer:
                                 event_type=envelope.event_type, reason=reason)
                     await self.dead_letters.publish(records[envelope.event_id], reason)
 
-    async def _handle(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
+    async def _handle(self, conn: asyncpg.Connection, envelope: Envelope) -> list[Envelope]:
         with structlog.contextvars.bound_contextvars(event_id=str(envelope.event_id),
                                                      correlation_id=envelope.correlation_id):
-            await self._by_type[(envelope.event_type, envelope.schema_version)](conn, envelope)
+            return await self._by_type[(envelope.event_type, envelope.schema_version)](conn, envelope)
 
 
 def _unique(envelopes: list[Envelope]) -> list[Envelope]:

@@ -8,9 +8,6 @@ INSERT INTO accounts (account, campaign, kind) SELECT a, $1, k FROM unnest($2::t
 -- name: transfer
 SELECT ledger_transfer($1, $2, $3, $4, $5, $6);
 
--- name: budget_exists
-SELECT EXISTS (SELECT 1 FROM budgets WHERE campaign = $1);
-
 -- name: budget_view
 SELECT b.campaign, b.programme, b.region, b.total_fen,
        coalesce(sum(a.balance_fen) FILTER (WHERE a.kind = 'available'), 0)::bigint AS available_fen,
