@@ -11,7 +11,7 @@ RECIPIENTS ?= 2000
 .PHONY: help setup demo test unit contract integration e2e faults bench up down infra-up infra-down schemas clean
 
 help:            ## list the targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
 PACKAGES := $(wildcard contracts/src/*/__init__.py cli/src/*/__init__.py services/*/src/*/__init__.py)
 
@@ -21,7 +21,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml $(PACKAGES)
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-setup: $(STAMP)  ## venv from pinned requirements, Kafka jars and PostgreSQL ready
+setup: $(STAMP)  ## venv from pinned requirements and the Kafka broker jars (fetched once)
 	$(SIJI) infra prepare
 
 demo: setup      ## start everything, run a campaign of $(RECIPIENTS) recipients, stop
