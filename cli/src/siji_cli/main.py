@@ -59,7 +59,7 @@ def _deployment(infra: Infrastructure) -> Deployment:
     settings = infra.settings
     return Deployment(state_dir=settings.state_dir, bootstrap_servers=infra.bootstrap_servers,
                       database_url=infra.database_url, token_secret=settings.token_secret,
-                      pii_key=settings.pii_key)
+                      pii_key=settings.pii_key, port_offset=settings.port_offset)
 
 
 @app.command()

@@ -17,5 +17,6 @@ class CliSettings(BaseSettings):
     kafka_lib_dir: Path = Field(default=ROOT / ".state" / "kafka-lib", alias="SIJI_KAFKA_LIB_DIR")
     kafka_port: int = Field(default=29092, alias="SIJI_KAFKA_PORT")
     postgres_port: int = Field(default=25432, alias="SIJI_POSTGRES_PORT")
+    port_offset: int = Field(default=0, alias="SIJI_PORT_OFFSET", description="added to every service's HTTP port")
     token_secret: str = Field(default="siji-local-development-secret-change-me", alias="SIJI_TOKEN_SECRET")
     pii_key: str = Field(default="siji-local-development-pii-key-change-me", alias="SIJI_PII_KEY")

@@ -37,7 +37,8 @@ def issue_token(secret: str, *, user: str, role: Role, region: str, ttl: timedel
 _bearer = HTTPBearer(auto_error=False)
 
 
-def current_principal(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+async def current_principal(request: Request,
+                            credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
     if credentials is None:
         raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
     try:
@@ -49,7 +50,7 @@ def current_principal(request: Request, credentials: HTTPAuthorizationCredential
 
 
 def require(*roles: Role):
-    def check(principal: Principal = Depends(current_principal)) -> Principal:
+    async def check(principal: Principal = Depends(current_principal)) -> Principal:
         if principal.role not in roles:
             raise HTTPException(403, f"role {principal.role} may not do this; needs {', '.join(roles)}")
         return principal
