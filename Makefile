@@ -8,7 +8,7 @@ SIJI   := $(BIN)/siji
 STAMP  := $(VENV)/.installed
 RECIPIENTS ?= 2000
 
-.PHONY: help setup demo test unit contract integration e2e faults bench up down infra-up infra-down schemas clean
+.PHONY: help setup demo test lint unit contract integration e2e faults bench up down infra-up infra-down schemas clean
 
 help:            ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -29,8 +29,11 @@ demo: setup      ## start everything, run a campaign of $(RECIPIENTS) recipients
 	$(SIJI) demo --recipients $(RECIPIENTS) || ($(SIJI) down; exit 1)
 	$(SIJI) down
 
-test: setup      ## the whole suite: unit, contract, integration, e2e and fault tests on real Kafka + PostgreSQL
+test: setup lint ## lint, then the whole suite: unit, contract, integration, e2e and fault tests on real Kafka + PostgreSQL
 	$(BIN)/pytest tests
+
+lint: $(STAMP)   ## ruff: unused code, import order, likely bugs
+	$(BIN)/ruff check contracts services cli tests bench
 
 unit: $(STAMP)   ## the quick loop: pure rules and helpers, no infrastructure
 	$(BIN)/pytest tests/unit tests/contract

@@ -2,7 +2,6 @@ import os
 import uuid
 
 import pytest
-
 from support.infra import Endpoints, fresh_test_infrastructure, test_deployment
 
 

@@ -4,7 +4,6 @@ import copy
 import json
 
 import pytest
-
 from contracts.compat import breaking_changes
 from contracts.export import SCHEMA_DIR, generated
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncpg
 import httpx
-
 from siji_cli.services import Deployment
 
 

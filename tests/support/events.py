@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from contracts import new_envelope
 from contracts.eligibility import CaseApprovedV1, CaseRegisteredV1
+
+from contracts import new_envelope
 
 
 def case_registered(campaign: str = "test-campaign", **overrides) -> CaseRegisteredV1:

@@ -7,7 +7,6 @@ each with its own data folder under `state_dir`, so fault tests can stop one of 
 from __future__ import annotations
 
 import base64
-import os
 import shutil
 import signal
 import socket
@@ -85,12 +84,11 @@ class KafkaCluster:
     def start_node(self, node: KafkaNode) -> None:
         if processes.read_pid(node.pid_file) is not None:
             return
-        env = dict(os.environ, KAFKA_HEAP_OPTS=f"-Xmx{self.heap}")
         processes.start_detached(
             ["java", f"-Xmx{self.heap}", "-Xms128m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
              f"-Dlog4j2.configurationFile={LOG4J}", "-cp", f"{self.lib_dir}/*", "kafka.Kafka",
              str(self._config_file(node))],
-            log_file=node.log_file, pid_file=node.pid_file, env=env,
+            log_file=node.log_file, pid_file=node.pid_file,
         )
 
     def stop_node(self, node: KafkaNode, *, kill: bool = False) -> None:

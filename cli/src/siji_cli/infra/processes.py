@@ -9,13 +9,12 @@ import time
 from pathlib import Path
 
 
-def start_detached(cmd: list[str], *, log_file: Path, pid_file: Path, env: dict[str, str] | None = None,
-                   cwd: Path | None = None, user: str | None = None) -> int:
+def start_detached(cmd: list[str], *, log_file: Path, pid_file: Path, env: dict[str, str] | None = None) -> int:
     log_file.parent.mkdir(parents=True, exist_ok=True)
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, cwd=cwd, user=user, start_new_session=True)
+                                env=env, start_new_session=True)
     pid_file.write_text(str(proc.pid))
     return proc.pid
 

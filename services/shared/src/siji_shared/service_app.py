@@ -11,10 +11,10 @@ from pathlib import Path
 
 import asyncpg
 import structlog
+from contracts.topics import all_topics
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
-from contracts.topics import all_topics
 from siji_shared.consumer import EventConsumer, subscribe
 from siji_shared.db import create_pool, migrate
 from siji_shared.dead_letters import DeadLetters
@@ -27,14 +27,10 @@ log = structlog.get_logger(__name__)
 
 @dataclass
 class Runtime:
-    """What a running service holds; handlers and routes reach it through app.state.runtime."""
+    """What handlers, routes and background jobs share; routes reach it through app.state.runtime."""
 
-    settings: ServiceSettings
-    schema: str
     pool: asyncpg.Pool
-    broker: KafkaBroker
     dead_letters: DeadLetters
-    relay: OutboxRelay
 
 
 Wiring = Callable[[Runtime], list[EventConsumer]]
@@ -52,18 +48,15 @@ def service_lifespan(*, name: str, schema: str, settings: ServiceSettings, migra
         producer = idempotent_producer(settings.kafka_bootstrap_servers, client_id=f"{name}-dead-letters")
         await producer.start()
         broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=name, logger=None)
-        runtime = Runtime(
-            settings=settings, schema=schema, pool=pool, broker=broker,
-            dead_letters=DeadLetters(producer, group_id=name),
-            relay=OutboxRelay(pool, schema=schema, bootstrap_servers=settings.kafka_bootstrap_servers,
-                              batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds),
-        )
+        runtime = Runtime(pool=pool, dead_letters=DeadLetters(producer, group_id=name))
+        relay = OutboxRelay(pool, schema=schema, bootstrap_servers=settings.kafka_bootstrap_servers,
+                            batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds)
         for consumer in consumers(runtime):
             subscribe(broker, consumer, max_records=settings.consumer_batch_size)
         app.state.runtime = runtime
         app.state.token_secret = settings.token_secret
         await broker.start()
-        tasks = [asyncio.create_task(job) for job in (runtime.relay.run(), *background(runtime))]
+        tasks = [asyncio.create_task(job) for job in (relay.run(), *background(runtime))]
         log.info("service started", schema=schema)
         try:
             yield
