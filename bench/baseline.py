@@ -10,10 +10,10 @@ from pathlib import Path
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
-from contracts.eligibility import CaseApprovedV1
-from siji_shared.kafka import ensure_topics, idempotent_producer
 
 from contracts import encode, new_envelope
+from contracts.eligibility import CaseApprovedV1
+from siji_shared.kafka import ensure_topics, idempotent_producer
 
 
 def sample_event() -> bytes:

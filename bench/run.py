@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+
 from baseline import kafka_produce_consume, outbox_relay_drain, postgres_handler_work
 from siji_cli.campaign import CampaignRun
 from siji_cli.infra.stack import Infrastructure

@@ -2,6 +2,7 @@ import os
 import uuid
 
 import pytest
+
 from support.infra import Endpoints, fresh_test_infrastructure, test_deployment
 
 

@@ -4,6 +4,7 @@ import copy
 import json
 
 import pytest
+
 from contracts.compat import breaking_changes
 from contracts.export import SCHEMA_DIR, generated
 

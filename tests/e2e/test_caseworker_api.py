@@ -5,6 +5,7 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+
 from siji_cli.synthetic import members
 from siji_shared.auth import Role
 from siji_shared.dead_letters import describe, read_all, redrive

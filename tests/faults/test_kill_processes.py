@@ -4,6 +4,7 @@ import asyncio
 
 import asyncpg
 import pytest
+
 from siji_cli.campaign import CampaignRun
 from support.api import Api
 from support.audit import audit_campaign

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+
 from siji_shared.db import create_pool, migrate
 
 TEST_MIGRATIONS = Path(__file__).parent / "migrations"

@@ -5,17 +5,17 @@ import json
 import uuid
 
 from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+
+from contracts import encode
 from contracts.eligibility import CaseRegisteredV1
 from contracts.topics import Topic, all_topics
-from faststream.kafka import KafkaBroker
 from siji_shared.consumer import EventConsumer, subscribe
 from siji_shared.dead_letters import REASON, DeadLetters
 from siji_shared.errors import RuleViolation
 from siji_shared.kafka import ensure_topics, idempotent_producer
 from support.events import case_registered, envelope_of
 from support.kafka import eventually, read_topic
-
-from contracts import encode
 
 
 async def record_effect(conn, envelope):

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+
 from siji_cli.infra.kafka import KafkaCluster
 from siji_cli.settings import CliSettings
 from siji_shared.kafka import ensure_topics, idempotent_producer

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
 from disbursement import domain
 from disbursement import repository as repo
 from siji_shared.db import create_pool, migrate

@@ -4,13 +4,13 @@ import asyncio
 import uuid
 
 import pytest
+
+from contracts import decode
 from contracts.topics import Topic
 from siji_shared import outbox
 from siji_shared.outbox import OutboxRelay
 from support.events import case_registered, envelope_of
 from support.kafka import read_topic
-
-from contracts import decode
 
 
 class Rollback(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+
 from siji_cli.services import Deployment
 from siji_shared.auth import Role, issue_token
 

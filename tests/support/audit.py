@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 import httpx
+
 from siji_cli.services import Deployment
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from contracts.eligibility import CaseApprovedV1, CaseRegisteredV1
-
 from contracts import new_envelope
+from contracts.eligibility import CaseApprovedV1, CaseRegisteredV1
 
 
 def case_registered(campaign: str = "test-campaign", **overrides) -> CaseRegisteredV1:

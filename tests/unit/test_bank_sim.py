@@ -1,4 +1,5 @@
 import pytest
+
 from bank_sim.bank import Bank, Behaviour, ConflictingInstruction
 
 TRANSFER = dict(amount_fen=50000, payee_account="6222020200112233445", payee_name="张三")

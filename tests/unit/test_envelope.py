@@ -3,13 +3,13 @@ import uuid
 from datetime import datetime
 
 import pytest
+from pydantic import ValidationError
+
+from contracts import decode, encode, new_envelope
 from contracts.disbursement import PaymentSettledV1
 from contracts.eligibility import CaseApprovedV1
 from contracts.envelope import UndecodableEvent
-from pydantic import ValidationError
 from support.events import case_approved, case_registered
-
-from contracts import decode, encode, new_envelope
 
 
 def test_round_trip_keeps_type_ids_and_causation():

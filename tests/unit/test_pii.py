@@ -1,6 +1,7 @@
 import json
 
 import pytest
+
 from siji_shared.logging import redact_personal_data
 from siji_shared.pii import (
     InvalidNationalId,

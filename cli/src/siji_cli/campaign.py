@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 import httpx
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from siji_shared.auth import Role, issue_token
 
 from siji_cli.services import Deployment
 from siji_cli.synthetic import Member, members
+from siji_shared.auth import Role, issue_token
 
 PROGRAMME = "winter-warmth"
 RETRY_SECONDS = 60.0  # long enough to ride out a service restart

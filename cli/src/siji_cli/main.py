@@ -6,16 +6,16 @@ import asyncio
 import json
 
 import typer
-from contracts.topics import dead_letter_of
-from siji_shared.auth import Role, issue_token
-from siji_shared.dead_letters import describe, read_all, redrive
 
+from contracts.topics import dead_letter_of
 from siji_cli.campaign import CampaignRun
 from siji_cli.infra.kafka import ensure_jars
 from siji_cli.infra.stack import Infrastructure
 from siji_cli.report import print_report
 from siji_cli.services import Deployment
 from siji_cli.settings import CliSettings
+from siji_shared.auth import Role, issue_token
+from siji_shared.dead_letters import describe, read_all, redrive
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 infra_app = typer.Typer(no_args_is_help=True, help="Kafka and PostgreSQL only.")

@@ -6,10 +6,10 @@ import asyncio
 
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
-from siji_shared.logging import configure_logging
 
 from bank_sim.bank import Bank, Behaviour, ConflictingInstruction
 from bank_sim.config import Settings
+from siji_shared.logging import configure_logging
 
 
 class TransferIn(BaseModel):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
-from siji_shared.auth import Principal, Role, require
-from siji_shared.http import idempotent
 
 from disbursement import repository as repo
 from disbursement import service
 from disbursement.service import BudgetIn
+from siji_shared.auth import Principal, Role, require
+from siji_shared.http import idempotent
 
 router = APIRouter()
 finance_or_audit = require(Role.FINANCE, Role.AUDITOR)

@@ -6,12 +6,12 @@ import asyncio
 
 import asyncpg
 import structlog
-from siji_shared import outbox
-from siji_shared.pii import PiiVault
 
 from disbursement import domain, service
 from disbursement import repository as repo
 from disbursement.bank import BankClient, BankOutcome, BankUnavailable
+from siji_shared import outbox
+from siji_shared.pii import PiiVault
 
 log = structlog.get_logger(__name__)
 

@@ -4,11 +4,10 @@ from functools import partial
 
 from contracts.eligibility import CaseApprovedV1
 from contracts.topics import Topic
+from disbursement import service
 from siji_shared.consumer import EventConsumer
 from siji_shared.pii import PiiVault
 from siji_shared.service_app import Runtime
-
-from disbursement import service
 
 GROUP = "disbursement"
 

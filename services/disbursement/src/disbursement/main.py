@@ -4,11 +4,6 @@ from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
-from siji_shared.http import install_error_handlers
-from siji_shared.leader import run_as_leader
-from siji_shared.logging import configure_logging
-from siji_shared.pii import PiiVault
-from siji_shared.service_app import Runtime, service_lifespan
 
 from disbursement import handlers
 from disbursement.api import router
@@ -16,6 +11,11 @@ from disbursement.bank import BankClient
 from disbursement.config import Settings
 from disbursement.dispatcher import Dispatcher
 from disbursement.service import BudgetExists
+from siji_shared.http import install_error_handlers
+from siji_shared.leader import run_as_leader
+from siji_shared.logging import configure_logging
+from siji_shared.pii import PiiVault
+from siji_shared.service_app import Runtime, service_lifespan
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 SCHEMA = "disbursement"

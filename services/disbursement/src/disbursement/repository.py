@@ -7,10 +7,10 @@ from pathlib import Path
 from uuid import UUID
 
 import asyncpg
-from siji_shared.db import load_queries
-from siji_shared.errors import RuleViolation
 
 from disbursement.domain import Kind, Transfer, account
+from siji_shared.db import load_queries
+from siji_shared.errors import RuleViolation
 
 Q = load_queries(Path(__file__).parent / "sql" / "queries.sql")
 

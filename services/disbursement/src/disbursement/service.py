@@ -6,17 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import asyncpg
+from pydantic import BaseModel
+
+from contracts import Envelope, new_envelope
 from contracts.disbursement import FailureStage, PaymentFailedV1, PaymentInstructedV1, PaymentSettledV1
 from contracts.eligibility import CaseApprovedV1
 from contracts.types import Code, PositiveFen
-from pydantic import BaseModel
-from siji_shared.auth import Principal
-from siji_shared.pii import PiiVault, mask_account
-
-from contracts import Envelope, new_envelope
 from disbursement import domain
 from disbursement import repository as repo
 from disbursement.bank import BankOutcome
+from siji_shared.auth import Principal
+from siji_shared.pii import PiiVault, mask_account
 
 PRODUCER = "disbursement"
 

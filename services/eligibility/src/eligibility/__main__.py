@@ -1,5 +1,4 @@
-from siji_shared.http import serve
-
 from eligibility.main import create_app
+from siji_shared.http import serve
 
 serve(create_app)

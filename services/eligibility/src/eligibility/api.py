@@ -5,12 +5,12 @@ from __future__ import annotations
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request
-from siji_shared.auth import Principal, Role, current_principal, require
-from siji_shared.http import idempotent
 
 from eligibility import repository as repo
 from eligibility import service
 from eligibility.service import CaseIn, HardshipFileIn, RejectionIn
+from siji_shared.auth import Principal, Role, current_principal, require
+from siji_shared.http import idempotent
 
 router = APIRouter()
 IdempotencyKey = Header(alias="Idempotency-Key", min_length=1, max_length=200)

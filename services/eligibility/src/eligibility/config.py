@@ -1,4 +1,5 @@
 from pydantic_settings import SettingsConfigDict
+
 from siji_shared.settings import ServiceSettings
 
 

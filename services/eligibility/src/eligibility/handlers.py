@@ -2,10 +2,9 @@
 
 from contracts.disbursement import PaymentFailedV1, PaymentInstructedV1, PaymentSettledV1
 from contracts.topics import Topic
+from eligibility import service
 from siji_shared.consumer import EventConsumer
 from siji_shared.service_app import Runtime
-
-from eligibility import service
 
 GROUP = "eligibility"
 

@@ -3,16 +3,16 @@
 from pathlib import Path
 
 from fastapi import FastAPI
-from siji_shared.http import install_error_handlers
-from siji_shared.logging import configure_logging
-from siji_shared.pii import PiiVault
-from siji_shared.service_app import service_lifespan
 
 from eligibility import handlers
 from eligibility.api import router
 from eligibility.config import Settings
 from eligibility.domain import DecisionRefused
 from eligibility.service import NotFound
+from siji_shared.http import install_error_handlers
+from siji_shared.logging import configure_logging
+from siji_shared.pii import PiiVault
+from siji_shared.service_app import service_lifespan
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from uuid import UUID
 
 import asyncpg
-from siji_shared.db import load_queries
 
 from eligibility.domain import Assessment, HardshipFile, HardshipLevel, RuleSet
+from siji_shared.db import load_queries
 
 Q = load_queries(Path(__file__).parent / "sql" / "queries.sql")
 

@@ -9,17 +9,17 @@ from datetime import UTC, date, datetime
 from uuid import UUID
 
 import asyncpg
+from pydantic import BaseModel, Field
+
+from contracts import Envelope, new_envelope
 from contracts.disbursement import PaymentFailedV1, PaymentInstructedV1, PaymentSettledV1
 from contracts.eligibility import CaseApprovedV1, CaseRegisteredV1, CaseRejectedV1, EligibilityAssessedV1
 from contracts.types import Code
-from pydantic import BaseModel, Field
+from eligibility import repository as repo
+from eligibility.domain import CaseForDecision, HardshipLevel, add_approval, assess, check_rejection
 from siji_shared import outbox
 from siji_shared.auth import Principal
 from siji_shared.pii import PiiVault, mask_account, validate_national_id
-
-from contracts import Envelope, new_envelope
-from eligibility import repository as repo
-from eligibility.domain import CaseForDecision, HardshipLevel, add_approval, assess, check_rejection
 
 PRODUCER = "eligibility"
 ACCOUNT_PATTERN = r"^[0-9]{12,30}$"

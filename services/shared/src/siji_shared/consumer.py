@@ -17,10 +17,10 @@ from typing import Any
 import asyncpg
 import structlog
 from aiokafka.structs import ConsumerRecord
-from contracts.envelope import Envelope, EventPayload, UndecodableEvent, decode
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 
+from contracts.envelope import Envelope, EventPayload, UndecodableEvent, decode
 from siji_shared import inbox, outbox
 from siji_shared.dead_letters import DeadLetters
 from siji_shared.errors import is_transient

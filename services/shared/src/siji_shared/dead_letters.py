@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
+
 from contracts.envelope import UndecodableEvent, decode
 from contracts.topics import dead_letter_of
-
 from siji_shared.kafka import partitions_of
 
 REASON = "dlt-reason"

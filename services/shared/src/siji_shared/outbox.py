@@ -13,8 +13,8 @@ import asyncio
 from collections.abc import Iterable
 
 import asyncpg
-from contracts.envelope import Envelope, encode
 
+from contracts.envelope import Envelope, encode
 from siji_shared.kafka import idempotent_producer
 from siji_shared.leader import run_as_leader
 

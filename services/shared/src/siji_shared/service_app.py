@@ -11,10 +11,10 @@ from pathlib import Path
 
 import asyncpg
 import structlog
-from contracts.topics import all_topics
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
+from contracts.topics import all_topics
 from siji_shared.consumer import EventConsumer, subscribe
 from siji_shared.db import create_pool, migrate
 from siji_shared.dead_letters import DeadLetters
