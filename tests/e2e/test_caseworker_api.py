@@ -100,6 +100,13 @@ async def test_caseworkers_act_only_in_their_region(api):
     assert elsewhere.status_code == 403 and "region fuzhou" in elsewhere.json()["detail"]
     shown = await api.get("eligibility", f"/cases/{case['case_id']}", region="fuzhou")
     assert shown.status_code == 403
+    assert (await api.get("eligibility", f"/campaigns/{c}/summary")).json()["registered"] == 1
+    assert (await api.get("eligibility", f"/campaigns/{c}/summary", region="fuzhou")).json()["registered"] == 0
+    await api.post("disbursement", "/budgets", {"campaign": c, "programme": "winter-warmth", "total_fen": 100},
+                   **FINANCE)
+    assert (await api.get("disbursement", f"/budgets/{c}")).status_code == 200
+    for path in (f"/budgets/{c}", f"/campaigns/{c}/payments"):
+        assert (await api.get("disbursement", path, region="fuzhou")).status_code == 403
 
 
 async def test_bad_input_gets_a_clear_4xx_without_echoing_personal_data(api):

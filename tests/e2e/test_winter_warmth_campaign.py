@@ -1,6 +1,7 @@
 """Winter warmth end to end: HTTP -> eligibility -> Kafka -> disbursement -> bank -> Kafka -> eligibility."""
 
 from siji_cli.campaign import CampaignRun
+from siji_shared.pii import redact_text
 from support.audit import audit_campaign
 
 
@@ -21,3 +22,12 @@ async def test_200_cases_each_settled_once_or_shown_failed_and_the_budget_balanc
     audit = await audit_campaign(infra.database_url, deployment, report["campaign"])
     assert audit["approved"] == audit["payments"] == report["approved"]
     assert audit["settled_fen"] == report["budget_used_fen"]
+
+
+async def test_no_service_log_line_holds_a_national_id_or_account_number(deployment):
+    await CampaignRun(deployment, recipients=20, show_progress=False).run(settle_timeout=120)
+    lines = [line for spec in ("eligibility", "disbursement", "bank_sim")
+             for line in deployment.log_file(spec).read_text(encoding="utf-8").splitlines()]
+    assert any('"case registered"' in line for line in lines), "the campaign was logged"
+    leaking = [line for line in lines if redact_text(line) != line]
+    assert not leaking, leaking[:3]

@@ -23,18 +23,24 @@ async def create_budget(body: BudgetIn, request: Request,
 
 
 @router.get("/budgets/{campaign}")
-async def show_budget(campaign: str, request: Request, _who: Principal = Depends(finance_or_audit)):
+async def show_budget(campaign: str, request: Request, who: Principal = Depends(finance_or_audit)):
     async with request.app.state.runtime.pool.acquire() as conn:
-        view = await repo.budget_view(conn, campaign)
-    if view is None:
-        raise HTTPException(404, f"campaign {campaign} has no budget")
-    return view
+        return await _budget_in_region(conn, campaign, who)
 
 
 @router.get("/campaigns/{campaign}/payments")
-async def list_payments(campaign: str, request: Request, _who: Principal = Depends(finance_or_audit)):
+async def list_payments(campaign: str, request: Request, who: Principal = Depends(finance_or_audit)):
     async with request.app.state.runtime.pool.acquire() as conn:
+        await _budget_in_region(conn, campaign, who)
         return {"campaign": campaign, "payments": await repo.payments_of_campaign(conn, campaign)}
+
+
+async def _budget_in_region(conn, campaign: str, who: Principal) -> dict:
+    view = await repo.budget_view(conn, campaign)
+    if view is None:
+        raise HTTPException(404, f"campaign {campaign} has no budget")
+    who.ensure_region(view["region"])
+    return view
 
 
 @router.get("/health")

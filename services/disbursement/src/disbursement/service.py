@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import asyncpg
+import structlog
 from pydantic import BaseModel
 
 from contracts import Envelope, new_envelope
@@ -19,6 +20,7 @@ from siji_shared.auth import Principal
 from siji_shared.pii import PiiVault, mask_account
 
 PRODUCER = "disbursement"
+log = structlog.get_logger(__name__)
 
 
 class BudgetIn(BaseModel):
@@ -36,6 +38,7 @@ async def create_budget(conn: asyncpg.Connection, who: Principal, command: Budge
                                        region=who.region, total_fen=command.total_fen, created_by=who.user)
     if not created:
         raise BudgetExists(f"campaign {command.campaign} already has a budget")
+    log.info("budget created", campaign=command.campaign, total_fen=command.total_fen, by=who.user)
     await _must_transfer(conn, domain.fund(command.campaign), campaign=command.campaign,
                          amount_fen=command.total_fen)
     return await repo.budget_view(conn, command.campaign)
@@ -60,6 +63,8 @@ async def instruct_payment(conn: asyncpg.Connection, envelope: Envelope[CaseAppr
         reason = f"budget of campaign {case.campaign} cannot cover {case.amount_fen} fen"
         await repo.fail_payment(conn, payment_id, stage=FailureStage.BUDGET, reason=reason)
         event = PaymentFailedV1(**fields, stage=FailureStage.BUDGET, reason=reason, failed_at=datetime.now(UTC))
+    log.info("payment instructed" if isinstance(event, PaymentInstructedV1) else "payment failed: budget",
+             payment_id=str(payment_id), case_id=str(case.case_id), amount_fen=case.amount_fen)
     return [new_envelope(event, producer=PRODUCER, causation=envelope)]
 
 
@@ -81,6 +86,8 @@ async def record_bank_outcome(conn: asyncpg.Connection, outcome: BankOutcome) ->
                              amount_fen=row["amount_fen"], payment_id=row["payment_id"])
         event = PaymentFailedV1(**_payment_fields(row), stage=FailureStage.BANK, reason=outcome.reason,
                                 failed_at=outcome.at)
+    log.info("payment settled" if outcome.settled else "payment failed: bank", payment_id=str(outcome.payment_id),
+             case_id=str(row["case_id"]), amount_fen=event.amount_fen)
     return [new_envelope(event, producer=PRODUCER)]
 
 

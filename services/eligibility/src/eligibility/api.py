@@ -61,9 +61,11 @@ async def show_case(case_id: UUID, request: Request, who: Principal = Depends(cu
 
 
 @router.get("/campaigns/{campaign}/summary")
-async def campaign_summary(campaign: str, request: Request, _who: Principal = Depends(current_principal)):
+async def campaign_summary(campaign: str, request: Request, who: Principal = Depends(current_principal)):
+    """The campaign's cases in the caller's own region."""
     async with _runtime(request).pool.acquire() as conn:
-        return {"campaign": campaign, **await repo.campaign_summary(conn, campaign=campaign)}
+        summary = await repo.campaign_summary(conn, campaign=campaign, region=who.region)
+    return {"campaign": campaign, "region": who.region, **summary}
 
 
 @router.get("/health")

@@ -74,5 +74,5 @@ async def record_payment_outcome(conn: asyncpg.Connection, *, case_id: UUID, pay
     await conn.execute(Q["record_payment_outcome"], case_id, payment_id, status, reason)
 
 
-async def campaign_summary(conn: asyncpg.Connection, *, campaign: str) -> dict[str, int]:
-    return dict(await conn.fetchrow(Q["campaign_summary"], campaign))
+async def campaign_summary(conn: asyncpg.Connection, *, campaign: str, region: str) -> dict[str, int]:
+    return dict(await conn.fetchrow(Q["campaign_summary"], campaign, region))

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from uuid import UUID
 
 import asyncpg
+import structlog
 from pydantic import BaseModel, Field
 
 from contracts import Envelope, new_envelope
@@ -22,6 +23,7 @@ from siji_shared.auth import Principal
 from siji_shared.pii import PiiVault, mask_account, validate_national_id
 
 PRODUCER = "eligibility"
+log = structlog.get_logger(__name__)
 ACCOUNT_PATTERN = r"^[0-9]{12,30}$"
 
 
@@ -92,6 +94,8 @@ async def register_case(conn: asyncpg.Connection, vault: PiiVault, who: Principa
         reasons=assessment.reasons, approvals_required=assessment.approvals_required,
     ), producer=PRODUCER, causation=registered)
     await outbox.stage(conn, [registered, assessed])
+    log.info("case registered", case_id=str(case_id), campaign=command.campaign, eligible=assessment.eligible,
+             amount_fen=assessment.amount_fen, rule_set=f"{rules.rule_set_id} v{rules.version}", by=who.user)
     return {
         "case_id": str(case_id), "status": "eligible" if assessment.eligible else "ineligible",
         "amount_fen": assessment.amount_fen, "tier": assessment.tier, "reasons": list(assessment.reasons),
@@ -111,6 +115,7 @@ async def approve_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal
             rule_set_version=case["rule_set_version"], payee_name=vault.decrypt(case["payee_name_enc"]),
             payee_account=vault.decrypt(case["payee_account_enc"]),
         ), producer=PRODUCER)])
+    log.info("case approved" if approved else "case awaiting second approval", case_id=str(case_id), by=who.user)
     return {"case_id": str(case_id), "status": "approved" if approved else "awaiting_second_approval",
             "approvals": list(approvals), "approvals_required": case["approvals_required"]}
 
@@ -122,6 +127,7 @@ async def reject_case(conn: asyncpg.Connection, who: Principal, case_id: UUID, c
     await outbox.stage(conn, [new_envelope(CaseRejectedV1(
         case_id=case_id, campaign=case["campaign"], rejected_by=who.user, reason=command.reason,
     ), producer=PRODUCER)])
+    log.info("case rejected", case_id=str(case_id), by=who.user)
     return {"case_id": str(case_id), "status": "rejected", "reason": command.reason}
 
 

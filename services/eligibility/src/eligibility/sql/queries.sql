@@ -59,4 +59,4 @@ SELECT count(*)                                                   AS registered,
        count(*) FILTER (WHERE payment_status = 'failed')          AS failed,
        coalesce(sum(amount_fen) FILTER (WHERE status = 'approved'), 0)::bigint         AS approved_fen,
        coalesce(sum(amount_fen) FILTER (WHERE payment_status = 'settled'), 0)::bigint  AS settled_fen
-FROM cases WHERE campaign = $1;
+FROM cases WHERE campaign = $1 AND region = $2;
