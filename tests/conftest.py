@@ -1,8 +1,11 @@
+import asyncio
 import os
 import uuid
 
 import pytest
 
+from contracts.topics import all_topics
+from siji_shared.kafka import ensure_topics
 from support.infra import Endpoints, fresh_test_infrastructure, test_deployment
 
 
@@ -11,6 +14,7 @@ def infra():
     """Kafka and PostgreSQL for the whole session: started here unless external ones are configured."""
     stack = fresh_test_infrastructure()
     stack.up()
+    asyncio.run(ensure_topics(stack.bootstrap_servers, all_topics()))
     yield Endpoints(bootstrap_servers=stack.bootstrap_servers, database_url=stack.database_url)
     if not os.environ.get("SIJI_KEEP_TEST_INFRA"):
         stack.down()

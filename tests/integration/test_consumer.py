@@ -9,11 +9,11 @@ from faststream.kafka import KafkaBroker
 
 from contracts import encode
 from contracts.eligibility import CaseRegisteredV1
-from contracts.topics import Topic, all_topics
+from contracts.topics import Topic
 from siji_shared.consumer import EventConsumer, subscribe
 from siji_shared.dead_letters import REASON, DeadLetters
 from siji_shared.errors import RuleViolation
-from siji_shared.kafka import ensure_topics, idempotent_producer
+from siji_shared.kafka import idempotent_producer
 from support.events import case_registered, envelope_of
 from support.kafka import eventually, read_topic
 
@@ -27,7 +27,6 @@ async def record_effect(conn, envelope):
 
 
 async def test_duplicates_have_one_effect_and_poison_goes_to_dead_letters(infra, pool, schema):
-    await ensure_topics(infra.bootstrap_servers, all_topics())
     campaign = f"inbox-{uuid.uuid4().hex[:8]}"
     first = envelope_of(case_registered(campaign))
     after_poison = envelope_of(case_registered(campaign))

@@ -70,3 +70,19 @@ async def test_only_one_relay_per_schema_publishes(infra, pool, schema):
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     assert sorted(r.published for r in relays) == [0, 3]
+
+
+async def test_published_rows_are_purged_after_the_retention_and_unpublished_never(infra, pool, schema):
+    old, recent, waiting = ([envelope_of(case_registered(f"purge-{uuid.uuid4().hex[:8]}"))] for _ in range(3))
+    async with pool.acquire() as conn, conn.transaction():
+        await outbox.stage(conn, old + recent + waiting)
+        await conn.execute("UPDATE outbox SET published_at = now() - interval '8 days', "
+                           "created_at = now() - interval '8 days' WHERE event_id = $1", old[0].event_id)
+        await conn.execute("UPDATE outbox SET published_at = now() WHERE event_id = $1", recent[0].event_id)
+        await conn.execute("UPDATE outbox SET created_at = now() - interval '30 days' WHERE event_id = $1",
+                           waiting[0].event_id)
+    relay = OutboxRelay(pool, schema=schema, bootstrap_servers=infra.bootstrap_servers)
+    async with pool.acquire() as conn:
+        assert await relay.purge_published(conn) == 1
+        left = {r["event_id"] for r in await conn.fetch("SELECT event_id FROM outbox")}
+    assert left == {recent[0].event_id, waiting[0].event_id}

@@ -5,12 +5,14 @@ order, so a transaction that commits late (with a lower id) is still picked up. 
 because every state change locks its aggregate row before staging, so one aggregate's events get
 ids in commit order, and one relay per schema (an advisory lock) sends them through an idempotent
 producer. A crash between send and mark re-sends rows; consumers' inboxes drop the duplicates.
+Published rows are kept for a retention period (default 7 days), then purged while the relay is idle.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from datetime import timedelta
 
 import asyncpg
 
@@ -29,12 +31,13 @@ async def stage(conn: asyncpg.Connection, envelopes: Iterable[Envelope]) -> None
 
 class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, *, schema: str, bootstrap_servers: str, batch_size: int = 1000,
-                 poll_seconds: float = 1.0) -> None:
+                 poll_seconds: float = 1.0, retention: timedelta = timedelta(days=7)) -> None:
         self.pool = pool
         self.schema = schema
         self.bootstrap_servers = bootstrap_servers
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.retention = retention
         self.published = 0
         self._producer = None
 
@@ -57,6 +60,7 @@ class OutboxRelay:
                 self.batch_size,
             )
             if not rows:
+                await self.purge_published(conn)
                 return False
             deliveries = [
                 await producer.send(row["topic"], row["body"], key=row["key"].encode(),
@@ -69,3 +73,11 @@ class OutboxRelay:
                                [row["id"] for row in rows])
         self.published += len(rows)
         return len(rows) == self.batch_size
+
+    async def purge_published(self, conn: asyncpg.Connection) -> int:
+        """Forget rows published longer ago than the retention (Kafka holds the events); never unpublished ones.
+        Bounded per call, so an idle relay catches up over a few polls."""
+        deleted = await conn.execute(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at < now() - $1::interval "
+            "ORDER BY id LIMIT $2)", self.retention, self.batch_size * 10)
+        return int(deleted.split()[-1])

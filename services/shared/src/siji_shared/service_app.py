@@ -50,7 +50,8 @@ def service_lifespan(*, name: str, schema: str, settings: ServiceSettings, migra
         broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=name, logger=None)
         runtime = Runtime(pool=pool, dead_letters=DeadLetters(producer, group_id=name))
         relay = OutboxRelay(pool, schema=schema, bootstrap_servers=settings.kafka_bootstrap_servers,
-                            batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds)
+                            batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
+                            retention=settings.outbox_retention)
         for consumer in consumers(runtime):
             subscribe(broker, consumer, max_records=settings.consumer_batch_size)
         app.state.runtime = runtime
