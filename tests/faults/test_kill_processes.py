@@ -37,7 +37,7 @@ async def kill_and_restart(deployment, name: str) -> None:
     await asyncio.to_thread(deployment.start, name)
 
 
-@pytest.mark.parametrize("victim", ["disbursement", "eligibility"])
+@pytest.mark.parametrize("victim", ["disbursement", "eligibility", "bank_sim"])
 async def test_a_service_killed_while_paying_pays_each_case_exactly_once(infra, deployment, api, victim):
     await api.set_bank(failure_rate=0.03, latency_ms=15)
     run = CampaignRun(deployment, recipients=300, show_progress=False)
