@@ -8,7 +8,8 @@ import pytest
 
 from siji_cli.synthetic import members
 from siji_shared.auth import Role
-from siji_shared.dead_letters import describe, read_all, redrive
+from siji_shared.dead_letters import describe, redrive
+from siji_shared.kafka import read_all
 from support.api import Api
 from support.audit import audit_campaign
 from support.kafka import eventually, read_topic

@@ -11,15 +11,35 @@ from support.infra import TEST_PORT_OFFSET
 SIJI = Path(sys.executable).parent / "siji"
 
 
-def test_demo_prints_the_summary_as_json_on_the_last_line(infra, deployment):
+def siji(infra, deployment, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=infra.bootstrap_servers, DATABASE_URL=infra.database_url,
                SIJI_PORT_OFFSET=str(TEST_PORT_OFFSET), SIJI_TOKEN_SECRET=deployment.token_secret)
-    done = subprocess.run([str(SIJI), "demo", "--recipients", "40", "--json"], env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    return subprocess.run([str(SIJI), *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def last_json_line(done: subprocess.CompletedProcess) -> dict:
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_demo_prints_the_summary_as_json_on_the_last_line_and_the_audit_agrees(infra, deployment):
+    summary = last_json_line(siji(infra, deployment, "demo", "--recipients", "40", "--json"))
     assert summary["recipients"] == 40
     assert summary["registered"] == summary["eligible"] + summary["ineligible"]
     assert summary["settled"] + summary["failed"] == summary["approved"] > 30
     assert summary["budget_used_fen"] == summary["reconciliation"]["bank_booked_fen"] > 0
     assert summary["budget_balanced"] is True
+
+    audit = last_json_line(siji(infra, deployment, "audit", "--campaign", summary["campaign"], "--json"))
+    assert audit["findings"] == []
+    totals = audit["campaigns"][summary["campaign"]]
+    assert (totals["approved"], totals["settled"], totals["failed"], totals["awaiting_outcome"]) == \
+        (summary["approved"], summary["settled"], summary["failed"], 0)
+    assert totals["settled_fen"] == summary["budget_used_fen"]
+
+
+def test_the_whole_event_history_of_the_session_passes_the_audit(infra, deployment):
+    """Every campaign, failure and dead letter the tests have made so far: no fen misdirected."""
+    audit = last_json_line(siji(infra, deployment, "audit", "--json"))
+    assert audit["findings"] == []
+    assert sum(t["settled"] for t in audit["campaigns"].values()) > 0

@@ -5,6 +5,7 @@ import asyncio
 import asyncpg
 import pytest
 
+from siji_cli.audit import replay
 from siji_cli.campaign import CampaignRun
 from support.api import Api
 from support.audit import audit_campaign
@@ -50,6 +51,10 @@ async def test_a_service_killed_while_paying_pays_each_case_exactly_once(infra, 
     assert report["budget_balanced"] and report["reconciliation"]["unmatched"] == 0
     audit = await audit_campaign(infra.database_url, deployment, run.campaign)
     assert audit["payments"] == report["approved"]
+    streams = await replay(infra.bootstrap_servers, campaign=run.campaign)
+    assert streams.clean, streams.findings[:5]
+    totals = streams.campaigns[run.campaign]
+    assert (totals.settled, totals.failed, totals.awaiting_outcome) == (report["settled"], report["failed"], 0)
 
 
 async def test_a_bank_outage_delays_payments_but_loses_none(infra, deployment, api):

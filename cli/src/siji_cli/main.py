@@ -8,6 +8,7 @@ import json
 import typer
 
 from contracts.topics import dead_letter_of
+from siji_cli.audit import replay
 from siji_cli.campaign import CampaignRun
 from siji_cli.infra.kafka import ensure_jars
 from siji_cli.infra.stack import Infrastructure
@@ -15,7 +16,8 @@ from siji_cli.report import print_report
 from siji_cli.services import Deployment
 from siji_cli.settings import CliSettings
 from siji_shared.auth import Role, issue_token
-from siji_shared.dead_letters import describe, read_all, redrive
+from siji_shared.dead_letters import describe, redrive
+from siji_shared.kafka import read_all
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 infra_app = typer.Typer(no_args_is_help=True, help="Kafka and PostgreSQL only.")
@@ -130,3 +132,16 @@ def dead_letters_redrive(topic: str = typer.Argument(..., help="the source topic
     """Publish a group's dead letters back to their source topic, each once, after the cause is fixed."""
     sent, undecodable = asyncio.run(redrive(_infra().bootstrap_servers, topic, consumer_group=group))
     typer.echo(f"re-drove {sent} event(s) to {topic}; {undecodable} still undecodable, left in {dead_letter_of(topic)}")
+
+
+@app.command("audit")
+def audit_command(campaign: str = typer.Option(None, help="only this campaign"),
+                  as_json: bool = typer.Option(False, "--json", help="print the report as one JSON line")) -> None:
+    """Replay the case and payment event streams from the start: every payment must have an eligible,
+    approved case, in the approved amount, exactly once. Exits 1 on any finding."""
+    report = asyncio.run(replay(_infra().bootstrap_servers, campaign=campaign))
+    body = {"events": report.events, "undecodable": report.undecodable, "findings": report.findings,
+            "campaigns": {name: vars(totals) for name, totals in sorted(report.campaigns.items())}}
+    typer.echo(json.dumps(body, ensure_ascii=False) if as_json else json.dumps(body, ensure_ascii=False, indent=2))
+    if not report.clean:
+        raise typer.Exit(1)

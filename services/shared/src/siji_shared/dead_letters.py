@@ -3,15 +3,14 @@ operator's side: list them, and re-drive them to their source topic once the cau
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from contracts.envelope import UndecodableEvent, decode
 from contracts.topics import dead_letter_of
-from siji_shared.kafka import partitions_of
+from siji_shared.kafka import topic_reader
 
 REASON = "dlt-reason"
 
@@ -62,12 +61,6 @@ def describe(record: ConsumerRecord) -> DeadLetter:
     )
 
 
-async def read_all(bootstrap_servers: str, topic: str) -> list[ConsumerRecord]:
-    """Everything on `topic`, from the start up to its current end."""
-    async with _reader(bootstrap_servers, topic, group_id=None) as (records, _commit):
-        return records
-
-
 async def redrive(bootstrap_servers: str, source_topic: str, *, consumer_group: str) -> tuple[int, int]:
     """Publish `consumer_group`'s dead letters from `source_topic`'s twin back to `source_topic`, each once:
     a cursor group remembers how far re-driving got, and moves only after the sends are acknowledged.
@@ -78,7 +71,7 @@ async def redrive(bootstrap_servers: str, source_topic: str, *, consumer_group: 
     await producer.start()
     try:
         cursor = f"siji-redrive.{consumer_group}"
-        async with _reader(bootstrap_servers, dead_letter_of(source_topic), group_id=cursor) as (records, commit):
+        async with topic_reader(bootstrap_servers, dead_letter_of(source_topic), group_id=cursor) as (records, commit):
             for record in (r for r in records if describe(r).consumer_group == consumer_group):
                 try:
                     decode(record.value or b"")
@@ -93,32 +86,3 @@ async def redrive(bootstrap_servers: str, source_topic: str, *, consumer_group: 
     finally:
         await producer.stop()
     return sent, undecodable
-
-
-@asynccontextmanager
-async def _reader(bootstrap_servers: str, topic: str, *, group_id: str | None):
-    """Reads `topic` up to its current end (from the start, or from `group_id`'s committed offsets);
-    yields the records and a commit() that moves `group_id` to that end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False,
-                                auto_offset_reset="earliest")
-    partitions = [TopicPartition(topic, p) for p in await partitions_of(bootstrap_servers, topic)]
-    await consumer.start()
-    try:
-        records: list[ConsumerRecord] = []
-        ends: dict[TopicPartition, int] = {}
-        if partitions:
-            consumer.assign(partitions)
-            if group_id is None:
-                await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
-            while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-                for batch in (await consumer.getmany(timeout_ms=500)).values():
-                    records.extend(r for r in batch if r.offset < ends[TopicPartition(r.topic, r.partition)])
-
-        async def commit() -> None:
-            if ends:
-                await consumer.commit(ends)
-
-        yield records, commit
-    finally:
-        await consumer.stop()
