@@ -4,7 +4,7 @@ instruction id (our payment id): a retry after a crash or a time-out never pays 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 import httpx
@@ -38,7 +38,9 @@ class BankClient:
             raise BankUnavailable(f"bank unreachable: {type(exc).__name__}") from exc
         if response.status_code >= 500:
             raise BankUnavailable(f"bank answered {response.status_code}")
-        response.raise_for_status()
+        if response.status_code >= 400:  # the bank refuses this instruction for good: fail it, block no others
+            return BankOutcome(payment_id=payment_id, settled=False, at=datetime.now(UTC),
+                               reason=f"bank refused the instruction ({response.status_code}): {_detail(response)}")
         body = response.json()
         return BankOutcome(payment_id=payment_id, settled=body["status"] == "settled",
                            at=datetime.fromisoformat(body["processed_at"]),
@@ -46,3 +48,10 @@ class BankClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("detail", ""))[:300]
+    except ValueError:
+        return response.text[:300]
