@@ -11,6 +11,7 @@ Published rows are kept for a retention period (default 7 days), then purged whi
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -19,6 +20,8 @@ import asyncpg
 from contracts.envelope import Envelope, encode
 from siji_shared.kafka import idempotent_producer
 from siji_shared.leader import run_as_leader
+
+PURGE_EVERY_SECONDS = 300.0
 
 
 async def stage(conn: asyncpg.Connection, envelopes: Iterable[Envelope]) -> None:
@@ -38,6 +41,8 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.retention = retention
+        self.purge_chunk = batch_size * 10
+        self._next_purge = 0.0
         self.published = 0
         self._producer = None
 
@@ -60,7 +65,9 @@ class OutboxRelay:
                 self.batch_size,
             )
             if not rows:
-                await self.purge_published(conn)
+                if time.monotonic() >= self._next_purge:
+                    purged = await self.purge_published(conn)
+                    self._next_purge = time.monotonic() + (0 if purged == self.purge_chunk else PURGE_EVERY_SECONDS)
                 return False
             deliveries = [
                 await producer.send(row["topic"], row["body"], key=row["key"].encode(),
@@ -76,8 +83,8 @@ class OutboxRelay:
 
     async def purge_published(self, conn: asyncpg.Connection) -> int:
         """Forget rows published longer ago than the retention (Kafka holds the events); never unpublished ones.
-        Bounded per call, so an idle relay catches up over a few polls."""
+        Bounded per call; an idle relay calls it every few minutes, sooner while full chunks go."""
         deleted = await conn.execute(
             "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at < now() - $1::interval "
-            "ORDER BY id LIMIT $2)", self.retention, self.batch_size * 10)
+            "ORDER BY id LIMIT $2)", self.retention, self.purge_chunk)
         return int(deleted.split()[-1])
