@@ -111,8 +111,8 @@ def main() -> None:
     shutil.rmtree(STATE, ignore_errors=True)
     infra = Infrastructure(CliSettings(KAFKA_BOOTSTRAP_SERVERS=base.kafka_bootstrap_servers,
                                        DATABASE_URL=base.database_url, SIJI_STATE_DIR=STATE,
-                                       SIJI_KAFKA_LIB_DIR=base.kafka_lib_dir, SIJI_KAFKA_PORT=49092,
-                                       SIJI_POSTGRES_PORT=45432))
+                                       SIJI_KAFKA_LIB_DIR=base.kafka_lib_dir, SIJI_KAFKA_PORT=19292,
+                                       SIJI_POSTGRES_PORT=15532))
     deployment = Deployment(state_dir=STATE, bootstrap_servers=infra.bootstrap_servers,
                             database_url=infra.database_url, token_secret=base.token_secret,
                             pii_key="bench-pii-key", port_offset=2000,

@@ -13,8 +13,12 @@ from support.infra import Endpoints, fresh_test_infrastructure, test_deployment
 def infra():
     """Kafka and PostgreSQL for the whole session: started here unless external ones are configured."""
     stack = fresh_test_infrastructure()
-    stack.up()
-    asyncio.run(ensure_topics(stack.bootstrap_servers, all_topics()))
+    try:
+        stack.up()
+        asyncio.run(ensure_topics(stack.bootstrap_servers, all_topics()))
+    except BaseException:
+        stack.down()
+        raise
     yield Endpoints(bootstrap_servers=stack.bootstrap_servers, database_url=stack.database_url)
     if not os.environ.get("SIJI_KEEP_TEST_INFRA"):
         stack.down()

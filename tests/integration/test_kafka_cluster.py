@@ -17,7 +17,7 @@ from support.infra import TEST_STATE
 def cluster():
     state = TEST_STATE / "kafka-3"
     shutil.rmtree(state, ignore_errors=True)
-    three = KafkaCluster(state, lib_dir=CliSettings().kafka_lib_dir, brokers=3, base_port=39192, heap="384m")
+    three = KafkaCluster(state, lib_dir=CliSettings().kafka_lib_dir, brokers=3, base_port=19192, heap="384m")
     three.start(timeout=120)
     yield three
     three.stop(kill=True)  # with a voter gone, the last controller cannot shut down gracefully (no quorum)

@@ -14,6 +14,8 @@ from siji_cli.settings import CliSettings
 
 TEST_STATE = ROOT / ".state" / "test"
 TEST_PORT_OFFSET = 1000  # services on 9101, 9102, 9109, apart from a developer's `siji up`
+# Every port a test listens on stays below 32768, outside Linux's ephemeral range, so no client
+# connection's local port can take it first.
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,8 @@ def test_infrastructure() -> Infrastructure:
         DATABASE_URL=base.database_url,
         SIJI_STATE_DIR=TEST_STATE,
         SIJI_KAFKA_LIB_DIR=base.kafka_lib_dir,
-        SIJI_KAFKA_PORT=39092,
-        SIJI_POSTGRES_PORT=35432,
+        SIJI_KAFKA_PORT=19092,
+        SIJI_POSTGRES_PORT=15432,
     ))
 
 

@@ -77,9 +77,13 @@ class KafkaCluster:
     def start(self, *, timeout: float = 90.0) -> None:
         ensure_jars(self.lib_dir)
         self._format_once()
-        for node in self.nodes:
-            self.start_node(node)
-        processes.wait_until(self._answers, timeout=timeout, what="Kafka", log_file=self.nodes[0].log_file)
+        try:
+            for node in self.nodes:
+                self.start_node(node)
+            processes.wait_until(self._answers, timeout=timeout, what="Kafka", log_file=self.nodes[0].log_file)
+        except BaseException:
+            self.stop(kill=True)  # leave no half-started broker behind
+            raise
 
     def start_node(self, node: KafkaNode) -> None:
         if processes.read_pid(node.pid_file) is not None:
