@@ -6,9 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SIJI   := $(BIN)/siji
 STAMP  := $(VENV)/.installed
-RECIPIENTS ?= 2000
+RECIPIENTS ?= 13000
 
-.PHONY: help setup demo test lint unit contract integration e2e faults bench up down infra-up infra-down schemas clean
+.PHONY: help setup demo test lint unit service contract integration e2e faults bench bench-quick up down infra-up infra-down schemas clean
 
 help:            ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -32,11 +32,15 @@ demo: setup      ## start everything, run a campaign of $(RECIPIENTS) recipients
 test: setup lint ## lint, then the whole suite: unit, contract, integration, e2e and fault tests on real Kafka + PostgreSQL
 	$(BIN)/pytest tests
 
-lint: $(STAMP)   ## ruff: unused code, import order, likely bugs
+lint: $(STAMP)   ## ruff (unused code, import order, likely bugs) and mypy (types)
 	$(BIN)/ruff check contracts services cli tests bench
+	$(BIN)/mypy contracts/src services/*/src cli/src
 
 unit: $(STAMP)   ## the quick loop: pure rules and helpers, no infrastructure
 	$(BIN)/pytest tests/unit tests/contract
+
+service: setup   ## use cases called directly on a real PostgreSQL schema, fakes for the bank and dead letters
+	$(BIN)/pytest tests/service
 
 integration: setup ## shared runtime on real Kafka + PostgreSQL
 	$(BIN)/pytest tests/integration
@@ -44,8 +48,11 @@ integration: setup ## shared runtime on real Kafka + PostgreSQL
 e2e: setup       ## the services as processes, through HTTP and Kafka
 	$(BIN)/pytest tests/e2e tests/faults
 
-bench: setup     ## raw Kafka/PostgreSQL baseline and a 10,000-recipient campaign; writes bench/results/
+bench: setup     ## raw Kafka/PostgreSQL baseline, a 100,000-recipient campaign, single-case API latency; writes bench/results/
 	$(BIN)/python bench/run.py
+
+bench-quick: setup ## the same harness on a few thousand recipients, to keep it working (figures not comparable)
+	$(BIN)/python bench/run.py --recipients 3000 --raw-events 20000 --api-seconds 5 --results-name quick
 
 schemas: $(STAMP) ## regenerate the committed JSON Schemas of the contracts
 	$(BIN)/python -m contracts.export

@@ -15,7 +15,7 @@ def infra():
     stack = fresh_test_infrastructure()
     try:
         stack.up()
-        asyncio.run(ensure_topics(stack.bootstrap_servers, all_topics()))
+        asyncio.run(ensure_topics(stack.kafka_connection, all_topics()))
     except BaseException:
         stack.down()
         raise

@@ -186,7 +186,7 @@ async def test_an_approval_without_a_budget_is_dead_lettered_then_redriven_once_
     assert stuck_before["payment"]["status"] is None, "nothing was paid while the event sat in the dead letters"
     await api.post("disbursement", "/budgets", {"campaign": without_budget, "programme": "winter-warmth",
                                                 "total_fen": 50000}, **FINANCE)
-    sent, _ = await redrive(infra.bootstrap_servers, "eligibility.cases", consumer_group="disbursement")
+    sent, _ = await redrive(infra.kafka, "eligibility.cases", consumer_group="disbursement")
     assert sent >= 1
 
     async def stuck_paid():
@@ -195,7 +195,7 @@ async def test_an_approval_without_a_budget_is_dead_lettered_then_redriven_once_
     await eventually(stuck_paid)
 
     # Dead letters of other tests' unbudgeted campaigns go round again and come back; ours does not.
-    await redrive(infra.bootstrap_servers, "eligibility.cases", consumer_group="disbursement")
-    letters = await read_all(infra.bootstrap_servers, "eligibility.cases.dlt")
+    await redrive(infra.kafka, "eligibility.cases", consumer_group="disbursement")
+    letters = await read_all(infra.kafka, "eligibility.cases.dlt")
     ours = [describe(r) for r in letters if r.key == stuck_case["case_id"].encode()]
     assert len(ours) == 1, "re-driven once, handled, never dead-lettered again"

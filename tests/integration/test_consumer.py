@@ -18,11 +18,13 @@ from support.events import case_registered, envelope_of
 from support.kafka import eventually, read_topic
 
 
-async def record_effect(conn, envelope):
-    if envelope.payload.programme == "forbidden":
+async def record_effects(conn, envelopes):
+    """A batch handler: one statement for the batch; a rule broken anywhere fails the batch."""
+    if any(e.payload.programme == "forbidden" for e in envelopes):
         raise RuleViolation("programme 'forbidden' is not run by this union")
-    await conn.execute("INSERT INTO effects (event_id, case_id, campaign) VALUES ($1, $2, $3)",
-                       envelope.event_id, envelope.payload.case_id, envelope.payload.campaign)
+    await conn.execute("INSERT INTO effects (event_id, case_id, campaign) SELECT * FROM unnest($1::uuid[], "
+                       "$2::uuid[], $3::text[])", [e.event_id for e in envelopes],
+                       [e.payload.case_id for e in envelopes], [e.payload.campaign for e in envelopes])
     return []
 
 
@@ -45,13 +47,13 @@ async def test_duplicates_have_one_effect_and_poison_goes_to_dead_letters(infra,
     finally:
         await producer.stop()
 
-    dlt_producer = idempotent_producer(infra.bootstrap_servers, client_id="test-dlt")
+    dlt_producer = idempotent_producer(infra.kafka, client_id="test-dlt")
     await dlt_producer.start()
     broker = KafkaBroker(infra.bootstrap_servers, logger=None)
     group = f"test-{schema}"
     consumer = EventConsumer(topic=Topic.ELIGIBILITY_CASES, group_id=group, pool=pool,
                              dead_letters=DeadLetters(dlt_producer, group_id=group),
-                             handlers={CaseRegisteredV1: record_effect})
+                             handlers={CaseRegisteredV1: record_effects})
     subscribe(broker, consumer)
 
     def ours(records):  # other consumer groups of the topic dead-letter the undecodable bytes too

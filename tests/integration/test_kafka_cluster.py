@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaConsumer
 
 from siji_cli.infra.kafka import KafkaCluster
 from siji_cli.settings import CliSettings
-from siji_shared.kafka import ensure_topics, idempotent_producer
+from siji_shared.kafka import KafkaConnection, ensure_topics, idempotent_producer
 from support.infra import TEST_STATE
 
 
@@ -24,7 +24,7 @@ def cluster():
 
 
 async def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
-    producer = idempotent_producer(bootstrap, client_id="cluster-test")
+    producer = idempotent_producer(KafkaConnection(bootstrap), client_id="cluster-test")
     await producer.start()
     try:
         for value in values:
@@ -36,7 +36,7 @@ async def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
 async def test_three_brokers_survive_losing_one(cluster):
     assert len(cluster.running()) == 3
     topic = f"cluster-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(cluster.bootstrap_servers, [topic], partitions=3)
+    await ensure_topics(KafkaConnection(cluster.bootstrap_servers), [topic], partitions=3)
     before = [f"before-{i}".encode() for i in range(100)]
     after = [f"after-{i}".encode() for i in range(100)]
     await produce(cluster.bootstrap_servers, topic, before)

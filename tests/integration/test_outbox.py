@@ -7,7 +7,7 @@ import pytest
 
 from contracts import decode
 from contracts.topics import Topic
-from siji_shared import outbox
+from siji_shared import inbox, outbox
 from siji_shared.outbox import OutboxRelay
 from support.events import case_registered, envelope_of
 from support.kafka import eventually, read_topic
@@ -31,7 +31,7 @@ async def test_relay_publishes_committed_events_only_and_in_key_order(infra, poo
             await outbox.stage(conn, rolled_back)
             raise Rollback
 
-    relay = OutboxRelay(pool, schema=schema, bootstrap_servers=infra.bootstrap_servers, poll_seconds=0.2)
+    relay = OutboxRelay(pool, schema=schema, kafka=infra.kafka, poll_seconds=0.2)
     task = asyncio.create_task(relay.run())
     try:
         mine = lambda records: [decode(r.value) for r in records if campaign.encode() in r.value]  # noqa: E731
@@ -56,7 +56,7 @@ async def test_only_one_relay_per_schema_publishes(infra, pool, schema):
     """Two relays on one schema: the second waits on the advisory lock, so per-key order is kept."""
     async with pool.acquire() as conn, conn.transaction():
         await outbox.stage(conn, [envelope_of(case_registered(f"leader-{uuid.uuid4().hex[:8]}")) for _ in range(3)])
-    relays = [OutboxRelay(pool, schema=schema, bootstrap_servers=infra.bootstrap_servers, poll_seconds=0.2)
+    relays = [OutboxRelay(pool, schema=schema, kafka=infra.kafka, poll_seconds=0.2)
               for _ in range(2)]
     tasks = [asyncio.create_task(r.run()) for r in relays]
     try:
@@ -80,8 +80,20 @@ async def test_published_rows_are_purged_after_the_retention_and_unpublished_nev
         await conn.execute("UPDATE outbox SET published_at = now() WHERE event_id = $1", recent[0].event_id)
         await conn.execute("UPDATE outbox SET created_at = now() - interval '30 days' WHERE event_id = $1",
                            waiting[0].event_id)
-    relay = OutboxRelay(pool, schema=schema, bootstrap_servers=infra.bootstrap_servers)
+    relay = OutboxRelay(pool, schema=schema, kafka=infra.kafka)
     async with pool.acquire() as conn:
         assert await relay.purge_published(conn) == 1
         left = {r["event_id"] for r in await conn.fetch("SELECT event_id FROM outbox")}
     assert left == {recent[0].event_id, waiting[0].event_id}
+
+
+async def test_inbox_claims_are_purged_after_their_retention(infra, pool, schema):
+    old, recent = envelope_of(case_registered("inbox-purge")), envelope_of(case_registered("inbox-purge"))
+    async with pool.acquire() as conn, conn.transaction():
+        assert await inbox.claim(conn, "group-a", [old, recent]) == [old, recent]
+        await conn.execute("UPDATE inbox SET received_at = now() - interval '31 days' WHERE event_id = $1",
+                           old.event_id)
+    relay = OutboxRelay(pool, schema=schema, kafka=infra.kafka)
+    async with pool.acquire() as conn:
+        assert await relay.purge_inbox(conn) == 1
+        assert [r["event_id"] for r in await conn.fetch("SELECT event_id FROM inbox")] == [recent.event_id]

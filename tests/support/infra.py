@@ -11,6 +11,7 @@ from siji_cli.infra.stack import Infrastructure
 from siji_cli.paths import ROOT
 from siji_cli.services import Deployment
 from siji_cli.settings import CliSettings
+from siji_shared.kafka import KafkaConnection
 
 TEST_STATE = ROOT / ".state" / "test"
 TEST_PORT_OFFSET = 1000  # services on 9101, 9102, 9109, apart from a developer's `siji up`
@@ -22,6 +23,10 @@ TEST_PORT_OFFSET = 1000  # services on 9101, 9102, 9109, apart from a developer'
 class Endpoints:
     bootstrap_servers: str
     database_url: str
+
+    @property
+    def kafka(self) -> KafkaConnection:
+        return KafkaConnection(self.bootstrap_servers)
 
 
 def test_infrastructure() -> Infrastructure:
@@ -48,5 +53,6 @@ def test_deployment(endpoints: Endpoints) -> Deployment:
         state_dir=TEST_STATE, bootstrap_servers=endpoints.bootstrap_servers, database_url=endpoints.database_url,
         token_secret="test-token-secret-of-at-least-32-bytes", pii_key="test-pii-key", port_offset=TEST_PORT_OFFSET,
         extra_env={"BANK_SIM_FAILURE_RATE": "0.03", "BANK_SIM_LATENCY_MS": "2",
-                   "ELIGIBILITY_RELAY_POLL_SECONDS": "0.5", "DISBURSEMENT_RELAY_POLL_SECONDS": "0.5"},
+                   "ELIGIBILITY_RELAY_POLL_SECONDS": "0.5", "DISBURSEMENT_RELAY_POLL_SECONDS": "0.5",
+                   "DISBURSEMENT_DISPATCH_BATCH_SIZE": "40"},  # several bank batches even in small campaigns
     )

@@ -13,7 +13,7 @@ from contracts.disbursement import PaymentFailedV1, PaymentSettledV1
 from contracts.eligibility import CaseApprovedV1, EligibilityAssessedV1
 from contracts.envelope import UndecodableEvent
 from contracts.topics import Topic
-from siji_shared.kafka import read_all
+from siji_shared.kafka import KafkaConnection, read_all
 
 
 @dataclass
@@ -74,11 +74,11 @@ def audit(envelopes: list[Envelope], *, campaign: str | None = None) -> AuditRep
         if case_id not in settled and case_id not in failed:
             totals.awaiting_outcome += 1
     for case_id, payments in settled.items():
-        approval = approved.get(case_id)
-        if approval is None:
+        paid_for = approved.get(case_id)
+        if paid_for is None:
             report.findings.append(f"case {case_id} paid without an approval")
             continue
-        totals = report.campaigns[approval.campaign]
+        totals = report.campaigns[paid_for.campaign]
         if len(payments) > 1:
             report.findings.append(f"case {case_id} paid {len(payments)} times")
         if case_id in failed:
@@ -86,19 +86,19 @@ def audit(envelopes: list[Envelope], *, campaign: str | None = None) -> AuditRep
         for payment in payments:
             totals.settled += 1
             totals.settled_fen += payment.amount_fen
-            if payment.amount_fen != approval.amount_fen:
+            if payment.amount_fen != paid_for.amount_fen:
                 report.findings.append(f"case {case_id} paid {payment.amount_fen} fen, approved "
-                                       f"{approval.amount_fen} fen")
+                                       f"{paid_for.amount_fen} fen")
     for case_id in failed & approved.keys():
         report.campaigns[approved[case_id].campaign].failed += 1
     return report
 
 
-async def replay(bootstrap_servers: str, *, campaign: str | None = None) -> AuditReport:
+async def replay(kafka: KafkaConnection, *, campaign: str | None = None) -> AuditReport:
     envelopes: list[Envelope] = []
     undecodable = 0
     for topic in (Topic.ELIGIBILITY_CASES, Topic.DISBURSEMENT_PAYMENTS):
-        for record in await read_all(bootstrap_servers, topic):
+        for record in await read_all(kafka, topic):
             try:
                 envelopes.append(decode(record.value or b""))
             except UndecodableEvent:

@@ -1,25 +1,33 @@
-"""A winter-warmth campaign driven through the caseworker HTTP APIs, as a union would run it:
-finance sets the budget, caseworkers open hardship files and register cases, approvers decide,
-the services pay through Kafka and the bank; then the outcome is summarised and reconciled."""
+"""A winter-warmth campaign driven through the caseworker HTTP APIs the way a union runs one at scale:
+a caseworker imports the hardship roster and the campaign list (花名册, with the dirt real rosters
+have), finance sets the budget, an approver rejects a few cases and two approvers approve the rest in
+batches, the services pay through Kafka and the bank's batch files; then the outcome is summarised
+and reconciled with the bank's statement."""
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import httpx
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from siji_cli.services import Deployment
-from siji_cli.synthetic import Member, members
+from siji_cli.synthetic import LEVEL_LABELS, dirty_rows, members, untidy
 from siji_shared.auth import Role, issue_token
 
 PROGRAMME = "winter-warmth"
 RETRY_SECONDS = 60.0  # long enough to ride out a service restart
+CASES_HEADER = ["序号", "姓名", "身份证号", "银行账号"]
+FILES_HEADER = ["序号", "姓名", "身份证号", "困难类别", "有效期至"]
 
 
 @dataclass
@@ -28,124 +36,154 @@ class CampaignRun:
     recipients: int
     region: str = "taicang"
     year: int = 2026
-    concurrency: int = 48
     reject_share: float = 0.01
     duplicate_share: float = 0.01
+    bad_rows: int = 5
     show_progress: bool = True
     campaign: str = field(default_factory=lambda: f"ww-2026-{uuid.uuid4().hex[:8]}")
     stage_seconds: dict[str, float] = field(default_factory=dict)
     stage_counts: dict[str, int] = field(default_factory=dict)
     before_stage: Callable[[str], Awaitable[None]] | None = None
 
-    def token(self, user: str, role: Role) -> str:
-        return issue_token(self.deployment.token_secret, user=user, role=role, region=self.region)
+    def headers(self, user: str, role: Role, *, key: bool = False) -> dict[str, str]:
+        token = issue_token(self.deployment.token_secret, user=user, role=role, region=self.region)
+        return {"Authorization": f"Bearer {token}", **({"Idempotency-Key": str(uuid.uuid4())} if key else {})}
 
     async def run(self, *, settle_timeout: float = 600.0) -> dict:
-        people = members(self.recipients, region=self.region, seed=hash(self.campaign) & 0xFFFF)
-        caseworker = {"Authorization": f"Bearer {self.token(f'cw-{self.region}-01', Role.CASEWORKER)}"}
-        approvers = [{"Authorization": f"Bearer {self.token(f'ap-{self.region}-0{i}', Role.APPROVER)}"}
-                     for i in (1, 2)]
-        finance = {"Authorization": f"Bearer {self.token(f'fin-{self.region}-01', Role.FINANCE)}"}
         started = time.monotonic()
-        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
-        with self._progress() as progress:
-            async with httpx.AsyncClient(timeout=60.0, limits=limits) as http:
-                report = await self._drive(http, progress, people, caseworker, approvers, finance, settle_timeout)
+        self.caseworker = f"cw-{self.region}-01"
+        with self._progress() as self.progress, tempfile.TemporaryDirectory(prefix="siji-demo-") as folder:
+            async with httpx.AsyncClient(timeout=600.0) as self.http:
+                report = await self._drive(Path(folder), settle_timeout)
         report["wall_seconds"] = round(time.monotonic() - started, 2)
         return report
 
-    async def _drive(self, http: httpx.AsyncClient, progress: Progress, people: list[Member], caseworker: dict,
-                     approvers: list[dict], finance: dict, settle_timeout: float) -> dict:
-        self.http, self.progress = http, progress
+    async def _drive(self, folder: Path, settle_timeout: float) -> dict:
         elig, disb = self.deployment.url("eligibility"), self.deployment.url("disbursement")
-        with_files = [m for m in people if m.level]
-        await self._each("hardship files", with_files, lambda m: self._post(
-            f"{elig}/hardship-files", caseworker, {"national_id": m.national_id, "name": m.name,
-                                                   "level": m.level, "valid_until": m.file_valid_until.isoformat()}))
-
+        people = members(self.recipients, region=self.region, seed=hash(self.campaign) & 0xFFFF)
+        roster = write_csv(folder / "困难职工花名册.csv", FILES_HEADER, (
+            [i, m.name, m.national_id, LEVEL_LABELS[str(m.level)], m.file_valid_until.isoformat()]
+            for i, m in enumerate((m for m in people if m.level is not None), start=1)))
+        files = await self._stage("hardship files imported", len(people), self._upload(
+            f"{elig}/hardship-files/imports", roster))
         duplicates = people[: int(len(people) * self.duplicate_share)]
-        cases = await self._each("cases registered", [*people, *duplicates], lambda m: self._post(
-            f"{elig}/cases", caseworker, {"programme": PROGRAMME, "campaign": self.campaign, "year": self.year,
-                                          "national_id": m.national_id, "payee_name": m.name,
-                                          "payee_account": m.account}))
+        campaign_list = write_csv(folder / f"{self.campaign}-花名册.csv", CASES_HEADER, (
+            [i, *row] for i, row in enumerate([*([m.name, untidy(m.national_id, i), m.account]
+                                                 for i, m in enumerate(people)),
+                                               *([m.name, m.national_id, m.account] for m in duplicates),
+                                               *dirty_rows(self.bad_rows, region=self.region)], start=1)))
+        imported = await self._stage("campaign list imported", len(people), self._upload(
+            f"{elig}/campaigns/{self.campaign}/imports?programme={PROGRAMME}&year={self.year}"
+            f"&filename={campaign_list.name}", campaign_list))
+        import_id = imported["import_id"]
 
-        eligible = [c for c in cases if c["status"] == "eligible"]
-        await self._budget(disb, finance, eligible)
-        to_reject = eligible[: int(len(eligible) * self.reject_share)]
-        to_approve = eligible[len(to_reject):]
-        await self._each("cases rejected", to_reject, lambda c: self._post(
-            f"{elig}/cases/{c['case_id']}/reject", approvers[0],
-            {"reason": "household income above the limit on review"}))
-        await self._each("approvals", to_approve, lambda c: self._approve(elig, approvers, c))
+        eligible_fen = await self._eligible_fen(elig, import_id)
+        await self._post(f"{disb}/budgets", self.headers(f"fin-{self.region}-01", Role.FINANCE, key=True),
+                         {"campaign": self.campaign, "programme": PROGRAMME,
+                          "total_fen": (eligible_fen * 105 // 100) // 100 * 100})
+        to_reject = await self._first_eligible(elig, import_id, int(imported["eligible"] * self.reject_share))
+        approver = self.headers(f"ap-{self.region}-01", Role.APPROVER)
+        await self._stage("cases rejected", len(to_reject), asyncio.gather(*(self._post(
+            f"{elig}/cases/{case_id}/reject", {**approver, "Idempotency-Key": str(uuid.uuid4())},
+            {"reason": "household income above the limit on review"}) for case_id in to_reject)))
+        approvals = await self._stage("approvals", imported["eligible"] - len(to_reject),
+                                      self._approve_import(elig, import_id))
 
-        summary = await self._await_outcomes(elig, caseworker, len(to_approve), timeout=settle_timeout)
-        budget = (await http.get(f"{disb}/budgets/{self.campaign}", headers=finance)).json()
-        payments = (await http.get(f"{disb}/campaigns/{self.campaign}/payments", headers=finance)).json()
-        statement = (await http.get(f"{self.deployment.url('bank_sim')}/v1/statement")).json()
-        return self._report(summary, budget, payments["payments"], statement["entries"])
+        summary = await self._await_outcomes(elig, approvals, timeout=settle_timeout)
+        finance = self.headers(f"fin-{self.region}-01", Role.FINANCE)
+        budget = await self._get(f"{disb}/budgets/{self.campaign}", finance)
+        payments = await self._get(f"{disb}/campaigns/{self.campaign}/payments", finance)
+        statement = await self._get(f"{self.deployment.url('bank_sim')}/v1/statement", {})
+        return self._report(summary, files, imported, budget, payments["payments"], statement["entries"])
 
-    async def _budget(self, disb: str, finance: dict, eligible: list[dict]) -> dict:
-        """Finance allocates the assessed awards plus a 5 % reserve, in whole yuan."""
-        total = (sum(c["amount_fen"] for c in eligible) * 105 // 100) // 100 * 100
-        return await self._post(f"{disb}/budgets", finance,
-                                {"campaign": self.campaign, "programme": PROGRAMME, "total_fen": total})
+    async def _approve_import(self, elig: str, import_id: str) -> int:
+        """Two approvers each approve the whole import: awards above the threshold need them both."""
+        approved = 0
+        for n in (1, 2):
+            answer = await self._post(f"{elig}/campaigns/{self.campaign}/approvals",
+                                      self.headers(f"ap-{self.region}-0{n}", Role.APPROVER, key=True),
+                                      {"import_id": import_id})
+            approved += answer["approved"]
+        return approved
 
-    async def _approve(self, elig: str, approvers: list[dict], case: dict) -> dict:
-        result = await self._post(f"{elig}/cases/{case['case_id']}/approve", approvers[0], None)
-        if result["status"] == "awaiting_second_approval":
-            result = await self._post(f"{elig}/cases/{case['case_id']}/approve", approvers[1], None)
-        return result
+    async def _eligible_fen(self, elig: str, import_id: str) -> int:
+        return sum([c["amount_fen"] async for c in self._queue(elig, import_id, status="eligible")])
 
-    async def _post(self, url: str, headers: dict, body: dict | None) -> dict:
-        """Every write carries an Idempotency-Key, and a retry after a lost answer reuses it."""
-        headers = {**headers, "Idempotency-Key": str(uuid.uuid4())}
+    async def _first_eligible(self, elig: str, import_id: str, count: int) -> list[str]:
+        found: list[str] = []
+        async for case in self._queue(elig, import_id, status="eligible"):
+            if len(found) >= count:
+                break
+            found.append(str(case["case_id"]))
+        return found
+
+    async def _queue(self, elig: str, import_id: str, *, status: str) -> AsyncIterator[dict]:
+        params: dict[str, Any] = {"import_id": import_id, "status": status, "limit": 1000}
+        headers = self.headers(self.caseworker, Role.CASEWORKER)
+        while True:
+            page = await self._get(f"{elig}/cases", headers, params)
+            for case in page["cases"]:
+                yield case
+            if not page["next_after"]:
+                return
+            params["after"] = page["next_after"]
+
+    async def _upload(self, url: str, path: Path) -> dict:
+        return await self._post(url, self.headers(self.caseworker, Role.CASEWORKER), content=path)
+
+    async def _post(self, url: str, headers: dict, body: dict | None = None, *, content: Path | None = None) -> dict:
+        """A retry after a lost answer reuses the Idempotency-Key (and an upload is its own key)."""
+        return await self._request("POST", url, headers, json=body, content=content)
+
+    async def _get(self, url: str, headers: dict, params: dict[str, Any] | None = None) -> dict:
+        return await self._request("GET", url, headers, params=params)
+
+    async def _request(self, method: str, url: str, headers: dict, *, content: Path | None = None,
+                       **options: Any) -> dict:
+        """Rides out a service restart: connection errors and 5xx are retried for RETRY_SECONDS."""
         deadline = time.monotonic() + RETRY_SECONDS
         attempt = 0
         while True:
             try:
-                response = await self.http.post(url, json=body, headers=headers)
+                response = await self.http.request(method, url, headers=headers,
+                                                   content=file_chunks(content) if content else None, **options)
                 if response.status_code < 500:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"POST {url}: no answer within {RETRY_SECONDS} s")
+                raise RuntimeError(f"{method} {url}: no answer within {RETRY_SECONDS} s")
             attempt += 1
             await asyncio.sleep(min(0.1 * 2 ** attempt, 2.0))
         if response.status_code >= 400:
-            raise RuntimeError(f"POST {url} -> {response.status_code}: {response.text}")
+            raise RuntimeError(f"{method} {url} -> {response.status_code}: {response.text[:2000]}")
         return response.json()
 
-    async def _each(self, stage: str, items: list, call: Callable[[object], Awaitable[dict]]) -> list[dict]:
+    async def _stage(self, stage: str, count: int, work: Awaitable[Any]) -> Any:
         if self.before_stage:
             await self.before_stage(stage)
-        task = self.progress.add_task(stage, total=len(items))
-        slots = asyncio.Semaphore(self.concurrency)
+        task = self.progress.add_task(stage, total=count)
         started = time.monotonic()
-
-        async def one(item):
-            async with slots:
-                result = await call(item)
-            self.progress.advance(task)
-            return result
-
-        results = await asyncio.gather(*(one(i) for i in items))
+        result = await work
         self.stage_seconds[stage] = time.monotonic() - started
-        self.stage_counts[stage] = len(items)
-        return results
+        self.stage_counts[stage] = count
+        self.progress.update(task, completed=count)
+        return result
 
-    async def _await_outcomes(self, elig: str, headers: dict, approved: int, *, timeout: float) -> dict:
+    async def _await_outcomes(self, elig: str, approved: int, *, timeout: float) -> dict:
+        stage = "payments settled or failed"
         if self.before_stage:
-            await self.before_stage("payments settled or failed")
-        task = self.progress.add_task("payments settled or failed", total=approved)
+            await self.before_stage(stage)
+        task = self.progress.add_task(stage, total=approved)
         started = time.monotonic()
+        headers = self.headers(self.caseworker, Role.CASEWORKER)
         while True:
-            summary = (await self.http.get(f"{elig}/campaigns/{self.campaign}/summary", headers=headers)).json()
+            summary = await self._get(f"{elig}/campaigns/{self.campaign}/summary", headers)
             done = summary["settled"] + summary["failed"]
             self.progress.update(task, completed=done)
             if done >= approved:
-                self.stage_seconds["payments settled or failed"] = time.monotonic() - started
-                self.stage_counts["payments settled or failed"] = done
+                self.stage_seconds[stage] = time.monotonic() - started
+                self.stage_counts[stage] = done
                 return summary
             if time.monotonic() - started > timeout:
                 raise TimeoutError(f"only {done} of {approved} payments finished in {timeout:.0f}s")
@@ -155,7 +193,8 @@ class CampaignRun:
         return Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         disable=not self.show_progress)
 
-    def _report(self, summary: dict, budget: dict, payments: list[dict], statement: Iterable[dict]) -> dict:
+    def _report(self, summary: dict, files: dict, imported: dict, budget: dict, payments: list[dict],
+                statement: Iterable[dict]) -> dict:
         booked = {e["instruction_id"]: e for e in statement}
         settled = [p for p in payments if p["status"] == "settled"]
         matched = [p for p in settled if str(p["payment_id"]) in booked
@@ -166,6 +205,9 @@ class CampaignRun:
             "campaign": self.campaign,
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "recipients": self.recipients,
+            "hardship_files": {k: files[k] for k in ("import_id", "rows_read", "accepted", "rejected")},
+            "import": {k: imported[k] for k in ("import_id", "status", "rows_read", "accepted", "rejected",
+                                                "already_registered", "eligible", "ineligible", "first_errors")},
             "registered": summary["registered"],
             "eligible": summary["eligible"],
             "ineligible": summary["ineligible"],
@@ -189,3 +231,19 @@ class CampaignRun:
             "stage_seconds": {k: round(v, 2) for k, v in self.stage_seconds.items()},
             "stage_counts": self.stage_counts,
         }
+
+
+def write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> Path:
+    """A roster as Excel on a caseworker's desk saves it: UTF-8 with a BOM."""
+    with open(path, "w", newline="", encoding="utf-8-sig") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+async def file_chunks(path: Path, size: int = 256 * 1024) -> AsyncIterator[bytes]:
+    with open(path, "rb") as source:
+        while chunk := source.read(size):
+            yield chunk
+

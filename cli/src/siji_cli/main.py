@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
 
+import httpx
 import typer
 
 from contracts.topics import dead_letter_of
@@ -105,6 +109,78 @@ def demo(recipients: int = typer.Option(2000, min=1, help="synthetic members in 
         raise typer.Exit(1)
 
 
+def _caseworker_api(region: str, user: str | None, role: Role) -> tuple[Deployment, dict[str, str]]:
+    deployment = _deployment(_infra())
+    default_user = f"{ {Role.CASEWORKER: 'cw', Role.APPROVER: 'ap'}[role]}-{region}-01"
+    token = issue_token(deployment.token_secret, user=user or default_user, role=role, region=region)
+    return deployment, {"Authorization": f"Bearer {token}"}
+
+
+def _answer(response: httpx.Response, as_json: bool, lines: Callable[[dict], list[str]]) -> None:
+    if response.status_code >= 400:
+        typer.echo(f"refused ({response.status_code}): {response.text}", err=True)
+        raise typer.Exit(1)
+    body = response.json()
+    typer.echo(json.dumps(body, ensure_ascii=False) if as_json else "\n".join(lines(body)))
+
+
+@app.command("import")
+def import_roster(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="the roster, .csv or .xlsx"),
+                  campaign: str = typer.Option(None, help="the campaign this list applies for"),
+                  programme: str = typer.Option("winter-warmth"),
+                  year: int = typer.Option(None, help="the rule set's year"),
+                  region: str = typer.Option(..., help="your region"),
+                  hardship_files: bool = typer.Option(False, "--hardship-files",
+                                                      help="a roster of hardship members, not a campaign list"),
+                  user: str = typer.Option(None, help="the caseworker (default cw-<region>-01)"),
+                  as_json: bool = typer.Option(False, "--json", help="print the import record as one JSON line")) -> None:
+    """Import a campaign list (花名册) or a hardship roster: every row is checked, bad rows are reported
+    with their row numbers, the rest registered and assessed. Importing the same file again changes nothing."""
+    if not hardship_files and (campaign is None or year is None):
+        raise typer.BadParameter("a campaign list needs --campaign and --year (or pass --hardship-files)")
+    deployment, headers = _caseworker_api(region, user, Role.CASEWORKER)
+    url = (f"{deployment.url('eligibility')}/hardship-files/imports" if hardship_files
+           else f"{deployment.url('eligibility')}/campaigns/{campaign}/imports")
+    params: dict[str, str | int] = {"filename": file.name}
+    if not hardship_files:
+        params |= {"programme": programme, "year": year}
+    with open(file, "rb") as body:
+        response = httpx.post(url, params=params, headers=headers, content=body, timeout=900.0)
+
+    def lines(record: dict) -> list[str]:
+        return [f"import {record['import_id']} ({record['status']}): {record['rows_read']} rows read, "
+                f"{record['accepted']} taken, {record['rejected']} rejected, "
+                f"{record['already_registered']} already registered; "
+                f"{record['eligible']} eligible, {record['ineligible']} ineligible",
+                *(f"  row {e['row']} {e['column']}: {e['reason']}" for e in record["first_errors"]),
+                f"every rejected row: GET {record['errors_csv']}"]
+
+    _answer(response, as_json, lines)
+
+
+@app.command()
+def approve(campaign: str = typer.Option(...), region: str = typer.Option(..., help="your region"),
+            import_id: str = typer.Option(None, "--import", help="approve every eligible case of this import"),
+            case: list[str] = typer.Option(None, help="a case id to approve (repeat the option)"),
+            user: str = typer.Option(None, help="the approver (default ap-<region>-01)"),
+            as_json: bool = typer.Option(False, "--json", help="print the answer as one JSON line")) -> None:
+    """Approve a reviewed selection in one request; each case is still checked (maker-checker, a second
+    approver above the threshold, the region) and the answer says what happened to each."""
+    if bool(import_id) == bool(case):
+        raise typer.BadParameter("give either --import or --case")
+    deployment, headers = _caseworker_api(region, user, Role.APPROVER)
+    response = httpx.post(f"{deployment.url('eligibility')}/campaigns/{campaign}/approvals",
+                          json={"import_id": import_id} if import_id else {"case_ids": case},
+                          headers={**headers, "Idempotency-Key": str(uuid.uuid4())}, timeout=900.0)
+
+    def lines(answer: dict) -> list[str]:
+        return [f"{answer['approved']} approved, {answer['awaiting_second_approval']} awaiting a second approver, "
+                f"{answer['refused']} refused",
+                *(f"  {c['case_id']}: refused, {c['reason']}" for c in answer["cases"] if c["status"] == "refused")]
+
+    _answer(response, as_json, lines)
+
+
 @app.command()
 def token(user: str = typer.Option(...), role: Role = typer.Option(...), region: str = typer.Option(...)) -> None:
     """Print a bearer token for the caseworker HTTP APIs (signed with SIJI_TOKEN_SECRET)."""
@@ -119,7 +195,7 @@ app.add_typer(dead_letters_app, name="dead-letters")
 def dead_letters_list(topic: str = typer.Argument(..., help="the source topic, e.g. eligibility.cases")) -> None:
     """One line per dead letter: where it came from, which consumer group set it aside, and why.
     Event bodies are not shown: they may hold personal data."""
-    records = asyncio.run(read_all(_infra().bootstrap_servers, dead_letter_of(topic)))
+    records = asyncio.run(read_all(_infra().kafka_connection, dead_letter_of(topic)))
     for letter in map(describe, records):
         typer.echo(f"{letter.partition}@{letter.offset}  {letter.source}  group={letter.consumer_group}  "
                    f"key={letter.key}  type={letter.event_type}  reason={letter.reason}")
@@ -130,7 +206,7 @@ def dead_letters_list(topic: str = typer.Argument(..., help="the source topic, e
 def dead_letters_redrive(topic: str = typer.Argument(..., help="the source topic"),
                          group: str = typer.Option(..., help="the consumer group whose dead letters to re-drive")) -> None:
     """Publish a group's dead letters back to their source topic, each once, after the cause is fixed."""
-    sent, undecodable = asyncio.run(redrive(_infra().bootstrap_servers, topic, consumer_group=group))
+    sent, undecodable = asyncio.run(redrive(_infra().kafka_connection, topic, consumer_group=group))
     typer.echo(f"re-drove {sent} event(s) to {topic}; {undecodable} still undecodable, left in {dead_letter_of(topic)}")
 
 
@@ -139,7 +215,7 @@ def audit_command(campaign: str = typer.Option(None, help="only this campaign"),
                   as_json: bool = typer.Option(False, "--json", help="print the report as one JSON line")) -> None:
     """Replay the case and payment event streams from the start: every payment must have an eligible,
     approved case, in the approved amount, exactly once. Exits 1 on any finding."""
-    report = asyncio.run(replay(_infra().bootstrap_servers, campaign=campaign))
+    report = asyncio.run(replay(_infra().kafka_connection, campaign=campaign))
     body = {"events": report.events, "undecodable": report.undecodable, "findings": report.findings,
             "campaigns": {name: vars(totals) for name, totals in sorted(report.campaigns.items())}}
     typer.echo(json.dumps(body, ensure_ascii=False) if as_json else json.dumps(body, ensure_ascii=False, indent=2))

@@ -13,7 +13,7 @@ def schema_name(event_type: str, version: int) -> str:
 
 
 def json_schema(payload_type: type[EventPayload]) -> dict:
-    schema = Envelope[payload_type].model_json_schema(mode="serialization")
+    schema = Envelope[payload_type].model_json_schema(mode="serialization")  # type: ignore[valid-type]
     schema["title"] = f"{payload_type.__name__} in its envelope"
     schema["x-topic"] = payload_type.topic.value
     return schema

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from siji_cli.infra.kafka import KafkaCluster
 from siji_cli.infra.postgres import LocalPostgres
 from siji_cli.settings import CliSettings
+from siji_shared.kafka import KafkaConnection
 
 
 @dataclass
@@ -28,11 +29,21 @@ class Infrastructure:
 
     @property
     def bootstrap_servers(self) -> str:
-        return self.settings.kafka_bootstrap_servers or self.kafka.bootstrap_servers
+        if self.settings.kafka_bootstrap_servers:
+            return self.settings.kafka_bootstrap_servers
+        assert self.kafka is not None
+        return self.kafka.bootstrap_servers
+
+    @property
+    def kafka_connection(self) -> KafkaConnection:
+        return KafkaConnection(self.bootstrap_servers)
 
     @property
     def database_url(self) -> str:
-        return self.settings.database_url or self.postgres.url
+        if self.settings.database_url:
+            return self.settings.database_url
+        assert self.postgres is not None
+        return self.postgres.url
 
     def up(self) -> None:
         if self.postgres:

@@ -11,8 +11,8 @@ class Settings(BaseSettings):
     http_port: int = 8109
     log_format: str = "json"
     log_level: str = "INFO"
-    failure_rate: float = Field(default=0.02, ge=0, le=1, description="share of transfers the bank rejects")
-    unavailable_rate: float = Field(default=0.0, ge=0, le=1, description="share of requests answered 503")
+    failure_rate: float = Field(default=0.02, ge=0, le=1, description="share of payment lines the bank rejects")
+    unavailable_rate: float = Field(default=0.0, ge=0, le=1, description="share of batch requests answered 503")
     latency_ms: int = Field(default=5, ge=0)
     seed: int = 2026
     journal: Path | None = Field(default=None, description="append-only file that survives restarts")

@@ -1,22 +1,20 @@
-"""create_app(): the bank simulator's HTTP API."""
+"""create_app(): the bank simulator's HTTP API: payment batches in (pain.001), status reports out
+(pain.002), the day's statement, and the behaviour tests set (failure, outage, latency)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
-from bank_sim.bank import Bank, Behaviour, ConflictingInstruction
+from bank_sim.bank import Bank, Behaviour, ConflictingMessage
 from bank_sim.config import Settings
+from siji_shared.iso20022 import MessageInvalid, build_pain002, parse_pain001
 from siji_shared.logging import configure_logging
 
-
-class TransferIn(BaseModel):
-    instruction_id: str = Field(min_length=1, max_length=64)
-    amount_fen: int = Field(strict=True, gt=0)
-    payee_account: str = Field(pattern=r"^[0-9]{12,30}$")
-    payee_name: str = Field(min_length=1, max_length=100)
+XML = "application/xml"
 
 
 class BehaviourIn(BaseModel):
@@ -32,34 +30,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 seed=settings.seed, journal=settings.journal)
     app = FastAPI(title="Siji bank simulator")
     app.state.settings = settings
-    app.state.bank = bank
 
-    @app.post("/v1/transfers")
-    async def transfer(body: TransferIn) -> dict:
-        if bank.behaviour.latency_ms:
-            await asyncio.sleep(bank.behaviour.latency_ms / 1000)
+    @app.post("/v1/payment-batches")
+    async def payment_batch(request: Request) -> Response:
+        """One pain.001 in, its pain.002 out. The latency comes after booking, so an answer lost on the
+        way back (a time-out, a crash) is what the payer must ride out with the same message."""
         if bank.outage_now():
             raise HTTPException(503, "the bank is temporarily unavailable")
+        body = await request.body()
         try:
-            done = bank.execute(**body.model_dump())
-        except ConflictingInstruction as exc:
+            received = parse_pain001(body)
+        except MessageInvalid as exc:
+            raise HTTPException(400, str(exc)) from exc
+        try:
+            report = bank.receive(received, digest=hashlib.sha256(body).hexdigest())
+        except ConflictingMessage as exc:
             raise HTTPException(409, str(exc)) from exc
-        return {"instruction_id": done.instruction_id, "status": done.status, "processed_at": done.processed_at,
-                "bank_reference": done.bank_reference, "reason": done.reason}
-
-    @app.get("/v1/transfers/{instruction_id}")
-    async def show_transfer(instruction_id: str) -> dict:
-        if instruction_id not in bank.transfers:
-            raise HTTPException(404, f"no transfer {instruction_id}")
-        found = bank.transfers[instruction_id]
-        return {"instruction_id": found.instruction_id, "status": found.status, "amount_fen": found.amount_fen,
-                "bank_reference": found.bank_reference, "reason": found.reason}
+        if bank.behaviour.latency_ms:
+            await asyncio.sleep(bank.behaviour.latency_ms / 1000)
+        return Response(build_pain002(report), media_type=XML)
 
     @app.get("/v1/statement")
     async def statement() -> dict:
-        """The day's credit transfers as the bank booked them, for reconciliation. Accounts shown masked."""
-        entries = [{"instruction_id": t.instruction_id, "bank_reference": t.bank_reference,
-                    "amount_fen": t.amount_fen, "booked_at": t.processed_at} for t in bank.settled()]
+        """The credit transfers the bank booked, for reconciliation. No accounts shown."""
+        entries = [{"instruction_id": b.instruction_id, "bank_reference": b.bank_reference,
+                    "amount_fen": b.amount_fen, "booked_at": b.processed_at} for b in bank.settled()]
         return {"entries": entries, "count": len(entries), "total_fen": sum(e["amount_fen"] for e in entries)}
 
     @app.get("/v1/stats")

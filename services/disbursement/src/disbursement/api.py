@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 
 from disbursement import repository as repo
 from disbursement import service
+from disbursement.bootstrap import Container
 from disbursement.service import BudgetIn
 from siji_shared.auth import Principal, Role, require
 from siji_shared.http import idempotent
@@ -15,22 +16,22 @@ finance_or_audit = require(Role.FINANCE, Role.AUDITOR)
 
 
 @router.post("/budgets", status_code=201)
-async def create_budget(body: BudgetIn, request: Request,
+async def create_budget(body: BudgetIn, request: Request, c: Container,
                         key: str = Header(alias="Idempotency-Key", min_length=1, max_length=200),
                         who: Principal = Depends(require(Role.FINANCE))):
-    return await idempotent(request.app.state.runtime.pool, who, key=key, request=["budget", body.model_dump()],
-                            success_status=201, effect=lambda conn: service.create_budget(conn, who, body))
+    return await idempotent(request, c.pool, who, key=key, body=body.model_dump(), success_status=201,
+                            effect=lambda conn: service.create_budget(conn, who, body))
 
 
 @router.get("/budgets/{campaign}")
-async def show_budget(campaign: str, request: Request, who: Principal = Depends(finance_or_audit)):
-    async with request.app.state.runtime.pool.acquire() as conn:
+async def show_budget(campaign: str, c: Container, who: Principal = Depends(finance_or_audit)):
+    async with c.pool.acquire() as conn:
         return await _budget_in_region(conn, campaign, who)
 
 
 @router.get("/campaigns/{campaign}/payments")
-async def list_payments(campaign: str, request: Request, who: Principal = Depends(finance_or_audit)):
-    async with request.app.state.runtime.pool.acquire() as conn:
+async def list_payments(campaign: str, c: Container, who: Principal = Depends(finance_or_audit)):
+    async with c.pool.acquire() as conn:
         await _budget_in_region(conn, campaign, who)
         return {"campaign": campaign, "payments": await repo.payments_of_campaign(conn, campaign)}
 
@@ -41,8 +42,3 @@ async def _budget_in_region(conn, campaign: str, who: Principal) -> dict:
         raise HTTPException(404, f"campaign {campaign} has no budget")
     who.ensure_region(view["region"])
     return view
-
-
-@router.get("/health")
-async def health() -> dict:
-    return {"status": "ok"}

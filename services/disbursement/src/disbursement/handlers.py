@@ -1,19 +1,28 @@
 """Kafka subscribers: approved cases become payments."""
 
-from functools import partial
+from collections.abc import Awaitable, Callable
 
+import asyncpg
+
+from contracts import Envelope
 from contracts.eligibility import CaseApprovedV1
 from contracts.topics import Topic
 from disbursement import service
+from disbursement.bootstrap import Disbursement
 from siji_shared.consumer import EventConsumer
-from siji_shared.pii import PiiVault
-from siji_shared.service_app import Runtime
 
 GROUP = "disbursement"
 
 
-def register(runtime: Runtime, vault: PiiVault) -> list[EventConsumer]:
+def register(container: Disbursement) -> list[EventConsumer]:
     return [EventConsumer(
-        topic=Topic.ELIGIBILITY_CASES, group_id=GROUP, pool=runtime.pool, dead_letters=runtime.dead_letters,
-        handlers={CaseApprovedV1: partial(service.instruct_payment, vault=vault)},
+        topic=Topic.ELIGIBILITY_CASES, group_id=GROUP, pool=container.pool, dead_letters=container.dead_letters,
+        handlers={CaseApprovedV1: instruct_payments(container)},
     )]
+
+
+def instruct_payments(container: Disbursement) -> Callable[[asyncpg.Connection, list[Envelope]], Awaitable[list]]:
+    async def handle(conn: asyncpg.Connection, envelopes: list[Envelope]) -> list[Envelope]:
+        return await service.instruct_payments(conn, envelopes, vault=container.vault)
+
+    return handle

@@ -1,7 +1,9 @@
-"""Disbursement's SQL, loaded once from sql/queries.sql."""
+"""Disbursement's SQL, loaded once from sql/queries.sql; every step takes a whole batch."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -10,7 +12,6 @@ import asyncpg
 
 from disbursement.domain import Kind, Transfer, account
 from siji_shared.db import load_queries
-from siji_shared.errors import RuleViolation
 
 Q = load_queries(Path(__file__).parent / "sql" / "queries.sql")
 
@@ -23,11 +24,37 @@ async def create_budget(conn: asyncpg.Connection, *, campaign: str, programme: s
     return created is not None
 
 
+@dataclass(frozen=True)
+class Movement:
+    """One transfer of a batch: `amount_fen` of `campaign`'s money, for a payment (or none, for funding)."""
+
+    campaign: str
+    amount_fen: int
+    payment_id: UUID | None = None
+
+
+async def transfers(conn: asyncpg.Connection, moves: Sequence[tuple[Transfer, Movement]]) -> list[bool]:
+    """Move a batch of transfers of one kind with one call; for each, whether it moved (False: the
+    paying budget account could not cover it, and nothing moved)."""
+    if not moves:
+        return []
+    kinds = {t.kind for t, _ in moves}
+    if len(kinds) != 1:
+        raise ValueError(f"one kind of transfer per batch, not {sorted(kinds)}")
+    return list(await conn.fetchval(
+        Q["transfer_batch"], [m.campaign for _, m in moves], [m.payment_id for _, m in moves],
+        [t.from_account for t, _ in moves], [t.to_account for t, _ in moves], [m.amount_fen for _, m in moves],
+        kinds.pop()))
+
+
 async def transfer(conn: asyncpg.Connection, move: Transfer, *, campaign: str, amount_fen: int,
                    payment_id: UUID | None = None) -> bool:
-    """False, and nothing moved, when the paying budget account cannot cover the amount."""
-    return await conn.fetchval(Q["transfer"], campaign, payment_id, move.from_account, move.to_account, amount_fen,
-                               move.kind)
+    """One transfer (funding a budget): a batch of one."""
+    return (await transfers(conn, [(move, Movement(campaign, amount_fen, payment_id))]))[0]
+
+
+async def budgets_of(conn: asyncpg.Connection, campaigns: list[str]) -> set[str]:
+    return {r["campaign"] for r in await conn.fetch(Q["budgets_of"], campaigns)}
 
 
 async def budget_view(conn: asyncpg.Connection, campaign: str) -> dict | None:
@@ -39,32 +66,68 @@ async def budget_view(conn: asyncpg.Connection, campaign: str) -> dict | None:
     return {**dict(row), "payments": counts}
 
 
-async def insert_payment(conn: asyncpg.Connection, *, payment_id: UUID, case_id: UUID, campaign: str,
-                         amount_fen: int, payee_name_enc: bytes, payee_account_enc: bytes,
-                         payee_account_masked: str) -> bool:
-    """False when the case has its payment already. A campaign without a budget breaks a rule."""
-    try:
-        return await conn.fetchval(Q["insert_payment"], payment_id, case_id, campaign, amount_fen, payee_name_enc,
-                                   payee_account_enc, payee_account_masked) is not None
-    except asyncpg.ForeignKeyViolationError as exc:
-        raise RuleViolation(f"campaign {campaign} has no budget; create it, then re-drive this event") from exc
+@dataclass(frozen=True)
+class NewPayment:
+    payment_id: UUID
+    case_id: UUID
+    campaign: str
+    amount_fen: int
+    payee_name_enc: bytes
+    payee_account_enc: bytes
+    payee_account_masked: str
 
 
-async def fail_payment(conn: asyncpg.Connection, payment_id: UUID, *, stage: str, reason: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(Q["fail_payment"], payment_id, stage, reason)
+async def insert_payments(conn: asyncpg.Connection, payments: Sequence[NewPayment]) -> set[UUID]:
+    """The ids of the payments inserted; a case that has its payment already is skipped."""
+    rows = await conn.fetch(Q["insert_payments"], [p.payment_id for p in payments], [p.case_id for p in payments],
+                            [p.campaign for p in payments], [p.amount_fen for p in payments],
+                            [p.payee_name_enc for p in payments], [p.payee_account_enc for p in payments],
+                            [p.payee_account_masked for p in payments])
+    return {r["payment_id"] for r in rows}
 
 
-async def settle_payment(conn: asyncpg.Connection, payment_id: UUID, *, bank_reference: str,
-                         settled_at: datetime) -> asyncpg.Record | None:
-    return await conn.fetchrow(Q["settle_payment"], payment_id, bank_reference, settled_at)
+async def fail_payments(conn: asyncpg.Connection, failures: Sequence[tuple[UUID, str]], *,
+                        stage: str) -> list[asyncpg.Record]:
+    if not failures:
+        return []
+    return await conn.fetch(Q["fail_payments"], [p for p, _ in failures], stage, [r for _, r in failures])
 
 
-async def postpone_payment(conn: asyncpg.Connection, payment_id: UUID, *, delay: timedelta) -> None:
-    await conn.execute(Q["postpone_payment"], payment_id, delay)
+async def settle_payments(conn: asyncpg.Connection, settlements: Sequence[tuple[UUID, str]], *,
+                          settled_at: datetime) -> list[asyncpg.Record]:
+    if not settlements:
+        return []
+    return await conn.fetch(Q["settle_payments"], [p for p, _ in settlements], [r for _, r in settlements],
+                            settled_at)
 
 
-async def due_payments(conn: asyncpg.Connection, *, limit: int) -> list[asyncpg.Record]:
-    return await conn.fetch(Q["due_payments"], limit)
+async def due_batch(conn: asyncpg.Connection) -> asyncpg.Record | None:
+    return await conn.fetchrow(Q["due_batch"])
+
+
+async def make_batch(conn: asyncpg.Connection, *, batch_id: UUID, message_id: str,
+                     limit: int) -> asyncpg.Record | None:
+    """Gather up to `limit` instructed payments not yet in a batch into a new one; None if there are none."""
+    picked = await conn.fetch(Q["payments_to_batch"], limit)
+    if not picked:
+        return None
+    batch = await conn.fetchrow(Q["insert_batch"], batch_id, message_id, len(picked),
+                                sum(p["amount_fen"] for p in picked))
+    await conn.execute(Q["assign_to_batch"], batch_id, [p["payment_id"] for p in picked])
+    return batch
+
+
+async def batch_lines(conn: asyncpg.Connection, batch_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(Q["batch_lines"], batch_id)
+
+
+async def postpone_batch(conn: asyncpg.Connection, batch_id: UUID, *, delay: timedelta) -> None:
+    await conn.execute(Q["postpone_batch"], batch_id, delay)
+
+
+async def close_batch(conn: asyncpg.Connection, batch_id: UUID, *, group_status: str) -> None:
+    await conn.execute(Q["close_batch"], batch_id, group_status)
+    await conn.execute(Q["unbatch"], batch_id)
 
 
 async def payments_of_campaign(conn: asyncpg.Connection, campaign: str) -> list[dict]:

@@ -1,23 +1,27 @@
-"""Disbursement use cases, each inside the caller's transaction. Those driven by events or by the bank
-return the events they emit, for the caller to stage a whole batch at once."""
+"""Disbursement use cases: each takes a batch, runs inside the caller's transaction with one statement
+per step, and returns the events it emits for the caller (consumer, dispatcher, HTTP route) to stage."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
 
 import asyncpg
 import structlog
 from pydantic import BaseModel
 
 from contracts import Envelope, new_envelope
-from contracts.disbursement import FailureStage, PaymentFailedV1, PaymentInstructedV1, PaymentSettledV1
+from contracts.disbursement import FailureStage, PaymentEvent, PaymentFailedV1, PaymentInstructedV1, PaymentSettledV1
 from contracts.eligibility import CaseApprovedV1
 from contracts.types import Code, PositiveFen
 from disbursement import domain
 from disbursement import repository as repo
 from disbursement.bank import BankOutcome
 from siji_shared.auth import Principal
+from siji_shared.errors import RuleViolation
 from siji_shared.pii import PiiVault, mask_account
+from siji_shared.usecase import Done
 
 PRODUCER = "disbursement"
 log = structlog.get_logger(__name__)
@@ -33,73 +37,101 @@ class BudgetExists(Exception):
     pass
 
 
-async def create_budget(conn: asyncpg.Connection, who: Principal, command: BudgetIn) -> dict:
+async def create_budget(conn: asyncpg.Connection, who: Principal, command: BudgetIn) -> Done:
     created = await repo.create_budget(conn, campaign=command.campaign, programme=command.programme,
                                        region=who.region, total_fen=command.total_fen, created_by=who.user)
     if not created:
         raise BudgetExists(f"campaign {command.campaign} already has a budget")
     log.info("budget created", campaign=command.campaign, total_fen=command.total_fen, by=who.user)
-    await _must_transfer(conn, domain.fund(command.campaign), campaign=command.campaign,
-                         amount_fen=command.total_fen)
-    return await repo.budget_view(conn, command.campaign)
+    await _must_transfer(conn, [(domain.fund(command.campaign), repo.Movement(command.campaign, command.total_fen))])
+    return Done(await repo.budget_view(conn, command.campaign))
 
 
-async def instruct_payment(conn: asyncpg.Connection, envelope: Envelope[CaseApprovedV1], *,
-                           vault: PiiVault) -> list[Envelope]:
-    """An approved case becomes one payment: reserve its amount from the budget, or fail it for lack of one."""
-    case = envelope.payload
-    payment_id = domain.payment_id_for(case.case_id)
-    masked = mask_account(case.payee_account)
-    if not await repo.insert_payment(conn, payment_id=payment_id, case_id=case.case_id, campaign=case.campaign,
-                                     amount_fen=case.amount_fen, payee_name_enc=vault.encrypt(case.payee_name),
-                                     payee_account_enc=vault.encrypt(case.payee_account),
-                                     payee_account_masked=masked):
-        return []  # this case already has its payment
-    fields = dict(payment_id=payment_id, case_id=case.case_id, campaign=case.campaign, amount_fen=case.amount_fen)
-    if await repo.transfer(conn, domain.reserve(case.campaign), campaign=case.campaign, amount_fen=case.amount_fen,
-                           payment_id=payment_id):
-        event = PaymentInstructedV1(**fields, payee_account_masked=masked)
-    else:
-        reason = f"budget of campaign {case.campaign} cannot cover {case.amount_fen} fen"
-        await repo.fail_payment(conn, payment_id, stage=FailureStage.BUDGET, reason=reason)
-        event = PaymentFailedV1(**fields, stage=FailureStage.BUDGET, reason=reason, failed_at=datetime.now(UTC))
-    log.info("payment instructed" if isinstance(event, PaymentInstructedV1) else "payment failed: budget",
-             payment_id=str(payment_id), case_id=str(case.case_id), amount_fen=case.amount_fen)
-    return [new_envelope(event, producer=PRODUCER, causation=envelope)]
+async def instruct_payments(conn: asyncpg.Connection, envelopes: list[Envelope[CaseApprovedV1]], *,
+                            vault: PiiVault) -> list[Envelope]:
+    """Approved cases become payments, one per case whatever is redelivered: each reserves its amount
+    from its campaign's budget, or fails for lack of it. A campaign without a budget breaks a rule."""
+    first_of_case: dict[UUID, Envelope[CaseApprovedV1]] = {}
+    for e in envelopes:
+        first_of_case.setdefault(e.payload.case_id, e)
+    cases = list(first_of_case.values())
+    campaigns = sorted({e.payload.campaign for e in cases})
+    without_budget = set(campaigns) - await repo.budgets_of(conn, campaigns)
+    if without_budget:
+        raise RuleViolation(f"campaign {', '.join(sorted(without_budget))} has no budget; create it, then re-drive "
+                            "this event")
+    payments = [repo.NewPayment(
+        payment_id=domain.payment_id_for(e.payload.case_id), case_id=e.payload.case_id, campaign=e.payload.campaign,
+        amount_fen=e.payload.amount_fen, payee_name_enc=vault.encrypt(e.payload.payee_name),
+        payee_account_enc=vault.encrypt(e.payload.payee_account),
+        payee_account_masked=mask_account(e.payload.payee_account)) for e in cases]
+    inserted = await repo.insert_payments(conn, payments)
+    new = [(p, e) for p, e in zip(payments, cases, strict=True) if p.payment_id in inserted]
+    reserved = await repo.transfers(conn, [(domain.reserve(p.campaign), repo.Movement(p.campaign, p.amount_fen,
+                                                                                       p.payment_id))
+                                           for p, _ in new])
+    uncovered = {p.payment_id: f"budget of campaign {p.campaign} cannot cover {p.amount_fen} fen"
+                 for (p, _), ok in zip(new, reserved, strict=True) if not ok}
+    await repo.fail_payments(conn, list(uncovered.items()), stage=FailureStage.BUDGET)
+    now = datetime.now(UTC)
+    events: list[Envelope] = []
+    for p, cause in new:
+        event: PaymentEvent
+        if p.payment_id in uncovered:
+            event = PaymentFailedV1(payment_id=p.payment_id, case_id=p.case_id, campaign=p.campaign,
+                                    amount_fen=p.amount_fen, stage=FailureStage.BUDGET,
+                                    reason=uncovered[p.payment_id], failed_at=now)
+        else:
+            event = PaymentInstructedV1(payment_id=p.payment_id, case_id=p.case_id, campaign=p.campaign,
+                                        amount_fen=p.amount_fen, payee_account_masked=p.payee_account_masked)
+        events.append(new_envelope(event, producer=PRODUCER, causation=cause))
+    log.info("payments instructed", payments=len(new) - len(uncovered), failed_for_budget=len(uncovered),
+             already_there=len(cases) - len(new))
+    return events
 
 
-async def record_bank_outcome(conn: asyncpg.Connection, outcome: BankOutcome) -> list[Envelope]:
-    """Settle or fail a payment once, whatever the bank says how many times."""
-    if outcome.settled:
-        row = await repo.settle_payment(conn, outcome.payment_id, bank_reference=outcome.bank_reference,
-                                        settled_at=outcome.at)
-        if row is None:
-            return []
-        await _must_transfer(conn, domain.settle(row["campaign"]), campaign=row["campaign"],
-                             amount_fen=row["amount_fen"], payment_id=row["payment_id"])
-        event = PaymentSettledV1(**_payment_fields(row), bank_reference=outcome.bank_reference, settled_at=outcome.at)
-    else:
-        row = await repo.fail_payment(conn, outcome.payment_id, stage=FailureStage.BANK, reason=outcome.reason)
-        if row is None:
-            return []
-        await _must_transfer(conn, domain.release(row["campaign"]), campaign=row["campaign"],
-                             amount_fen=row["amount_fen"], payment_id=row["payment_id"])
-        event = PaymentFailedV1(**_payment_fields(row), stage=FailureStage.BANK, reason=outcome.reason,
-                                failed_at=outcome.at)
-    log.info("payment settled" if outcome.settled else "payment failed: bank", payment_id=str(outcome.payment_id),
-             case_id=str(row["case_id"]), amount_fen=event.amount_fen)
-    return [new_envelope(event, producer=PRODUCER)]
+async def record_bank_outcomes(conn: asyncpg.Connection, outcomes: list[BankOutcome]) -> list[Envelope]:
+    """Settle or fail each payment once, whatever the bank says how many times: settled money moves
+    from reserved to paid, refused money back to available."""
+    at = max((o.at for o in outcomes), default=datetime.now(UTC))
+    settled = await repo.settle_payments(conn, [(o.payment_id, o.bank_reference) for o in outcomes if o.settled],
+                                         settled_at=at)
+    failed = await repo.fail_payments(conn, [(o.payment_id, o.reason) for o in outcomes if not o.settled],
+                                      stage=FailureStage.BANK)
+    await _must_transfer(conn, [(domain.settle(r["campaign"]), _movement(r)) for r in settled])
+    await _must_transfer(conn, [(domain.release(r["campaign"]), _movement(r)) for r in failed])
+    by_id = {o.payment_id: o for o in outcomes}
+    events: list[Envelope] = []
+    for r in settled:
+        answer = by_id[r["payment_id"]]
+        events.append(new_envelope(PaymentSettledV1(**_payment_fields(r), bank_reference=answer.bank_reference,
+                                                    settled_at=answer.at), producer=PRODUCER))
+    for r in failed:
+        answer = by_id[r["payment_id"]]
+        events.append(new_envelope(PaymentFailedV1(**_payment_fields(r), stage=FailureStage.BANK,
+                                                   reason=answer.reason, failed_at=answer.at), producer=PRODUCER))
+    log.info("bank outcomes recorded", settled=len(settled), failed=len(failed),
+             repeated=len(outcomes) - len(settled) - len(failed))
+    return events
 
 
 class LedgerInconsistent(Exception):
     """A reserved amount is missing: stop and alert rather than move money on a broken book."""
 
 
-async def _must_transfer(conn: asyncpg.Connection, move: domain.Transfer, **amounts) -> None:
-    if not await repo.transfer(conn, move, **amounts):
-        raise LedgerInconsistent(f"{move.from_account} cannot cover {amounts['amount_fen']} fen for {move.kind}")
+async def _must_transfer(conn: asyncpg.Connection, moves: list[tuple[domain.Transfer, repo.Movement]]) -> None:
+    moved = await repo.transfers(conn, moves)
+    short = [(t, m) for (t, m), ok in zip(moves, moved, strict=True) if not ok]
+    if short:
+        t, m = short[0]
+        raise LedgerInconsistent(f"{t.from_account} cannot cover {m.amount_fen} fen for {t.kind} "
+                                 f"({len(short)} transfer(s) short)")
 
 
-def _payment_fields(row: asyncpg.Record) -> dict:
+def _movement(row: asyncpg.Record) -> repo.Movement:
+    return repo.Movement(row["campaign"], row["amount_fen"], row["payment_id"])
+
+
+def _payment_fields(row: asyncpg.Record) -> dict[str, Any]:
     return dict(payment_id=row["payment_id"], case_id=row["case_id"], campaign=row["campaign"],
                 amount_fen=row["amount_fen"])

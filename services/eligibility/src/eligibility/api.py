@@ -1,73 +1,150 @@
-"""Caseworker HTTP routes. Each write is one transaction: state, events (outbox) and Idempotency-Key."""
+"""Caseworker HTTP routes. Each write is one transaction: state, events (outbox) and Idempotency-Key.
+Bulk routes (campaign-list imports, batch approval) run the same use cases as the single-case ones."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
 
+from contracts.types import Code
+from eligibility import imports, service
 from eligibility import repository as repo
-from eligibility import service
-from eligibility.service import CaseIn, HardshipFileIn, RejectionIn
+from eligibility.bootstrap import Container
+from eligibility.roster import RosterKind
+from eligibility.service import Applicant, ApprovalsIn, CaseIn, HardshipFileIn, RejectionIn
 from siji_shared.auth import Principal, Role, current_principal, require
 from siji_shared.http import idempotent
+from siji_shared.usecase import Done
 
 router = APIRouter()
 IdempotencyKey = Header(alias="Idempotency-Key", min_length=1, max_length=200)
-
-
-def _runtime(request: Request):
-    return request.app.state.runtime
+Caseworker = Depends(require(Role.CASEWORKER))
+Approver = Depends(require(Role.APPROVER))
+Anyone = Depends(current_principal)
 
 
 @router.post("/hardship-files", status_code=201)
-async def open_hardship_file(body: HardshipFileIn, request: Request, key: str = IdempotencyKey,
-                             who: Principal = Depends(require(Role.CASEWORKER))):
-    vault = request.app.state.vault
-    return await idempotent(_runtime(request).pool, who, key=key, request=["file", body.model_dump(mode="json")],
-                            success_status=201,
-                            effect=lambda conn: service.open_hardship_file(conn, vault, who, body))
+async def open_hardship_file(body: HardshipFileIn, request: Request, c: Container, key: str = IdempotencyKey,
+                             who: Principal = Caseworker):
+    file = body.model_copy(update={"national_id": service.national_id(body.national_id)})
+
+    async def effect(conn):
+        return service.single_answer(await service.open_hardship_files(conn, c.vault, who, [file]))
+
+    return await idempotent(request, c.pool, who, key=key, body=body.model_dump(mode="json"), success_status=201,
+                            effect=effect)
 
 
 @router.post("/cases", status_code=201)
-async def register_case(body: CaseIn, request: Request, key: str = IdempotencyKey,
-                        who: Principal = Depends(require(Role.CASEWORKER))):
-    vault = request.app.state.vault
-    return await idempotent(_runtime(request).pool, who, key=key, request=["case", body.model_dump(mode="json")],
-                            success_status=201,
-                            effect=lambda conn: service.register_case(conn, vault, who, body))
+async def register_case(body: CaseIn, request: Request, c: Container, key: str = IdempotencyKey,
+                        who: Principal = Caseworker):
+    applicant = Applicant(national_id=service.national_id(body.national_id), payee_name=body.payee_name,
+                          payee_account=body.payee_account)
+
+    async def effect(conn):
+        return service.single_answer(await service.register_cases(
+            conn, c.vault, who, programme=body.programme, campaign=body.campaign, year=body.year,
+            applicants=[applicant]))
+
+    return await idempotent(request, c.pool, who, key=key, body=body.model_dump(mode="json"), success_status=201,
+                            effect=effect)
 
 
 @router.post("/cases/{case_id}/approve")
-async def approve_case(case_id: UUID, request: Request, key: str = IdempotencyKey,
-                       who: Principal = Depends(require(Role.APPROVER))):
-    vault = request.app.state.vault
-    return await idempotent(_runtime(request).pool, who, key=key, request=["approve", str(case_id)],
-                            success_status=200, effect=lambda conn: service.approve_case(conn, vault, who, case_id))
+async def approve_case(case_id: UUID, request: Request, c: Container, key: str = IdempotencyKey,
+                       who: Principal = Approver):
+    async def effect(conn):
+        return service.single_answer(await service.approve_cases(
+            conn, c.vault, who, campaign=None, selection=ApprovalsIn(case_ids=[case_id])))
+
+    return await idempotent(request, c.pool, who, key=key, body=None, success_status=200, effect=effect)
+
+
+@router.post("/campaigns/{campaign}/approvals")
+async def approve_selection(campaign: Code, body: ApprovalsIn, request: Request, c: Container,
+                            key: str = IdempotencyKey, who: Principal = Approver):
+    """Approve a reviewed selection in one request; the answer says what happened to each case."""
+
+    async def effect(conn):
+        done = await service.approve_cases(conn, c.vault, who, campaign=campaign, selection=body)
+        counts = {status: sum(a["status"] == status for a in done.body)
+                  for status in ("approved", "awaiting_second_approval", "refused")}
+        return Done({"campaign": campaign, **counts, "cases": done.body}, done.events)
+
+    return await idempotent(request, c.pool, who, key=key, body=body.model_dump(mode="json"), success_status=200,
+                            effect=effect)
 
 
 @router.post("/cases/{case_id}/reject")
-async def reject_case(case_id: UUID, body: RejectionIn, request: Request, key: str = IdempotencyKey,
-                      who: Principal = Depends(require(Role.APPROVER))):
-    return await idempotent(_runtime(request).pool, who, key=key,
-                            request=["reject", str(case_id), body.model_dump()], success_status=200,
+async def reject_case(case_id: UUID, body: RejectionIn, request: Request, c: Container, key: str = IdempotencyKey,
+                      who: Principal = Approver):
+    return await idempotent(request, c.pool, who, key=key, body=body.model_dump(), success_status=200,
                             effect=lambda conn: service.reject_case(conn, who, case_id, body))
 
 
+@router.get("/cases")
+async def approval_queue(c: Container, who: Principal = Anyone, campaign: Code | None = None,
+                         status: str | None = Query(None, pattern="^(eligible|ineligible|approved|rejected)$"),
+                         programme: Code | None = None, import_id: UUID | None = None, after: UUID | None = None,
+                         limit: int = Query(100, ge=1, le=1000)):
+    """The caller's region's cases, filtered, a page at a time: pass the last case id as `after`."""
+    async with c.pool.acquire() as conn:
+        cases = await repo.queue(conn, region=who.region, campaign=campaign, status=status, programme=programme,
+                                 import_id=import_id, after=after, limit=limit)
+    return {"cases": cases, "next_after": str(cases[-1]["case_id"]) if len(cases) == limit else None}
+
+
 @router.get("/cases/{case_id}")
-async def show_case(case_id: UUID, request: Request, who: Principal = Depends(current_principal)):
-    async with _runtime(request).pool.acquire() as conn:
-        return await service.show_case(conn, request.app.state.vault, who, case_id)
+async def show_case(case_id: UUID, c: Container, who: Principal = Anyone):
+    async with c.pool.acquire() as conn:
+        return await service.show_case(conn, c.vault, who, case_id)
 
 
 @router.get("/campaigns/{campaign}/summary")
-async def campaign_summary(campaign: str, request: Request, who: Principal = Depends(current_principal)):
+async def campaign_summary(campaign: str, c: Container, who: Principal = Anyone):
     """The campaign's cases in the caller's own region."""
-    async with _runtime(request).pool.acquire() as conn:
+    async with c.pool.acquire() as conn:
         summary = await repo.campaign_summary(conn, campaign=campaign, region=who.region)
     return {"campaign": campaign, "region": who.region, **summary}
 
 
-@router.get("/health")
-async def health() -> dict:
-    return {"status": "ok"}
+@router.post("/campaigns/{campaign}/imports", status_code=201)
+async def import_campaign_list(campaign: Code, request: Request, c: Container, programme: Code,
+                               year: int = Query(ge=2000, le=2100), filename: str = Query("roster", max_length=200),
+                               who: Principal = Caseworker) -> JSONResponse:
+    """A campaign list (花名册) as the request body, CSV or XLSX. The file itself is the idempotency key:
+    the same file again answers 200 with the first import's record and registers nothing."""
+    async with imports.spooled(request) as upload:
+        async with c.pool.acquire() as conn, conn.transaction():
+            record, fresh = await imports.import_roster(
+                conn, c.vault, who, upload, filename=filename, kind=RosterKind.CASES, campaign=campaign,
+                programme=programme, year=year)
+    return JSONResponse(record, status_code=201 if fresh else 200)
+
+
+@router.post("/hardship-files/imports", status_code=201)
+async def import_hardship_roster(request: Request, c: Container, filename: str = Query("roster", max_length=200),
+                                 who: Principal = Caseworker) -> JSONResponse:
+    """A roster of hardship members (建档困难职工) for the caller's region, CSV or XLSX, as for campaign lists."""
+    async with imports.spooled(request) as upload:
+        async with c.pool.acquire() as conn, conn.transaction():
+            record, fresh = await imports.import_roster(conn, c.vault, who, upload, filename=filename,
+                                                        kind=RosterKind.HARDSHIP_FILES)
+    return JSONResponse(record, status_code=201 if fresh else 200)
+
+
+@router.get("/imports/{import_id}")
+async def show_import(import_id: UUID, c: Container, who: Principal = Anyone):
+    async with c.pool.acquire() as conn:
+        return await imports.show(conn, who, import_id)
+
+
+@router.get("/imports/{import_id}/errors.csv")
+async def import_error_report(import_id: UUID, c: Container, who: Principal = Anyone) -> StreamingResponse:
+    """Every row that was not taken, with its row number, column and reason; opens right in Excel."""
+    async with c.pool.acquire() as conn:
+        report = await imports.error_report(conn, who, import_id)
+    return StreamingResponse(iter([report]), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="import-{import_id}-errors.csv"'})

@@ -1,4 +1,4 @@
-"""create_app(): settings -> logging -> routes -> lifespan (migrations, pool, Kafka, outbox relay)."""
+"""create_app(): settings -> logging -> routes -> lifespan (migrations, pool, container, Kafka, outbox relay)."""
 
 from pathlib import Path
 
@@ -6,13 +6,14 @@ from fastapi import FastAPI
 
 from eligibility import handlers
 from eligibility.api import router
+from eligibility.bootstrap import bootstrap
 from eligibility.config import Settings
 from eligibility.domain import DecisionRefused
-from eligibility.service import NotFound
+from eligibility.roster import RosterUnreadable
+from eligibility.service import Forbidden, NotFound
 from siji_shared.http import install_error_handlers
 from siji_shared.logging import configure_logging
-from siji_shared.pii import PiiVault
-from siji_shared.service_app import service_lifespan
+from siji_shared.service_app import ServiceWiring, health_router, service_lifespan
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -20,12 +21,12 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging("eligibility", fmt=settings.log_format, level=settings.log_level)
-    app = FastAPI(title="Siji eligibility", lifespan=service_lifespan(
-        name="eligibility", schema="eligibility", settings=settings, migrations=MIGRATIONS,
+    app = FastAPI(title="Siji eligibility", lifespan=service_lifespan(ServiceWiring(
+        name="eligibility", schema="eligibility", settings=settings, migrations=MIGRATIONS, bootstrap=bootstrap,
         consumers=handlers.register,
-    ))
+    )))
     app.state.settings = settings
-    app.state.vault = PiiVault(settings.pii_key)
     app.include_router(router)
-    install_error_handlers(app, {DecisionRefused: 409, NotFound: 404})
+    app.include_router(health_router)
+    install_error_handlers(app, {DecisionRefused: 409, NotFound: 404, Forbidden: 403, RosterUnreadable: 422})
     return app

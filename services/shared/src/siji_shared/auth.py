@@ -10,6 +10,8 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
+from siji_shared.service_app import current_container
+
 
 class Role(StrEnum):
     CASEWORKER = "caseworker"
@@ -42,7 +44,8 @@ async def current_principal(request: Request,
     if credentials is None:
         raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
     try:
-        claims = jwt.decode(credentials.credentials, request.app.state.token_secret, algorithms=["HS256"],
+        secret = current_container(request).settings.token_secret.get_secret_value()
+        claims = jwt.decode(credentials.credentials, secret, algorithms=["HS256"],
                             options={"require": ["sub", "exp"]})
         return Principal(user=claims["sub"], role=Role(claims["role"]), region=claims["region"])
     except (jwt.PyJWTError, KeyError, ValueError) as exc:

@@ -1,17 +1,29 @@
 """Consumers: a batch of records in, one database transaction out, exactly one effect per event.
 
-For each batch: undecodable records go to the dead-letter topic; the rest are claimed in the inbox
-and handled in one transaction, which also stages (outbox) every event the handlers return. If a handler breaks a rule, the batch is redone event by event
-under savepoints and the offending events go to the dead-letter topic, so the rest carry on.
-Dead letters are published before the commit, and offsets are committed after it (by FastStream's
-NACK_ON_ERROR policy), so nothing is lost between the two. Transient failures retry with backoff.
+The error policy, in one place:
+- bytes that are not an event we know (not an envelope, an unregistered type or version, a payload
+  that fails its schema) go to the dead-letter topic with the reason;
+- an event of a type we handle but in a version we have no handler for is logged and counted, and
+  its offset moves on: it is not ours to guess at;
+- a handler that raises RuleViolation (the event breaks a business rule): the batch is redone event
+  by event under savepoints and only the offending events go to the dead-letter topic;
+- a transient failure (connection, deadlock, Kafka) retries the whole batch with backoff;
+- anything else is a bug: the consumer logs it loudly and stops with its offsets uncommitted, so the
+  stream waits for a fix instead of being dead-lettered event by event.
+
+Handlers take the whole batch (`list[Envelope]`, consecutive events of the types they handle) and
+return the events they emit; the consumer claims the batch in the inbox, calls them and stages their
+events, all in one transaction. Dead letters are published after that commit and before the offsets
+are committed (FastStream's NACK_ON_ERROR), so a crash in between redelivers, and nothing is lost.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
 import asyncpg
@@ -23,11 +35,12 @@ from faststream.kafka import KafkaBroker
 from contracts.envelope import Envelope, EventPayload, UndecodableEvent, decode
 from siji_shared import inbox, outbox
 from siji_shared.dead_letters import DeadLetters
-from siji_shared.errors import is_transient
+from siji_shared.errors import RuleViolation, is_transient
 
 log = structlog.get_logger(__name__)
 
-Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[list[Envelope]]]  # returns the events it emits
+BatchHandler = Callable[[asyncpg.Connection, list[Envelope]], Awaitable[list[Envelope]]]  # returns what it emits
+DeadLetter = tuple[ConsumerRecord, str]
 
 
 @dataclass
@@ -36,75 +49,112 @@ class EventConsumer:
     group_id: str
     pool: asyncpg.Pool
     dead_letters: DeadLetters
-    handlers: dict[type[EventPayload], Handler]
+    handlers: dict[type[EventPayload], BatchHandler]
     max_attempts: int = 6
+    stopped_by: str | None = None  # the bug that stopped this consumer, for /health
+    unhandled_versions: Counter[tuple[str, int]] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self._by_type = {(t.event_type, t.schema_version): h for t, h in self.handlers.items()}
+        self._handled_types = {t.event_type for t in self.handlers}
+        self._stop: Callable[[], Coroutine[Any, Any, None]] | None = None
+        self._stopping: asyncio.Task | None = None
 
     async def process(self, records: list[ConsumerRecord]) -> None:
-        batch: list[tuple[Envelope, ConsumerRecord]] = []
+        if not records:
+            return
+        with structlog.contextvars.bound_contextvars(
+                topic=self.topic, consumer_group=self.group_id, records=len(records),
+                partitions=sorted({r.partition for r in records}),
+                offsets=f"{min(r.offset for r in records)}..{max(r.offset for r in records)}"):
+            batch, dead = self._decode(records)
+            try:
+                dead += await self._with_retries(batch)
+            except Exception as exc:
+                if not is_transient(exc):
+                    self._stop_on_bug(exc)
+                raise
+            for record, reason in dead:
+                await self.dead_letters.publish(record, reason)
+
+    def _decode(self, records: list[ConsumerRecord]) -> tuple[list[tuple[Envelope, ConsumerRecord]], list[DeadLetter]]:
+        batch, dead = [], []
         for record in records:
             try:
                 envelope = decode(record.value or b"")
             except UndecodableEvent as exc:
-                log.warning("dead-lettered undecodable event", topic=record.topic, offset=record.offset,
+                log.warning("dead-lettered undecodable event", partition=record.partition, offset=record.offset,
                             reason=str(exc))
-                await self.dead_letters.publish(record, str(exc))
+                dead.append((record, str(exc)))
                 continue
-            if (envelope.event_type, envelope.schema_version) in self._by_type:
+            version = (envelope.event_type, envelope.schema_version)
+            if version in self._by_type:
                 batch.append((envelope, record))
-        if batch:
-            await self._with_retries(batch)
+            elif envelope.event_type in self._handled_types:
+                self.unhandled_versions[version] += 1
+                log.warning("no handler for this event version; skipped", event_type=envelope.event_type,
+                            schema_version=envelope.schema_version, event_id=str(envelope.event_id),
+                            skipped_so_far=self.unhandled_versions[version])
+        return batch, dead
 
-    async def _with_retries(self, batch: list[tuple[Envelope, ConsumerRecord]]) -> None:
+    async def _with_retries(self, batch: list[tuple[Envelope, ConsumerRecord]]) -> list[DeadLetter]:
         for attempt in range(1, self.max_attempts + 1):
             try:
-                await self._apply(batch)
-                return
+                return await self._apply(batch)
             except Exception as exc:
                 if not is_transient(exc) or attempt == self.max_attempts:
                     raise
                 delay = min(0.2 * 2 ** (attempt - 1), 10.0)
                 log.warning("transient failure, retrying batch", error=repr(exc), attempt=attempt, delay=delay)
                 await asyncio.sleep(delay)
+        return []
 
-    async def _apply(self, batch: list[tuple[Envelope, ConsumerRecord]]) -> None:
-        try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                emitted: list[Envelope] = []
-                for envelope in await inbox.claim(conn, _unique([e for e, _ in batch])):
-                    emitted += await self._handle(conn, envelope)
-                await outbox.stage(conn, emitted)
-        except Exception as exc:
-            if is_transient(exc):
-                raise
-            await self._apply_one_by_one(batch)
+    async def _apply(self, batch: list[tuple[Envelope, ConsumerRecord]]) -> list[DeadLetter]:
+        if not batch:
+            return []
+        envelopes = [e for e, _ in batch]
+        async with self.pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    await self._handle(conn, envelopes)
+                return []
+            except RuleViolation:
+                return await self._apply_one_by_one(conn, batch)
 
-    async def _apply_one_by_one(self, batch: list[tuple[Envelope, ConsumerRecord]]) -> None:
-        records = {e.event_id: r for e, r in batch}
-        async with self.pool.acquire() as conn, conn.transaction():
-            for envelope in _unique([e for e, _ in batch]):
+    async def _apply_one_by_one(self, conn: asyncpg.Connection,
+                                batch: list[tuple[Envelope, ConsumerRecord]]) -> list[DeadLetter]:
+        """Split the batch to isolate the events that break a rule; the rest take effect."""
+        dead: list[DeadLetter] = []
+        async with conn.transaction():
+            for envelope, record in batch:
                 try:
                     async with conn.transaction():  # a savepoint: a failure also undoes the inbox claim,
-                        if await inbox.claim(conn, [envelope]):  # so a re-driven event is handled then
-                            await outbox.stage(conn, await self._handle(conn, envelope))
-                except Exception as exc:
-                    if is_transient(exc):
-                        raise
-                    reason = f"{type(exc).__name__}: {exc}"
+                        await self._handle(conn, [envelope])  # so a re-driven event is handled then
+                except RuleViolation as exc:
+                    reason = f"RuleViolation: {exc}"
                     log.warning("dead-lettered event", event_id=str(envelope.event_id),
                                 event_type=envelope.event_type, reason=reason)
-                    await self.dead_letters.publish(records[envelope.event_id], reason)
+                    dead.append((record, reason))
+        return dead
 
-    async def _handle(self, conn: asyncpg.Connection, envelope: Envelope) -> list[Envelope]:
-        with structlog.contextvars.bound_contextvars(event_id=str(envelope.event_id),
-                                                     correlation_id=envelope.correlation_id):
-            return await self._by_type[(envelope.event_type, envelope.schema_version)](conn, envelope)
+    async def _handle(self, conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+        """Claim the events in the inbox, hand each run of consecutive events with the same handler to
+        it (so per-key order holds), and stage everything they emit with one insert."""
+        emitted: list[Envelope] = []
+        claimed = await inbox.claim(conn, self.group_id, envelopes)
+        for handler, run in groupby(claimed, key=lambda e: self._by_type[(e.event_type, e.schema_version)]):
+            emitted += await handler(conn, list(run))
+        await outbox.stage(conn, emitted)
 
+    def bind_stop(self, stop: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._stop = stop
 
-def _unique(envelopes: list[Envelope]) -> list[Envelope]:
-    return list({e.event_id: e for e in envelopes}.values())
+    def _stop_on_bug(self, exc: Exception) -> None:
+        self.stopped_by = f"{type(exc).__name__}: {exc}"
+        log.critical("consumer stopped by an unexpected error; offsets left uncommitted, fix and restart",
+                     error=self.stopped_by, exc_info=exc)
+        if self._stop:
+            self._stopping = asyncio.get_running_loop().create_task(self._stop())
 
 
 async def _raw_records(message: Any) -> Any:
@@ -112,11 +162,11 @@ async def _raw_records(message: Any) -> Any:
     return list(message.raw_message)
 
 
-def subscribe(broker: KafkaBroker, consumer: EventConsumer, *, max_records: int = 500) -> None:
+def subscribe(broker: KafkaBroker, consumer: EventConsumer, *, max_records: int = 1000) -> None:
     async def consume(records: Any) -> None:
         await consumer.process(records)
 
-    broker.subscriber(
+    subscriber = broker.subscriber(
         consumer.topic,
         group_id=consumer.group_id,
         batch=True,
@@ -126,4 +176,6 @@ def subscribe(broker: KafkaBroker, consumer: EventConsumer, *, max_records: int 
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw_records,
         title=f"{consumer.group_id}:{consumer.topic}",
-    )(consume)
+    )
+    subscriber(consume)
+    consumer.bind_stop(subscriber.stop)

@@ -10,7 +10,7 @@ from aiokafka.structs import ConsumerRecord
 
 from contracts.envelope import UndecodableEvent, decode
 from contracts.topics import dead_letter_of
-from siji_shared.kafka import topic_reader
+from siji_shared.kafka import KafkaConnection, idempotent_producer, topic_reader
 
 REASON = "dlt-reason"
 
@@ -61,17 +61,17 @@ def describe(record: ConsumerRecord) -> DeadLetter:
     )
 
 
-async def redrive(bootstrap_servers: str, source_topic: str, *, consumer_group: str) -> tuple[int, int]:
+async def redrive(kafka: KafkaConnection, source_topic: str, *, consumer_group: str) -> tuple[int, int]:
     """Publish `consumer_group`'s dead letters from `source_topic`'s twin back to `source_topic`, each once:
     a cursor group remembers how far re-driving got, and moves only after the sends are acknowledged.
     Consumers that handled an event before skip it through their inbox.
     Returns (re-driven, skipped because they still do not decode)."""
     sent = undecodable = 0
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all")
+    producer = idempotent_producer(kafka, client_id=f"siji-redrive.{consumer_group}")
     await producer.start()
     try:
         cursor = f"siji-redrive.{consumer_group}"
-        async with topic_reader(bootstrap_servers, dead_letter_of(source_topic), group_id=cursor) as (records, commit):
+        async with topic_reader(kafka, dead_letter_of(source_topic), group_id=cursor) as (records, commit):
             for record in (r for r in records if describe(r).consumer_group == consumer_group):
                 try:
                     decode(record.value or b"")

@@ -12,21 +12,24 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from siji_shared import idempotency
+from siji_shared import idempotency, outbox
 from siji_shared.auth import Principal
 from siji_shared.pii import InvalidNationalId
+from siji_shared.usecase import Done
 
 
 def install_error_handlers(app: FastAPI, statuses: dict[type[Exception], int]) -> None:
     """Map domain exceptions to HTTP statuses with their message as the reason. Validation errors
     never echo the submitted input back, since it may hold personal data."""
 
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
         return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
 
     app.add_exception_handler(RequestValidationError, invalid_request)
-    for exc_type, status in {InvalidNationalId: 422, **statuses}.items():
+    known: dict[type[Exception], int] = {InvalidNationalId: 422, **statuses}
+    for exc_type, status in known.items():
         app.add_exception_handler(exc_type, _as_status(status))
 
 
@@ -37,18 +40,21 @@ def _as_status(status: int):
     return handler
 
 
-async def idempotent(pool: asyncpg.Pool, who: Principal, *, key: str, request: Any, success_status: int,
-                     effect: Callable[[asyncpg.Connection], Awaitable[dict]]) -> JSONResponse:
-    """Run `effect` in one transaction with the stored Idempotency-Key, or replay the stored response."""
+async def idempotent(request: Request, pool: asyncpg.Pool, who: Principal, *, key: str, body: Any,
+                     success_status: int, effect: Callable[[asyncpg.Connection], Awaitable[Done]]) -> JSONResponse:
+    """Run `effect` and stage the events it returns in one transaction with the stored Idempotency-Key,
+    or replay the stored response. The key's fingerprint is the route and the request body."""
 
     async def run(conn: asyncpg.Connection) -> idempotency.Outcome:
-        return success_status, jsonable_encoder(await effect(conn))
+        done = await effect(conn)
+        await outbox.stage(conn, done.events)
+        return success_status, jsonable_encoder(done.body)
 
+    fingerprint = idempotency.request_fingerprint([request.method, request.url.path, body])
     async with pool.acquire() as conn, conn.transaction():
-        status, body = await idempotency.once(conn, actor=who.user, key=key,
-                                              fingerprint=idempotency.request_fingerprint(request),
-                                              effect=lambda: run(conn))
-    return JSONResponse(body, status_code=status)
+        status, answer = await idempotency.once(conn, actor=who.user, key=key, fingerprint=fingerprint,
+                                                effect=lambda: run(conn))
+    return JSONResponse(answer, status_code=status)
 
 
 def serve(create_app: Callable[[], FastAPI]) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 from fastapi import HTTPException
 
-Outcome = tuple[int, dict[str, Any]]
+Outcome = tuple[int, Any]
 
 
 def request_fingerprint(body: Any) -> str:

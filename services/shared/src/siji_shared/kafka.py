@@ -1,20 +1,53 @@
-"""Kafka clients shared by the outbox relay and the dead-letter publisher, topic creation, and reading
-a topic to its end (for dead-letter tools and the auditor's replay)."""
+"""How to reach Kafka (one connection object, SASL-ready), the clients shared by the outbox relay and
+the dead-letter publisher, topic creation, and reading a topic to its end (for dead-letter tools and
+the auditor's replay)."""
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.structs import ConsumerRecord
+from faststream.kafka.security import parse_security
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+from pydantic import SecretStr
+
+_SASL = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256, "PLAIN": SASLPlaintext}
 
 
-def idempotent_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer:
+@dataclass(frozen=True)
+class KafkaConnection:
+    """Where the brokers are and who we are to them. Every client (FastStream's broker, the relay's and
+    dead letters' producers, admin, readers) is built from this one object."""
+
+    bootstrap_servers: str
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "SCRAM-SHA-512"
+    username: str | None = None
+    password: SecretStr | None = None
+
+    def security(self) -> BaseSecurity | None:
+        """FastStream's security object, or None on a plaintext listener."""
+        if self.security_protocol == "PLAINTEXT":
+            return None
+        if self.username is None or self.password is None:
+            raise ValueError(f"Kafka {self.security_protocol} needs a username and a password")
+        return _SASL[self.sasl_mechanism](self.username, self.password.get_secret_value(),
+                                          use_ssl=self.security_protocol == "SASL_SSL")
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for aiokafka's producer, consumer and admin client."""
+        return {"bootstrap_servers": self.bootstrap_servers, **parse_security(self.security())}
+
+
+def idempotent_producer(kafka: KafkaConnection, *, client_id: str) -> AIOKafkaProducer:
     """acks=all and idempotence: a retried send never duplicates or reorders within a partition."""
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
+        **kafka.client_kwargs(),
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
@@ -24,8 +57,8 @@ def idempotent_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaPr
     )
 
 
-async def ensure_topics(bootstrap_servers: str, topics: list[str], *, partitions: int = 6) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def ensure_topics(kafka: KafkaConnection, topics: list[str], *, partitions: int = 6) -> None:
+    admin = AIOKafkaAdminClient(**kafka.client_kwargs())
     await admin.start()
     try:
         brokers = len((await admin.describe_cluster())["brokers"])
@@ -41,8 +74,8 @@ async def ensure_topics(bootstrap_servers: str, topics: list[str], *, partitions
         await admin.close()
 
 
-async def partitions_of(bootstrap_servers: str, topic: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def partitions_of(kafka: KafkaConnection, topic: str) -> list[int]:
+    admin = AIOKafkaAdminClient(**kafka.client_kwargs())
     await admin.start()
     try:
         described = await admin.describe_topics([topic])
@@ -52,19 +85,19 @@ async def partitions_of(bootstrap_servers: str, topic: str) -> list[int]:
                   for p in t["partitions"])
 
 
-async def read_all(bootstrap_servers: str, topic: str) -> list[ConsumerRecord]:
+async def read_all(kafka: KafkaConnection, topic: str) -> list[ConsumerRecord]:
     """Everything on `topic`, from the start up to its current end."""
-    async with topic_reader(bootstrap_servers, topic, group_id=None) as (records, _commit):
+    async with topic_reader(kafka, topic, group_id=None) as (records, _commit):
         return records
 
 
 @asynccontextmanager
-async def topic_reader(bootstrap_servers: str, topic: str, *, group_id: str | None):
+async def topic_reader(kafka: KafkaConnection, topic: str, *, group_id: str | None):
     """Reads `topic` up to its current end (from the start, or from `group_id`'s committed offsets);
     yields the records and a commit() that moves `group_id` to that end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False,
+    consumer = AIOKafkaConsumer(**kafka.client_kwargs(), group_id=group_id, enable_auto_commit=False,
                                 auto_offset_reset="earliest")
-    partitions = [TopicPartition(topic, p) for p in await partitions_of(bootstrap_servers, topic)]
+    partitions = [TopicPartition(topic, p) for p in await partitions_of(kafka, topic)]
     await consumer.start()
     try:
         records: list[ConsumerRecord] = []

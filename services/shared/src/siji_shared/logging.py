@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
@@ -16,7 +18,7 @@ from siji_shared.pii import redact_text
 SENSITIVE_KEYS = frozenset({"national_id", "bank_account", "payee_account", "account", "income", "id_number"})
 
 
-def redact_personal_data(_logger, _method, event_dict: dict) -> dict:
+def redact_personal_data(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in event_dict.items():
         if key in SENSITIVE_KEYS and value is not None:
             event_dict[key] = "***"
@@ -26,7 +28,7 @@ def redact_personal_data(_logger, _method, event_dict: dict) -> dict:
 
 
 def configure_logging(service: str, *, fmt: str = "json", level: str = "INFO") -> None:
-    shared = [
+    shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -5,7 +5,10 @@ order, so a transaction that commits late (with a lower id) is still picked up. 
 because every state change locks its aggregate row before staging, so one aggregate's events get
 ids in commit order, and one relay per schema (an advisory lock) sends them through an idempotent
 producer. A crash between send and mark re-sends rows; consumers' inboxes drop the duplicates.
-Published rows are kept for a retention period (default 7 days), then purged while the relay is idle.
+Published rows are kept for a retention period (default 7 days), then purged while the relay is idle;
+so are the schema's inbox rows after theirs (default 30 days: longer than Kafka keeps the events, so a
+redelivery always finds its claim; a dead letter re-driven later than that relies on the domain's own
+keys, such as one payment per case).
 """
 
 from __future__ import annotations
@@ -18,37 +21,43 @@ from datetime import timedelta
 import asyncpg
 
 from contracts.envelope import Envelope, encode
-from siji_shared.kafka import idempotent_producer
+from siji_shared.kafka import KafkaConnection, idempotent_producer
 from siji_shared.leader import run_as_leader
 
 PURGE_EVERY_SECONDS = 300.0
 
 
 async def stage(conn: asyncpg.Connection, envelopes: Iterable[Envelope]) -> None:
-    rows = [(e.event_id, e.event_type, e.topic.value, e.key, encode(e)) for e in envelopes]
-    if rows:
-        await conn.executemany(
-            "INSERT INTO outbox (event_id, event_type, topic, key, body) VALUES ($1, $2, $3, $4, $5)", rows
+    """One insert for all the events, in their order (ids follow it, so the relay keeps it)."""
+    envelopes = list(envelopes)
+    if envelopes:
+        await conn.execute(
+            "INSERT INTO outbox (event_id, event_type, topic, key, body) "
+            "SELECT event_id, event_type, topic, key, body "
+            "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[]) WITH ORDINALITY "
+            "AS t(event_id, event_type, topic, key, body, n) ORDER BY n",
+            [e.event_id for e in envelopes], [e.event_type for e in envelopes], [e.topic.value for e in envelopes],
+            [e.key for e in envelopes], [encode(e) for e in envelopes],
         )
 
 
 class OutboxRelay:
-    def __init__(self, pool: asyncpg.Pool, *, schema: str, bootstrap_servers: str, batch_size: int = 1000,
-                 poll_seconds: float = 1.0, retention: timedelta = timedelta(days=7)) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, schema: str, kafka: KafkaConnection, batch_size: int = 1000,
+                 poll_seconds: float = 1.0, retention: timedelta = timedelta(days=7),
+                 inbox_retention: timedelta = timedelta(days=30)) -> None:
         self.pool = pool
         self.schema = schema
-        self.bootstrap_servers = bootstrap_servers
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.retention = retention
+        self.inbox_retention = inbox_retention
         self.purge_chunk = batch_size * 10
         self._next_purge = 0.0
         self.published = 0
-        self._producer = None
+        self._producer = idempotent_producer(kafka, client_id=f"{schema}-outbox")
 
     async def run(self) -> None:
         """Become the schema's single relay, then publish whenever woken (NOTIFY) or every poll interval."""
-        self._producer = idempotent_producer(self.bootstrap_servers, client_id=f"{self.schema}-outbox")
         await self._producer.start()
         try:
             await run_as_leader(self.pool, name=f"siji-outbox-relay:{self.schema}", channel=f"{self.schema}_outbox",
@@ -66,7 +75,7 @@ class OutboxRelay:
             )
             if not rows:
                 if time.monotonic() >= self._next_purge:
-                    purged = await self.purge_published(conn)
+                    purged = max(await self.purge_published(conn), await self.purge_inbox(conn))
                     self._next_purge = time.monotonic() + (0 if purged == self.purge_chunk else PURGE_EVERY_SECONDS)
                 return False
             deliveries = [
@@ -87,4 +96,11 @@ class OutboxRelay:
         deleted = await conn.execute(
             "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at < now() - $1::interval "
             "ORDER BY id LIMIT $2)", self.retention, self.purge_chunk)
+        return int(deleted.split()[-1])
+
+    async def purge_inbox(self, conn: asyncpg.Connection) -> int:
+        """Forget inbox claims older than the inbox retention, bounded per call like the outbox purge."""
+        deleted = await conn.execute(
+            "DELETE FROM inbox WHERE ctid IN (SELECT ctid FROM inbox WHERE received_at < now() - $1::interval "
+            "LIMIT $2)", self.inbox_retention, self.purge_chunk)
         return int(deleted.split()[-1])

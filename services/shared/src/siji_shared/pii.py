@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import re
+import unicodedata
 from datetime import date
 
 from cryptography.fernet import Fernet
@@ -24,6 +25,11 @@ class InvalidNationalId(ValueError):
 
 def national_id_check_digit(first17: str) -> str:
     return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+
+
+def normalise_national_id(value: str) -> str:
+    """An ID as people type it: full-width digits and Ｘ (NFKC), spaces anywhere (also U+3000), a lowercase x."""
+    return "".join(unicodedata.normalize("NFKC", value).split()).upper()
 
 
 def validate_national_id(value: str) -> str:

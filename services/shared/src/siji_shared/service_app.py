@@ -1,17 +1,20 @@
-"""The common life of a service process: migrate, create topics, open the pool, start Kafka
-consumers and the outbox relay (plus any leader loops of its own), and stop it all cleanly."""
+"""The common life of a service process: migrate, create topics, open the pool, build the service's
+container of collaborators, start its Kafka consumers and the outbox relay (plus any leader loops of
+its own), and stop it all cleanly."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
 import structlog
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
 from contracts.topics import all_topics
@@ -25,40 +28,70 @@ from siji_shared.settings import ServiceSettings
 log = structlog.get_logger(__name__)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Runtime:
-    """What handlers, routes and background jobs share; routes reach it through app.state.runtime."""
+    """What every service's handlers, routes and jobs share. Each service's container extends it with
+    its own collaborators (vault, bank client, ...) and its bootstrap() builds it; tests call the same
+    bootstrap with a real pool and fakes."""
 
+    settings: ServiceSettings
     pool: asyncpg.Pool
     dead_letters: DeadLetters
+    consumers: list[EventConsumer] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        """Release what the service's own collaborators hold (clients, files); the pool is closed apart."""
 
 
-Wiring = Callable[[Runtime], list[EventConsumer]]
-Background = Callable[[Runtime], list[Awaitable[None]]]
+C = TypeVar("C", bound=Runtime)
+C_co = TypeVar("C_co", bound=Runtime, covariant=True)
 
 
-def service_lifespan(*, name: str, schema: str, settings: ServiceSettings, migrations: Path,
-                     consumers: Wiring = lambda runtime: [],
-                     background: Background = lambda runtime: []):
+class Bootstrap(Protocol[C_co]):
+    def __call__(self, settings: Any, *, pool: asyncpg.Pool, dead_letters: DeadLetters) -> C_co: ...
+
+
+@dataclass(frozen=True)
+class ServiceWiring(Generic[C]):
+    """How one service is put together: its schema, migrations, container and what runs inside it."""
+
+    name: str
+    schema: str
+    settings: ServiceSettings
+    migrations: Path
+    bootstrap: Bootstrap[C]
+    consumers: Callable[[C], list[EventConsumer]] = lambda container: []
+    background: Callable[[C], list[Coroutine[Any, Any, None]]] = lambda container: []
+
+
+def current_container(request: Request) -> Any:
+    """The running service's container, for FastAPI's Depends: each service annotates it with its own type."""
+    return request.app.state.container
+
+
+def service_lifespan(wiring: ServiceWiring[C]):
+    settings = wiring.settings
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await migrate(settings.database_url, schema, migrations)
-        await ensure_topics(settings.kafka_bootstrap_servers, all_topics())
-        pool = await create_pool(settings.database_url, schema, size=settings.pool_size)
-        producer = idempotent_producer(settings.kafka_bootstrap_servers, client_id=f"{name}-dead-letters")
+        await migrate(settings.database_url, wiring.schema, wiring.migrations)
+        await ensure_topics(settings.kafka, all_topics())
+        pool = await create_pool(settings.database_url, wiring.schema, size=settings.pool_size)
+        producer = idempotent_producer(settings.kafka, client_id=f"{wiring.name}-dead-letters")
         await producer.start()
-        broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=name, logger=None)
-        runtime = Runtime(pool=pool, dead_letters=DeadLetters(producer, group_id=name))
-        relay = OutboxRelay(pool, schema=schema, bootstrap_servers=settings.kafka_bootstrap_servers,
-                            batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
-                            retention=settings.outbox_retention)
-        for consumer in consumers(runtime):
+        broker = KafkaBroker(settings.kafka.bootstrap_servers, security=settings.kafka.security(),
+                             client_id=wiring.name, logger=None)
+        container = wiring.bootstrap(settings, pool=pool, dead_letters=DeadLetters(producer, group_id=wiring.name))
+        container.consumers = wiring.consumers(container)
+        for consumer in container.consumers:
             subscribe(broker, consumer, max_records=settings.consumer_batch_size)
-        app.state.runtime = runtime
-        app.state.token_secret = settings.token_secret
+        relay = OutboxRelay(pool, schema=wiring.schema, kafka=settings.kafka, batch_size=settings.relay_batch_size,
+                            poll_seconds=settings.relay_poll_seconds, retention=settings.outbox_retention,
+                            inbox_retention=settings.inbox_retention)
+        app.state.container = container
         await broker.start()
-        tasks = [asyncio.create_task(job) for job in (relay.run(), *background(runtime))]
-        log.info("service started", schema=schema)
+        tasks: list[asyncio.Task[None]] = [asyncio.create_task(job) for job in (relay.run(), *wiring.background(container))]
+        log.info("service started", schema=wiring.schema)
         try:
             yield
         finally:
@@ -66,8 +99,21 @@ def service_lifespan(*, name: str, schema: str, settings: ServiceSettings, migra
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await broker.stop()
+            await container.aclose()
             await producer.stop()
             await pool.close()
             log.info("service stopped")
 
     return lifespan
+
+
+health_router = APIRouter()
+
+
+@health_router.get("/health")
+async def health(request: Request) -> JSONResponse:
+    """503 while a consumer is stopped by a bug (its offsets wait uncommitted for a fix and a restart)."""
+    stopped = {f"{c.group_id}:{c.topic}": c.stopped_by for c in current_container(request).consumers if c.stopped_by}
+    if stopped:
+        return JSONResponse({"status": "failing", "stopped_consumers": stopped}, status_code=503)
+    return JSONResponse({"status": "ok"})

@@ -1,28 +1,63 @@
-"""The settings every service has. Each service subclasses this once, with env_prefix "<NAME>_"."""
+"""The settings every service has. Each service subclasses this once, with env_prefix "<NAME>_".
+
+Secrets are SecretStr (never printed, never logged) and the development defaults are refused
+outside the development environment."""
 
 from datetime import timedelta
 from typing import Literal
 
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from siji_shared.kafka import KafkaConnection
+
+DEVELOPMENT_TOKEN_SECRET = "siji-local-development-secret-change-me"
+DEVELOPMENT_PII_KEY = "siji-local-development-pii-key-change-me"
 
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
-    @property
-    def outbox_retention(self) -> timedelta:
-        return timedelta(hours=self.outbox_retention_hours)
-
+    environment: Literal["development", "production"] = "development"
     database_url: str = "postgresql://postgres@127.0.0.1:25432/siji"
     kafka_bootstrap_servers: str = "127.0.0.1:29092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8100
     log_format: Literal["json", "console"] = "json"
     log_level: str = "INFO"
-    token_secret: str = "siji-local-development-secret-change-me"
-    pii_key: str = "siji-local-development-pii-key-change-me"
+    token_secret: SecretStr = SecretStr(DEVELOPMENT_TOKEN_SECRET)
+    pii_key: SecretStr = SecretStr(DEVELOPMENT_PII_KEY)
     pool_size: int = 10
-    consumer_batch_size: int = 500
-    relay_batch_size: int = 1000
+    consumer_batch_size: int = 1000
+    relay_batch_size: int = 2000
     relay_poll_seconds: float = 1.0
     outbox_retention_hours: float = 168.0
+    inbox_retention_hours: float = 720.0
+
+    @model_validator(mode="after")
+    def _no_development_secrets_outside_development(self) -> "ServiceSettings":
+        if self.environment != "development":
+            for name, default in (("token_secret", DEVELOPMENT_TOKEN_SECRET), ("pii_key", DEVELOPMENT_PII_KEY)):
+                if getattr(self, name).get_secret_value() == default:
+                    raise ValueError(f"{name} is the development default; set a secret of your own for "
+                                     f"{self.environment}")
+        return self
+
+    @property
+    def kafka(self) -> KafkaConnection:
+        return KafkaConnection(bootstrap_servers=self.kafka_bootstrap_servers,
+                               security_protocol=self.kafka_security_protocol,
+                               sasl_mechanism=self.kafka_sasl_mechanism, username=self.kafka_username,
+                               password=self.kafka_password)
+
+    @property
+    def outbox_retention(self) -> timedelta:
+        return timedelta(hours=self.outbox_retention_hours)
+
+    @property
+    def inbox_retention(self) -> timedelta:
+        return timedelta(hours=self.inbox_retention_hours)

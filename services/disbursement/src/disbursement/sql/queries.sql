@@ -5,8 +5,11 @@ ON CONFLICT (campaign) DO NOTHING RETURNING campaign;
 -- name: insert_accounts
 INSERT INTO accounts (account, campaign, kind) SELECT a, $1, k FROM unnest($2::text[], $3::text[]) AS t(a, k);
 
--- name: transfer
-SELECT ledger_transfer($1, $2, $3, $4, $5, $6);
+-- name: transfer_batch
+SELECT ledger_transfer_batch($1::text[], $2::uuid[], $3::text[], $4::text[], $5::bigint[], $6);
+
+-- name: budgets_of
+SELECT campaign FROM budgets WHERE campaign = ANY($1::text[]);
 
 -- name: budget_view
 SELECT b.campaign, b.programme, b.region, b.total_fen,
@@ -22,32 +25,63 @@ GROUP BY b.campaign;
 SELECT status, count(*) AS payments, coalesce(sum(amount_fen), 0)::bigint AS amount_fen
 FROM payments WHERE campaign = $1 GROUP BY status;
 
--- name: insert_payment
+-- name: insert_payments
+-- One payment per case: a case that has its payment already is skipped (not returned).
 INSERT INTO payments (payment_id, case_id, campaign, amount_fen, payee_name_enc, payee_account_enc,
                       payee_account_masked, status)
-VALUES ($1, $2, $3, $4, $5, $6, $7, 'instructed')
-ON CONFLICT (case_id) DO NOTHING RETURNING payment_id;
+SELECT p.payment_id, p.case_id, p.campaign, p.amount_fen, p.name_enc, p.account_enc, p.masked, 'instructed'
+FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::bytea[], $6::bytea[], $7::text[])
+     WITH ORDINALITY AS p(payment_id, case_id, campaign, amount_fen, name_enc, account_enc, masked, n)
+ORDER BY p.n
+ON CONFLICT DO NOTHING
+RETURNING payment_id;
 
--- name: fail_payment
-UPDATE payments SET status = 'failed', failure_stage = $2, failure_reason = $3, updated_at = now()
-WHERE payment_id = $1 AND status = 'instructed'
-RETURNING payment_id, case_id, campaign, amount_fen;
+-- name: fail_payments
+-- Only an instructed payment can fail, once; returns those that did.
+UPDATE payments p SET status = 'failed', failure_stage = $2, failure_reason = f.reason, updated_at = now()
+FROM unnest($1::uuid[], $3::text[]) AS f(payment_id, reason)
+WHERE p.payment_id = f.payment_id AND p.status = 'instructed'
+RETURNING p.payment_id, p.case_id, p.campaign, p.amount_fen;
 
--- name: settle_payment
-UPDATE payments SET status = 'settled', bank_reference = $2, settled_at = $3, updated_at = now()
-WHERE payment_id = $1 AND status = 'instructed'
-RETURNING payment_id, case_id, campaign, amount_fen;
+-- name: settle_payments
+-- Only an instructed payment can settle, once; returns those that did.
+UPDATE payments p SET status = 'settled', bank_reference = s.reference, settled_at = $3, updated_at = now()
+FROM unnest($1::uuid[], $2::text[]) AS s(payment_id, reference)
+WHERE p.payment_id = s.payment_id AND p.status = 'instructed'
+RETURNING p.payment_id, p.case_id, p.campaign, p.amount_fen;
 
--- name: postpone_payment
-UPDATE payments SET attempts = attempts + 1, next_attempt_at = now() + $2::interval, updated_at = now()
-WHERE payment_id = $1 AND status = 'instructed';
+-- name: due_batch
+-- A batch made earlier whose answer we still need (a time-out, a crash): the same message again.
+SELECT * FROM payment_batches WHERE status = 'open' AND next_attempt_at <= now()
+ORDER BY next_attempt_at LIMIT 1;
 
--- name: due_payments
-SELECT payment_id, amount_fen, payee_name_enc, payee_account_enc, attempts FROM payments
-WHERE status = 'instructed' AND next_attempt_at <= now()
-ORDER BY next_attempt_at LIMIT $1;
+-- name: payments_to_batch
+SELECT payment_id, amount_fen FROM payments WHERE status = 'instructed' AND batch_id IS NULL
+ORDER BY created_at, payment_id LIMIT $1;
+
+-- name: insert_batch
+INSERT INTO payment_batches (batch_id, message_id, payments, control_sum_fen) VALUES ($1, $2, $3, $4)
+RETURNING *;
+
+-- name: assign_to_batch
+UPDATE payments SET batch_id = $1, updated_at = now() WHERE payment_id = ANY($2::uuid[]);
+
+-- name: batch_lines
+SELECT payment_id, amount_fen, payee_name_enc, payee_account_enc FROM payments
+WHERE batch_id = $1 ORDER BY payment_id;
+
+-- name: postpone_batch
+UPDATE payment_batches SET attempts = attempts + 1, next_attempt_at = now() + $2::interval WHERE batch_id = $1;
+
+-- name: close_batch
+UPDATE payment_batches SET status = 'reported', group_status = $2, reported_at = now() WHERE batch_id = $1;
+
+-- name: unbatch
+-- Lines the bank's report left out go into a later batch (the bank executes each line id once).
+UPDATE payments SET batch_id = NULL, updated_at = now()
+WHERE batch_id = $1 AND status = 'instructed';
 
 -- name: payments_of_campaign
 SELECT payment_id, case_id, amount_fen, status, failure_stage, failure_reason, bank_reference, settled_at,
-       payee_account_masked, attempts
+       payee_account_masked, batch_id
 FROM payments WHERE campaign = $1 ORDER BY created_at;

@@ -3,49 +3,72 @@ SELECT rule_set_id, version, rules FROM rule_sets
 WHERE programme = $1 AND region = $2 AND year = $3
 ORDER BY version DESC LIMIT 1;
 
--- name: insert_hardship_file
+-- name: upsert_hardship_files
+-- One statement for a whole roster chunk; a member's file in a region is opened once and updated after.
 INSERT INTO hardship_files (file_id, member_ref, region, level, national_id_enc, name_enc, valid_until, opened_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+SELECT f.file_id, f.member_ref, $1, f.level, f.national_id_enc, f.name_enc, f.valid_until, $2
+FROM unnest($3::uuid[], $4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::date[])
+     AS f(file_id, member_ref, level, national_id_enc, name_enc, valid_until)
 ON CONFLICT (member_ref, region) DO UPDATE
 SET level = EXCLUDED.level, valid_until = EXCLUDED.valid_until, name_enc = EXCLUDED.name_enc,
     opened_by = EXCLUDED.opened_by, opened_at = now()
-RETURNING file_id;
+RETURNING file_id, member_ref;
 
--- name: hardship_file
-SELECT level, valid_until FROM hardship_files WHERE member_ref = $1 AND region = $2;
+-- name: hardship_files
+SELECT member_ref, level, valid_until FROM hardship_files WHERE region = $1 AND member_ref = ANY($2::text[]);
+
+-- name: lock_campaign_registrations
+-- Imports take the campaign's registration lock exclusively, single registrations share it (and lock
+-- their member), so no member gets two live cases in a campaign by a race.
+SELECT CASE WHEN $2 THEN pg_advisory_xact_lock(hashtext('register:' || $1))
+            ELSE pg_advisory_xact_lock_shared(hashtext('register:' || $1)) END;
 
 -- name: lock_member_in_campaign
 SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2));
 
--- name: prior_awards
-SELECT count(*) FROM cases
-WHERE campaign = $1 AND member_ref = $2 AND status IN ('eligible', 'approved');
+-- name: cases_of_members
+SELECT member_ref, case_id, status FROM cases WHERE campaign = $1 AND member_ref = ANY($2::text[]);
 
--- name: insert_case
+-- name: insert_cases
 INSERT INTO cases (case_id, programme, campaign, region, year, member_ref, payee_name_enc, payee_account_enc,
                    status, amount_fen, tier, rule_set_id, rule_set_version, reasons, approvals_required,
-                   registered_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16);
+                   registered_by, import_id, import_row)
+SELECT c.case_id, $1, $2, $3, $4, c.member_ref, c.payee_name_enc, c.payee_account_enc, c.status, c.amount_fen,
+       c.tier, $5, $6, c.reasons, c.approvals_required, $7, $8, c.import_row
+FROM unnest($9::uuid[], $10::text[], $11::bytea[], $12::bytea[], $13::text[], $14::bigint[], $15::text[],
+            $16::jsonb[], $17::int[], $18::int[])
+     AS c(case_id, member_ref, payee_name_enc, payee_account_enc, status, amount_fen, tier, reasons,
+          approvals_required, import_row);
 
--- name: case_for_update
-SELECT * FROM cases WHERE case_id = $1 FOR UPDATE;
+-- name: cases_for_decision
+-- The selection, locked in id order (so concurrent batch decisions cannot deadlock): listed ids,
+-- or every eligible case of an import.
+SELECT * FROM cases
+WHERE ($1::text IS NULL OR campaign = $1)
+  AND (case_id = ANY($2::uuid[]) OR (import_id = $3 AND status = 'eligible'))
+ORDER BY case_id FOR UPDATE;
+
+-- name: record_approvals
+UPDATE cases c SET approvals = c.approvals || $1::text,
+                   status = CASE WHEN a.approved THEN 'approved' ELSE c.status END,
+                   decided_by = CASE WHEN a.approved THEN $1 END, updated_at = now()
+FROM unnest($2::uuid[], $3::bool[]) AS a(case_id, approved)
+WHERE c.case_id = a.case_id;
 
 -- name: case_by_id
 SELECT * FROM cases WHERE case_id = $1;
-
--- name: record_approval
-UPDATE cases SET approvals = $2, status = $3, decided_by = CASE WHEN $3 = 'approved' THEN $4 END,
-                 updated_at = now()
-WHERE case_id = $1;
 
 -- name: record_rejection
 UPDATE cases SET status = 'rejected', decided_by = $2, decision_reason = $3, updated_at = now()
 WHERE case_id = $1;
 
--- name: record_payment_outcome
-UPDATE cases SET payment_id = $2, payment_status = $3, payment_reason = $4, updated_at = now()
-WHERE case_id = $1
-  AND (payment_status IS NULL OR payment_status = 'instructed' OR payment_status = $3);
+-- name: record_payment_outcomes
+-- A payment's status only moves forward: instructed, then settled or failed.
+UPDATE cases c SET payment_id = p.payment_id, payment_status = p.status, payment_reason = p.reason,
+                   updated_at = now()
+FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS p(case_id, payment_id, status, reason)
+WHERE c.case_id = p.case_id
+  AND (c.payment_status IS NULL OR c.payment_status = 'instructed' OR c.payment_status = p.status);
 
 -- name: campaign_summary
 SELECT count(*)                                                   AS registered,
@@ -60,3 +83,40 @@ SELECT count(*)                                                   AS registered,
        coalesce(sum(amount_fen) FILTER (WHERE status = 'approved'), 0)::bigint         AS approved_fen,
        coalesce(sum(amount_fen) FILTER (WHERE payment_status = 'settled'), 0)::bigint  AS settled_fen
 FROM cases WHERE campaign = $1 AND region = $2;
+
+-- name: queue
+-- The approval queue: a page of the caller's region's cases, filtered, in case id order (keyset paging).
+SELECT case_id, programme, campaign, status, amount_fen, tier, approvals_required, approvals, registered_by,
+       import_id, import_row, payment_status, created_at
+FROM cases
+WHERE region = $1 AND ($2::text IS NULL OR campaign = $2) AND ($3::text IS NULL OR status = $3)
+  AND ($4::text IS NULL OR programme = $4) AND ($5::uuid IS NULL OR import_id = $5)
+  AND ($6::uuid IS NULL OR case_id > $6)
+ORDER BY case_id LIMIT $7;
+
+-- name: find_import
+SELECT * FROM imports WHERE region = $1 AND kind = $2 AND coalesce(campaign, '') = coalesce($3, '')
+                        AND file_sha256 = $4;
+
+-- name: import_by_id
+SELECT * FROM imports WHERE import_id = $1;
+
+-- name: insert_import
+INSERT INTO imports (import_id, kind, region, campaign, programme, year, filename, file_sha256, status, rows_read,
+                     accepted, rejected, imported_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'completed', 0, 0, 0, $9);
+
+-- name: finish_import
+UPDATE imports SET status = CASE WHEN $3 > 0 THEN 'completed_with_errors' ELSE 'completed' END,
+                   rows_read = $2, rejected = $3, accepted = $4, eligible = $5, ineligible = $6,
+                   already_registered = $7
+WHERE import_id = $1
+RETURNING *;
+
+-- name: insert_import_errors
+INSERT INTO import_errors (import_id, row_number, column_name, reason)
+SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[]);
+
+-- name: import_errors
+SELECT row_number, column_name, reason FROM import_errors WHERE import_id = $1 ORDER BY row_number, column_name
+LIMIT $2;

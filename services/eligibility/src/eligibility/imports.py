@@ -1,0 +1,151 @@
+"""Campaign-list and hardship-roster imports: the upload is spooled to a temporary file (never held in
+memory), read row by row, validated, and taken in chunks of CHUNK rows, each chunk one set-based
+registration, all in the caller's one transaction. Every row not taken is recorded with its row
+number and reason; the import record keeps the counts. The same file again finds that record."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tempfile
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+from fastapi import HTTPException, Request
+
+from eligibility import repository as repo
+from eligibility import service
+from eligibility.roster import LABELS, CaseRow, HardshipRow, RosterKind, RowError, iter_rows, write_error_report
+from eligibility.service import Applicant, HardshipFileIn, NotFound
+from siji_shared import outbox
+from siji_shared.auth import Principal
+from siji_shared.pii import PiiVault
+
+CHUNK = 1000
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+SHOWN_ERRORS = 50
+ALREADY_REGISTERED = "本活动已登记此人，未重复登记（already registered in this campaign; not registered again）"
+
+
+@dataclass(frozen=True)
+class Upload:
+    path: Path
+    sha256: str
+
+
+@asynccontextmanager
+async def spooled(request: Request) -> AsyncIterator[Upload]:
+    """The request body in a temporary file, with its SHA-256; refused past MAX_UPLOAD_BYTES."""
+    digest, size = hashlib.sha256(), 0
+    with tempfile.NamedTemporaryFile(prefix="siji-import-") as spool:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                raise HTTPException(413, f"the file is larger than {MAX_UPLOAD_BYTES // 2**20} MB; split it")
+            digest.update(chunk)
+            spool.write(chunk)
+        spool.flush()
+        if size == 0:
+            raise HTTPException(422, "the request body is empty: send the CSV or XLSX file as the body")
+        yield Upload(Path(spool.name), digest.hexdigest())
+
+
+@dataclass
+class Tally:
+    rows_read: int = 0
+    rejected: int = 0
+    accepted: int = 0
+    eligible: int = 0
+    ineligible: int = 0
+    already_registered: int = 0
+
+
+async def import_roster(conn: asyncpg.Connection, vault: PiiVault, who: Principal, upload: Upload, *, filename: str,
+                        kind: RosterKind, campaign: str | None = None, programme: str | None = None,
+                        year: int | None = None) -> tuple[dict[str, Any], bool]:
+    """Returns the import's record and whether this call made it (False: the same file was imported before)."""
+    found = await repo.find_import(conn, region=who.region, kind=kind.value, campaign=campaign,
+                                   file_sha256=upload.sha256)
+    if found:
+        return await _answer(conn, found), False
+    import_id = uuid4()
+    await repo.insert_import(conn, import_id=import_id, kind=kind.value, region=who.region, campaign=campaign,
+                             programme=programme, year=year, filename=filename, file_sha256=upload.sha256,
+                             imported_by=who.user)
+    tally = Tally()
+    for chunk in _chunks(iter_rows(upload.path, kind), CHUNK):
+        rows = [r for r in chunk if not isinstance(r, RowError)]
+        errors = [(e.row_number, e.column, e.reason) for e in chunk if isinstance(e, RowError)]
+        tally.rows_read += len(chunk)
+        tally.rejected += len(errors)
+        tally.accepted += len(rows)
+        if kind is RosterKind.CASES:
+            errors += await _register(conn, vault, who, rows, tally, import_id=import_id, campaign=campaign,
+                                      programme=programme, year=year)
+        elif rows:
+            await service.open_hardship_files(conn, vault, who, [HardshipFileIn(
+                national_id=r.national_id, name=r.name, level=r.level, valid_until=r.valid_until) for r in rows])
+        await repo.insert_import_errors(conn, import_id=import_id, errors=errors)
+    record = await repo.finish_import(conn, import_id=import_id, **vars(tally))
+    return await _answer(conn, record), True
+
+
+async def _register(conn: asyncpg.Connection, vault: PiiVault, who: Principal, rows: list[CaseRow], tally: Tally, *,
+                    import_id: UUID, campaign: str | None, programme: str | None,
+                    year: int | None) -> list[tuple[int, str, str]]:
+    if not rows or campaign is None or programme is None or year is None:
+        return []
+    done = await service.register_cases(
+        conn, vault, who, programme=programme, campaign=campaign, year=year, import_id=import_id,
+        applicants=[Applicant(national_id=r.national_id, payee_name=r.payee_name, payee_account=r.payee_account,
+                              row=r.row_number) for r in rows])
+    await outbox.stage(conn, done.events)
+    repeats = [a for a in done.body if a["status"] == "already_registered"]
+    tally.accepted -= len(repeats)
+    tally.already_registered += len(repeats)
+    tally.eligible += sum(a["status"] == "eligible" for a in done.body)
+    tally.ineligible += sum(a["status"] == "ineligible" for a in done.body)
+    return [(a["row"], LABELS["national_id"], ALREADY_REGISTERED) for a in repeats]
+
+
+async def show(conn: asyncpg.Connection, who: Principal, import_id: UUID) -> dict[str, Any]:
+    return await _answer(conn, await _import_in_region(conn, who, import_id))
+
+
+async def error_report(conn: asyncpg.Connection, who: Principal, import_id: UUID) -> str:
+    await _import_in_region(conn, who, import_id)
+    out = io.StringIO()
+    write_error_report((RowError(r["row_number"], r["column_name"], r["reason"])
+                        for r in await repo.import_errors(conn, import_id, limit=None)), out)
+    return out.getvalue()
+
+
+async def _import_in_region(conn: asyncpg.Connection, who: Principal, import_id: UUID) -> asyncpg.Record:
+    record = await repo.import_by_id(conn, import_id)
+    if record is None:
+        raise NotFound(f"no import {import_id}")
+    service.ensure_region(who, record["region"])
+    return record
+
+
+async def _answer(conn: asyncpg.Connection, record: asyncpg.Record) -> dict[str, Any]:
+    errors = await repo.import_errors(conn, record["import_id"], limit=SHOWN_ERRORS)
+    answer = {k: (str(v) if isinstance(v, UUID) else v) for k, v in dict(record).items() if k != "file_sha256"}
+    answer["created_at"] = record["created_at"].isoformat()
+    answer["errors_csv"] = f"/imports/{record['import_id']}/errors.csv"
+    answer["first_errors"] = [{"row": e["row_number"], "column": e["column_name"], "reason": e["reason"]}
+                              for e in errors]
+    return answer
+
+
+def _chunks(rows: Iterable[CaseRow | HardshipRow | RowError], size: int) -> Iterator[list[Any]]:
+    it = iter(rows)
+    while chunk := list(islice(it, size)):
+        yield chunk
+

@@ -1,0 +1,140 @@
+"""The bulk path through the running services: campaign-list imports with the dirt real rosters carry,
+the approval queue, and batch approval with mixed outcomes."""
+
+import csv
+import io
+import uuid
+from datetime import date, timedelta
+
+import httpx
+import pytest
+
+from siji_cli.synthetic import FULL_WIDTH, LEVEL_LABELS, members
+from siji_shared.auth import Role
+from siji_shared.pii import national_id_check_digit
+from support.api import Api
+
+CASEWORKER = dict(user="cw-taicang-11", role=Role.CASEWORKER)
+APPROVER_1 = dict(user="ap-taicang-11", role=Role.APPROVER)
+APPROVER_2 = dict(user="ap-taicang-12", role=Role.APPROVER)
+
+
+@pytest.fixture
+async def api(deployment):
+    client = Api(deployment)
+    yield client
+    await client.aclose()
+
+
+def roster(header: list[str], rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+async def upload(api: Api, path: str, body: bytes, *, user: dict = CASEWORKER, region: str | None = None,
+                 **params) -> httpx.Response:
+    headers = api.auth(user["user"], user["role"], region)
+    return await api.http.post(f"{api.deployment.url('eligibility')}{path}", params=params, content=body,
+                               headers=headers)
+
+
+async def open_files(api: Api, people, levels) -> None:
+    body = roster(["姓名", "身份证号", "困难类别", "有效期至"],
+                  [[m.name, m.national_id, LEVEL_LABELS[level], (date.today() + timedelta(days=100)).isoformat()]
+                   for m, level in zip(people, levels, strict=True)])
+    answer = await upload(api, "/hardship-files/imports", body)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["accepted"] == len(people)
+
+
+async def test_a_campaign_list_reports_every_bad_row_by_number_and_twice_changes_nothing(api):
+    campaign = f"ww-list-{uuid.uuid4().hex[:8]}"
+    people = members(8, region="taicang", seed=uuid.uuid4().int % 10**6)
+    await open_files(api, people, ["deep", "relative"] * 4)
+    wrong_check = people[0].national_id[:17] + ("1" if people[0].national_id[17] != "1" else "2")
+    impossible = "32058519801301" + "123"
+    impossible += national_id_check_digit(impossible)
+    rows = [
+        ["1", people[0].name, people[0].national_id, people[0].account],                       # row 2
+        ["2", people[1].name, people[1].national_id.translate(FULL_WIDTH), people[1].account],  # 3: full-width
+        [],                                                                                      # 4: blank
+        ["3", people[2].name, f" {people[2].national_id.lower()}　", people[2].account],         # 5: spaces
+        ["4", people[3].name, wrong_check, people[3].account],                                   # 6: check digit
+        ["5", people[4].name, people[4].national_id[:6] + people[4].national_id[8:17], people[4].account],  # 7
+        ["6", people[5].name, people[5].national_id, "12-34"],                                   # 8: account
+        ["7", "", people[6].national_id, people[6].account],                                     # 9: no name
+        ["8", people[0].name, people[0].national_id, people[0].account],                         # 10: duplicate
+        ["9", people[7].name, impossible, people[7].account],                                    # 11: birth date
+        ["10", people[7].name, people[7].national_id, people[7].account],                        # 12
+    ]
+    body = roster(["序号", "姓名", "身份证号", "银行账号"], rows)
+    first = await upload(api, f"/campaigns/{campaign}/imports", body, programme="winter-warmth", year=2026,
+                         filename="list.csv")
+    assert first.status_code == 201, first.text
+    record = first.json()
+    assert (record["accepted"], record["rejected"], record["eligible"]) == (4, 6, 4)
+    assert [e["row"] for e in record["first_errors"]] == [6, 7, 8, 9, 10, 11]
+    reasons = {e["row"]: e["reason"] for e in record["first_errors"]}
+    assert "GB 11643" in reasons[6] and "2" in reasons[10]
+    assert not any(p.national_id in str(record) or p.account in str(record) for p in people), "no personal data"
+
+    report = await api.http.get(f"{api.deployment.url('eligibility')}{record['errors_csv']}",
+                                headers=api.auth(**CASEWORKER))
+    assert report.status_code == 200 and report.content.startswith("\ufeff".encode())
+    assert [line[0] for line in csv.reader(io.StringIO(report.text.lstrip("\ufeff")))][1:] == \
+        ["6", "7", "8", "9", "10", "11"]
+
+    again = await upload(api, f"/campaigns/{campaign}/imports", body, programme="winter-warmth", year=2026,
+                         filename="list.csv")
+    assert again.status_code == 200 and again.json()["import_id"] == record["import_id"]
+    summary = (await api.get("eligibility", f"/campaigns/{campaign}/summary")).json()
+    assert summary["registered"] == 4
+
+    same_rows = body + b"\r\n"  # another file (one more blank line) holding the same rows
+    repeat = await upload(api, f"/campaigns/{campaign}/imports", same_rows, programme="winter-warmth", year=2026)
+    assert repeat.status_code == 201 and repeat.json()["already_registered"] == 4
+    assert (await api.get("eligibility", f"/campaigns/{campaign}/summary")).json()["registered"] == 4
+
+
+async def test_a_file_without_the_needed_columns_is_refused_whole(api):
+    answer = await upload(api, "/campaigns/ww-cols/imports", roster(["姓名", "电话"], [["张三", "123"]]),
+                          programme="winter-warmth", year=2026)
+    assert answer.status_code == 422 and "身份证号" in answer.json()["detail"]
+
+
+async def test_batch_approval_answers_per_case_and_the_queue_pages(api):
+    campaign = f"ww-appr-{uuid.uuid4().hex[:8]}"
+    people = members(5, region="taicang", seed=uuid.uuid4().int % 10**6)
+    await open_files(api, people, ["deep", "accident", "relative", "relative", "deep"])
+    body = roster(["姓名", "身份证号", "银行账号"], [[m.name, m.national_id, m.account] for m in people])
+    imported = (await upload(api, f"/campaigns/{campaign}/imports", body, programme="winter-warmth",
+                             year=2026)).json()
+
+    page = (await api.get("eligibility", f"/cases?import_id={imported['import_id']}&status=eligible&limit=2",
+                          user=CASEWORKER["user"], role=Role.CASEWORKER)).json()
+    rest = (await api.get("eligibility", f"/cases?import_id={imported['import_id']}&limit=10&after="
+                                         f"{page['next_after']}")).json()
+    ids = [c["case_id"] for c in page["cases"] + rest["cases"]]
+    assert len(set(ids)) == 5 and rest["next_after"] is None
+    assert (await api.get("eligibility", f"/cases?import_id={imported['import_id']}", region="fuzhou")).json() == \
+        {"cases": [], "next_after": None}, "another region sees none of them"
+
+    by_registrant = await api.post("eligibility", f"/campaigns/{campaign}/approvals", {"case_ids": ids[:1]},
+                                   user=CASEWORKER["user"], role=Role.APPROVER)
+    assert by_registrant.json()["cases"][0]["status"] == "refused"
+    elsewhere = await api.post("eligibility", f"/campaigns/{campaign}/approvals", {"case_ids": ids[:1]},
+                               user="ap-fuzhou-01", role=Role.APPROVER, region="fuzhou")
+    assert elsewhere.json()["refused"] == 1 and "region" in elsewhere.json()["cases"][0]["reason"]
+
+    first = (await api.post("eligibility", f"/campaigns/{campaign}/approvals",
+                            {"import_id": imported["import_id"]}, **APPROVER_1)).json()
+    assert (first["approved"], first["awaiting_second_approval"], first["refused"]) == (4, 1, 0)
+    second = (await api.post("eligibility", f"/campaigns/{campaign}/approvals",
+                             {"import_id": imported["import_id"]}, **APPROVER_2)).json()
+    assert (second["approved"], second["awaiting_second_approval"]) == (1, 0)
+    bad = await api.post("eligibility", f"/campaigns/{campaign}/approvals", {"case_ids": [], "import_id": None},
+                         **APPROVER_1)
+    assert bad.status_code == 422

@@ -1,0 +1,36 @@
+"""The service tier: use cases called directly, each on a fresh schema of real PostgreSQL (the SQL is
+the logic), with fakes for what lies outside the database (dead letters, the bank)."""
+
+from pathlib import Path
+
+import pytest
+
+import disbursement.main
+import eligibility.main
+from disbursement.bootstrap import bootstrap as disbursement_bootstrap
+from disbursement.config import Settings as DisbursementSettings
+from eligibility.bootstrap import bootstrap as eligibility_bootstrap
+from eligibility.config import Settings as EligibilitySettings
+from siji_shared.db import create_pool, migrate
+from support.service import VAULT, NoDeadLetters
+
+
+async def fresh(infra, schema: str, migrations: Path):
+    await migrate(infra.database_url, schema, migrations)
+    return await create_pool(infra.database_url, schema, size=4)
+
+
+@pytest.fixture
+async def elig(infra, schema):
+    pool = await fresh(infra, schema, eligibility.main.MIGRATIONS)
+    yield eligibility_bootstrap(EligibilitySettings(), pool=pool, dead_letters=NoDeadLetters(), vault=VAULT)
+    await pool.close()
+
+
+@pytest.fixture
+async def disb(infra, schema):
+    pool = await fresh(infra, schema, disbursement.main.MIGRATIONS)
+    container = disbursement_bootstrap(DisbursementSettings(), pool=pool, dead_letters=NoDeadLetters(), vault=VAULT)
+    yield container
+    await container.aclose()
+    await pool.close()
