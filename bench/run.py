@@ -183,8 +183,8 @@ def main() -> None:
                             pii_key="bench-pii-key", port_offset=2000,
                             extra_env={"ELIGIBILITY_LOG_LEVEL": "WARNING", "DISBURSEMENT_LOG_LEVEL": "WARNING",
                                        "BANK_SIM_LOG_LEVEL": "WARNING", "BANK_SIM_LATENCY_MS": "20"})
-    infra.up()
     try:
+        infra.up()
         deployment.start_all()
         result = asyncio.run(measure(infra, deployment, args))
     finally:

@@ -125,7 +125,8 @@ class KafkaCluster:
                 continue
             subprocess.run(
                 ["java", f"-Dlog4j2.configurationFile={LOG4J}", "-cp", f"{self.lib_dir}/*",
-                 "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self._config_file(node))],
+                 "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",  # an id may start with "-"
+                 "-c", str(self._config_file(node))],
                 check=True, stdout=subprocess.DEVNULL,
             )
 
