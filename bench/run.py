@@ -20,8 +20,8 @@ from typing import Any
 
 import asyncpg
 import httpx
-from api_load import fixed_rate
 
+from api_load import fixed_rate
 from baseline import kafka_produce_consume, outbox_relay_drain, postgres_handler_work
 from siji_cli.campaign import CASES_HEADER, FILES_HEADER, CampaignRun, file_chunks, write_csv
 from siji_cli.infra.stack import Infrastructure
