@@ -65,8 +65,8 @@ async def test_a_line_sent_again_in_another_batch_keeps_its_first_fate(bank):
 
 async def test_a_wrong_control_sum_refuses_the_batch_whole_and_books_nothing(bank):
     http = await bank(failure_rate=0.0)
-    xml = build_pain001(batch([line(100), line(200)])).replace(b"<ns0:CtrlSum>3.00</ns0:CtrlSum>",
-                                                               b"<ns0:CtrlSum>4.00</ns0:CtrlSum>", 1)
+    xml = build_pain001(batch([line(100), line(200)])).replace(b"<CtrlSum>3.00</CtrlSum>",
+                                                               b"<CtrlSum>4.00</CtrlSum>", 1)
     report = parse_pain002((await send(http, xml)).content)
     assert (report.group_status, report.group_reason_code, report.lines) == ("RJCT", "AM10", [])
     assert (await http.get("/v1/stats")).json()["lines"] == 0

@@ -1,31 +1,29 @@
 """The bank's formats, ISO 20022: a payment batch goes to the bank as one pain.001.001.09
 (CustomerCreditTransferInitiation) and comes back answered line by line in a pain.002.001.12
-(CustomerPaymentStatusReport). Built and parsed with pyiso20022's xsdata models; amounts travel as
-yuan with two decimals and are integer fen on both sides of this module, never floats.
+(CustomerPaymentStatusReport). Amounts travel as yuan with two decimals and are integer fen on both
+sides of this module, never floats. Disbursement builds pain.001 and parses pain.002; the bank
+simulator does the reverse.
 
-Disbursement builds pain.001 and parses pain.002; the bank simulator does the reverse."""
+Built and read with lxml, element by element in the XSDs' order; the tests validate every message
+kind against the official XSDs. (pyiso20022's xsdata models did the same job 5 to 17 times slower:
+2,000 lines took 0.44 s to build and 0.35 s to parse, against 0.08 s and 0.02 s here, and at a
+provincial campaign's size that was the largest cost of paying.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
-from typing import TypeVar
+from decimal import Decimal, InvalidOperation
 
-from pyiso20022.pain.pain_001_001_09 import pain_001_001_09 as p001
-from pyiso20022.pain.pain_002_001_12 import pain_002_001_12 as p002
-from xsdata.formats.dataclass.parsers import XmlParser
-from xsdata.formats.dataclass.parsers.handlers import XmlEventHandler
-from xsdata.formats.dataclass.serializers import XmlSerializer
-from xsdata.formats.dataclass.serializers.config import SerializerConfig
-from xsdata.models.datatype import XmlDate, XmlDateTime
+from lxml import etree
 
 PAIN_001 = "pain.001.001.09"
 PAIN_002 = "pain.002.001.12"
 CURRENCY = "CNY"
-_serializer = XmlSerializer(config=SerializerConfig(indent=None, xml_declaration=True, encoding="UTF-8"))
-_parser = XmlParser(handler=XmlEventHandler)  # strict: a truncated message is an error, not a shorter batch
-T = TypeVar("T")
+NS_001 = f"urn:iso:std:iso:20022:tech:xsd:{PAIN_001}"
+NS_002 = f"urn:iso:std:iso:20022:tech:xsd:{PAIN_002}"
+ACCEPTED = frozenset({"ACSC", "ACCC", "ACSP", "ACCP", "ACTC"})
+_parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)  # strict: no recovery
 
 
 class MessageInvalid(ValueError):
@@ -90,89 +88,104 @@ class StatusReport:
 
 
 def build_pain001(batch: PaymentBatch) -> bytes:
-    debtor = batch.debtor
-    document = p001.Document(cstmr_cdt_trf_initn=p001.CustomerCreditTransferInitiationV09(
-        grp_hdr=p001.GroupHeader85(
-            msg_id=batch.message_id, cre_dt_tm=_datetime(batch.created_at), nb_of_txs=str(len(batch.transfers)),
-            ctrl_sum=yuan(batch.control_sum_fen), initg_pty=p001.PartyIdentification135(nm=debtor.name)),
-        pmt_inf=[p001.PaymentInstruction30(
-            pmt_inf_id=batch.message_id, pmt_mtd=p001.PaymentMethod3Code.TRF, btch_bookg=True,
-            nb_of_txs=str(len(batch.transfers)), ctrl_sum=yuan(batch.control_sum_fen),
-            reqd_exctn_dt=p001.DateAndDateTime2Choice(dt=XmlDate.from_date(
-                batch.execution_date or batch.created_at.date())),
-            dbtr=p001.PartyIdentification135(nm=debtor.name),
-            dbtr_acct=p001.CashAccount38(id=_account_001(debtor.account), ccy=CURRENCY),
-            dbtr_agt=p001.BranchAndFinancialInstitutionIdentification6(
-                fin_instn_id=p001.FinancialInstitutionIdentification18(bicfi=debtor.bic)),
-            cdt_trf_tx_inf=[p001.CreditTransferTransaction34(
-                pmt_id=p001.PaymentIdentification6(instr_id=t.end_to_end_id, end_to_end_id=t.end_to_end_id),
-                amt=p001.AmountType4Choice(instd_amt=p001.ActiveOrHistoricCurrencyAndAmount(
-                    value=yuan(t.amount_fen), ccy=CURRENCY)),
-                cdtr=p001.PartyIdentification135(nm=t.creditor_name),
-                cdtr_acct=p001.CashAccount38(id=_account_001(t.creditor_account)),
-            ) for t in batch.transfers],
-        )],
-    ))
-    return _serializer.render(document).encode()
+    x = _Builder(NS_001)
+    count, total = str(len(batch.transfers)), _amount(batch.control_sum_fen)
+    root = x.root("Document")
+    message = x.add(root, "CstmrCdtTrfInitn")
+    header = x.add(message, "GrpHdr")
+    x.add(header, "MsgId", batch.message_id)
+    x.add(header, "CreDtTm", _timestamp(batch.created_at))
+    x.add(header, "NbOfTxs", count)
+    x.add(header, "CtrlSum", total)
+    x.add(x.add(header, "InitgPty"), "Nm", batch.debtor.name)
+    payment = x.add(message, "PmtInf")
+    x.add(payment, "PmtInfId", batch.message_id)
+    x.add(payment, "PmtMtd", "TRF")
+    x.add(payment, "BtchBookg", "true")
+    x.add(payment, "NbOfTxs", count)
+    x.add(payment, "CtrlSum", total)
+    x.add(x.add(payment, "ReqdExctnDt"), "Dt", (batch.execution_date or batch.created_at.date()).isoformat())
+    x.add(x.add(payment, "Dbtr"), "Nm", batch.debtor.name)
+    debtor_account = x.add(payment, "DbtrAcct")
+    x.account(debtor_account, batch.debtor.account)
+    x.add(debtor_account, "Ccy", CURRENCY)
+    x.add(x.add(x.add(payment, "DbtrAgt"), "FinInstnId"), "BICFI", batch.debtor.bic)
+    for t in batch.transfers:
+        line = x.add(payment, "CdtTrfTxInf")
+        ids = x.add(line, "PmtId")
+        x.add(ids, "InstrId", t.end_to_end_id)
+        x.add(ids, "EndToEndId", t.end_to_end_id)
+        x.add(x.add(line, "Amt"), "InstdAmt", _amount(t.amount_fen)).set("Ccy", CURRENCY)
+        x.add(x.add(line, "Cdtr"), "Nm", t.creditor_name)
+        x.account(x.add(line, "CdtrAcct"), t.creditor_account)
+    return x.bytes(root)
 
 
 def parse_pain001(xml: bytes) -> ReceivedBatch:
-    document = _parse(xml, p001.Document, PAIN_001)
-    message = document.cstmr_cdt_trf_initn
-    header = message.grp_hdr
+    q = _Reader(NS_001)
+    message = q.document(xml, "CstmrCdtTrfInitn", PAIN_001)
+    header = q.one(message, "GrpHdr")
     transfers, debtor, execution = [], None, None
-    for instruction in message.pmt_inf:
-        debtor = debtor or Party(name=instruction.dbtr.nm or "", account=_account_id(instruction.dbtr_acct.id),
-                                 bic=instruction.dbtr_agt.fin_instn_id.bicfi or "")
-        execution = execution or (instruction.reqd_exctn_dt.dt.to_date() if instruction.reqd_exctn_dt.dt else None)
-        for line in instruction.cdt_trf_tx_inf:
-            amount = line.amt.instd_amt
-            if amount is None or amount.ccy != CURRENCY:
-                raise MessageInvalid(f"line {line.pmt_id.end_to_end_id}: an instructed amount in {CURRENCY} is needed")
-            if line.cdtr is None or line.cdtr_acct is None:
-                raise MessageInvalid(f"line {line.pmt_id.end_to_end_id}: a creditor and an account are needed")
-            transfers.append(CreditTransfer(end_to_end_id=line.pmt_id.end_to_end_id, amount_fen=fen(amount.value),
-                                            creditor_name=line.cdtr.nm or "",
-                                            creditor_account=_account_id(line.cdtr_acct.id)))
+    for instruction in q.all(message, "PmtInf"):
+        debtor = debtor or Party(name=q.text(instruction, "Dbtr/Nm", ""),
+                                 account=q.account(q.one(instruction, "DbtrAcct")),
+                                 bic=q.text(instruction, "DbtrAgt/FinInstnId/BICFI", ""))
+        execution = execution or _date(q.text(instruction, "ReqdExctnDt/Dt", ""))
+        for line in q.all(instruction, "CdtTrfTxInf"):
+            end_to_end = q.text(line, "PmtId/EndToEndId")
+            amount = q.one(line, "Amt/InstdAmt")
+            if amount.get("Ccy") != CURRENCY:
+                raise MessageInvalid(f"line {end_to_end}: an instructed amount in {CURRENCY} is needed")
+            transfers.append(CreditTransfer(end_to_end_id=end_to_end, amount_fen=fen(_decimal(amount.text)),
+                                            creditor_name=q.text(line, "Cdtr/Nm", ""),
+                                            creditor_account=q.account(q.one(line, "CdtrAcct"))))
     if debtor is None:
         raise MessageInvalid("the message has no payment information")
-    batch = PaymentBatch(message_id=header.msg_id, created_at=header.cre_dt_tm.to_datetime().astimezone(UTC),
+    control_sum = q.text(header, "CtrlSum", "")
+    batch = PaymentBatch(message_id=q.text(header, "MsgId"), created_at=_moment(q.text(header, "CreDtTm")),
                          debtor=debtor, transfers=transfers, execution_date=execution)
-    return ReceivedBatch(batch=batch, stated_count=int(header.nb_of_txs),
-                         stated_control_sum_fen=fen(header.ctrl_sum) if header.ctrl_sum is not None else -1)
+    return ReceivedBatch(batch=batch, stated_count=_int(q.text(header, "NbOfTxs")),
+                         stated_control_sum_fen=fen(_decimal(control_sum)) if control_sum else -1)
 
 
 def build_pain002(report: StatusReport) -> bytes:
-    document = p002.Document(cstmr_pmt_sts_rpt=p002.CustomerPaymentStatusReportV12(
-        grp_hdr=p002.GroupHeader86(msg_id=report.message_id, cre_dt_tm=_datetime(report.created_at)),
-        orgnl_grp_inf_and_sts=p002.OriginalGroupHeader17(
-            orgnl_msg_id=report.original_message_id, orgnl_msg_nm_id=PAIN_001, grp_sts=report.group_status,
-            sts_rsn_inf=_reasons(report.group_reason_code, report.group_reason)),
-        orgnl_pmt_inf_and_sts=[p002.OriginalPaymentInstruction40(
-            orgnl_pmt_inf_id=report.original_message_id,
-            tx_inf_and_sts=[p002.PaymentTransaction129(
-                orgnl_instr_id=line.end_to_end_id, orgnl_end_to_end_id=line.end_to_end_id,
-                tx_sts="ACSC" if line.accepted else "RJCT", acct_svcr_ref=line.bank_reference or None,
-                sts_rsn_inf=_reasons(line.reason_code, line.reason)) for line in report.lines],
-        )] if report.lines else [],
-    ))
-    return _serializer.render(document).encode()
+    x = _Builder(NS_002)
+    root = x.root("Document")
+    message = x.add(root, "CstmrPmtStsRpt")
+    header = x.add(message, "GrpHdr")
+    x.add(header, "MsgId", report.message_id)
+    x.add(header, "CreDtTm", _timestamp(report.created_at))
+    group = x.add(message, "OrgnlGrpInfAndSts")
+    x.add(group, "OrgnlMsgId", report.original_message_id)
+    x.add(group, "OrgnlMsgNmId", PAIN_001)
+    x.add(group, "GrpSts", report.group_status)
+    x.reason(group, report.group_reason_code, report.group_reason)
+    if report.lines:
+        payment = x.add(message, "OrgnlPmtInfAndSts")
+        x.add(payment, "OrgnlPmtInfId", report.original_message_id)
+        for line in report.lines:
+            status = x.add(payment, "TxInfAndSts")
+            x.add(status, "OrgnlInstrId", line.end_to_end_id)
+            x.add(status, "OrgnlEndToEndId", line.end_to_end_id)
+            x.add(status, "TxSts", "ACSC" if line.accepted else "RJCT")
+            x.reason(status, line.reason_code, line.reason)
+            if line.bank_reference:
+                x.add(status, "AcctSvcrRef", line.bank_reference)
+    return x.bytes(root)
 
 
 def parse_pain002(xml: bytes) -> StatusReport:
-    document = _parse(xml, p002.Document, PAIN_002)
-    message = document.cstmr_pmt_sts_rpt
-    group = message.orgnl_grp_inf_and_sts
-    group_code, group_reason = _reason_of(group.sts_rsn_inf)
+    q = _Reader(NS_002)
+    message = q.document(xml, "CstmrPmtStsRpt", PAIN_002)
+    group = q.one(message, "OrgnlGrpInfAndSts")
+    group_code, group_reason = q.reason(group)
     lines = []
-    for instruction in message.orgnl_pmt_inf_and_sts:
-        for line in instruction.tx_inf_and_sts:
-            code, reason = _reason_of(line.sts_rsn_inf)
-            lines.append(LineStatus(end_to_end_id=line.orgnl_end_to_end_id or "",
-                                    accepted=line.tx_sts in ("ACSC", "ACCC", "ACSP", "ACCP", "ACTC"),
-                                    reason_code=code, reason=reason, bank_reference=line.acct_svcr_ref or ""))
-    return StatusReport(message_id=message.grp_hdr.msg_id, original_message_id=group.orgnl_msg_id,
-                        group_status=group.grp_sts or "", created_at=message.grp_hdr.cre_dt_tm.to_datetime(),
+    for line in q.all(message, "OrgnlPmtInfAndSts/TxInfAndSts"):
+        code, reason = q.reason(line)
+        lines.append(LineStatus(end_to_end_id=q.text(line, "OrgnlEndToEndId"), accepted=q.text(line, "TxSts") in ACCEPTED,
+                                reason_code=code, reason=reason, bank_reference=q.text(line, "AcctSvcrRef", "")))
+    return StatusReport(message_id=q.text(message, "GrpHdr/MsgId"), original_message_id=q.text(group, "OrgnlMsgId"),
+                        group_status=q.text(group, "GrpSts", ""), created_at=_moment(q.text(message, "GrpHdr/CreDtTm")),
                         lines=lines, group_reason_code=group_code, group_reason=group_reason)
 
 
@@ -187,39 +200,111 @@ def fen(amount: Decimal) -> int:
     return int(cents)
 
 
-def _datetime(moment: datetime) -> XmlDateTime:
-    return XmlDateTime.from_datetime(moment.astimezone(UTC).replace(microsecond=0))
+class _Builder:
+    def __init__(self, namespace: str) -> None:
+        self.ns = f"{{{namespace}}}"
+        self.namespace = namespace
+
+    def root(self, tag: str) -> etree._Element:
+        return etree.Element(self.ns + tag, nsmap={None: self.namespace})
+
+    def add(self, parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+        element = etree.SubElement(parent, self.ns + tag)
+        if text is not None:
+            element.text = text
+        return element
+
+    def account(self, parent: etree._Element, number: str) -> None:
+        """Chinese accounts are not IBANs: they travel as a proprietary (Othr) identification."""
+        self.add(self.add(self.add(parent, "Id"), "Othr"), "Id", number)
+
+    def reason(self, parent: etree._Element, code: str, text: str) -> None:
+        if code or text:
+            reason = self.add(parent, "StsRsnInf")
+            if code:
+                self.add(self.add(reason, "Rsn"), "Cd", code)
+            for i in range(0, len(text), 105):  # AddtlInf holds at most 105 characters
+                self.add(reason, "AddtlInf", text[i:i + 105])
+
+    @staticmethod
+    def bytes(root: etree._Element) -> bytes:
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def _account_001(number: str) -> p001.AccountIdentification4Choice:
-    """Chinese accounts are not IBANs: they travel as a proprietary (Othr) identification."""
-    return p001.AccountIdentification4Choice(othr=p001.GenericAccountIdentification1(id=number))
+class _Reader:
+    def __init__(self, namespace: str) -> None:
+        self.ns = {"p": namespace}
+
+    def document(self, xml: bytes, message: str, kind: str) -> etree._Element:
+        try:
+            root = etree.fromstring(xml, _parser)
+        except etree.XMLSyntaxError as exc:
+            raise MessageInvalid(f"{kind} cannot be read: {exc}") from exc
+        if root.tag != f"{{{self.ns['p']}}}Document":
+            raise MessageInvalid(f"not a {kind} message")
+        return self.one(root, message)
+
+    def _path(self, path: str) -> str:
+        return "/".join(f"p:{step}" for step in path.split("/"))
+
+    def one(self, element: etree._Element, path: str) -> etree._Element:
+        found = element.find(self._path(path), self.ns)
+        if found is None:
+            raise MessageInvalid(f"{path} is missing")
+        return found
+
+    def all(self, element: etree._Element, path: str) -> list[etree._Element]:
+        return element.findall(self._path(path), self.ns)
+
+    def text(self, element: etree._Element, path: str, default: str | None = None) -> str:
+        found = element.findtext(self._path(path), None, self.ns)
+        if found is None:
+            if default is None:
+                raise MessageInvalid(f"{path} is missing")
+            return default
+        return found
+
+    def account(self, account: etree._Element) -> str:
+        return self.text(account, "Id/Othr/Id", "") or self.text(account, "Id/IBAN", "")
+
+    def reason(self, element: etree._Element) -> tuple[str, str]:
+        first = element.find("p:StsRsnInf", self.ns)
+        if first is None:
+            return "", ""
+        return self.text(first, "Rsn/Cd", ""), "".join(a.text or "" for a in first.findall("p:AddtlInf", self.ns))
 
 
-def _account_id(account: p001.AccountIdentification4Choice) -> str:
-    if account.othr is not None:
-        return account.othr.id
-    return account.iban or ""
+def _amount(amount_fen: int) -> str:
+    return f"{yuan(amount_fen)}"
 
 
-def _reasons(code: str, text: str) -> list[p002.StatusReasonInformation12]:
-    if not code and not text:
-        return []
-    return [p002.StatusReasonInformation12(rsn=p002.StatusReason6Choice(cd=code or None),
-                                           addtl_inf=[text[i:i + 105] for i in range(0, len(text), 105)])]
-
-
-def _reason_of(reasons: list[p002.StatusReasonInformation12]) -> tuple[str, str]:
-    if not reasons:
-        return "", ""
-    first = reasons[0]
-    return (first.rsn.cd or "") if first.rsn else "", "".join(first.addtl_inf)
-
-
-def _parse(xml: bytes, document: type[T], kind: str) -> T:
-    if f"urn:iso:std:iso:20022:tech:xsd:{kind}".encode() not in xml[:500]:
-        raise MessageInvalid(f"not a {kind} message")
+def _decimal(text: str | None) -> Decimal:
     try:
-        return _parser.from_bytes(xml, document)
-    except Exception as exc:  # xsdata raises parser errors of several kinds for malformed XML
-        raise MessageInvalid(f"{kind} cannot be read: {type(exc).__name__}: {str(exc)[:200]}") from exc
+        return Decimal(text or "")
+    except InvalidOperation as exc:
+        raise MessageInvalid(f"{text!r} is not an amount") from exc
+
+
+def _int(text: str) -> int:
+    if not text.isdigit():
+        raise MessageInvalid(f"{text!r} is not a count")
+    return int(text)
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise MessageInvalid(f"{text!r} is not a timestamp") from exc
+    return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError as exc:
+        raise MessageInvalid(f"{text!r} is not a date") from exc
