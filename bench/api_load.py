@@ -1,6 +1,9 @@
 """An open-loop load generator: requests arrive at a fixed rate whatever the answers do, and each
 latency is counted from the request's scheduled start (so a stall is not hidden by waiting for it:
-no coordinated omission). Bounded in count and time; the caller passes loopback URLs only."""
+no coordinated omission). Bounded in count and time; the caller passes loopback URLs only.
+
+It uses aiohttp, not httpx: on this 2-core machine httpx's client took a whole core at 200 requests/s
+and so measured itself rather than the services (p50 13.8 s at 71 requests/s achieved)."""
 
 from __future__ import annotations
 
@@ -9,10 +12,10 @@ import time
 from collections.abc import Awaitable, Callable
 from statistics import quantiles
 
-import httpx
+import aiohttp
 
 
-async def fixed_rate(request: Callable[[int], Awaitable[httpx.Response]], rate_per_s: float,
+async def fixed_rate(request: Callable[[int], Awaitable[int]], rate_per_s: float,
                      seconds: float) -> dict[str, float | int]:
     total = int(rate_per_s * seconds)
     latencies: list[float] = []
@@ -24,9 +27,8 @@ async def fixed_rate(request: Callable[[int], Awaitable[httpx.Response]], rate_p
         scheduled = started + i / rate_per_s
         await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
         try:
-            response = await request(i)
-            ok = response.status_code < 300
-        except httpx.HTTPError:
+            ok = await request(i) < 300  # the request answers its HTTP status
+        except aiohttp.ClientError:
             ok = False
         latencies.append(time.perf_counter() - scheduled)
         errors += not ok

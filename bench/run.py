@@ -14,10 +14,12 @@ import json
 import platform
 import shutil
 import uuid
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import httpx
 
@@ -86,18 +88,28 @@ async def single_case_routes(deployment: Deployment, *, rate: float, seconds: fl
             if not (after := page["next_after"]):
                 break
         fresh = itertools.count(total // 3 + 1)
+        await http.post(f"{deployment.url('disbursement')}/budgets", headers={
+            "Authorization": "Bearer " + issue_token(deployment.token_secret, user="fin-api", role=Role.FINANCE,
+                                                     region=region), "Idempotency-Key": campaign},
+                        json={"campaign": campaign, "programme": "winter-warmth", "total_fen": 10**10})
 
-        def request(i: int):
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=400)) as session:
+        async def status(response: Awaitable[aiohttp.ClientResponse]) -> int:
+            async with await response as answer:
+                await answer.read()
+                return answer.status
+
+        def request(i: int) -> Awaitable[int]:
             key = {"Idempotency-Key": str(uuid.uuid4())}
             if i % 3 == 0:
                 m = people[next(fresh) % total]
-                return http.post(f"{elig}/cases", headers={**auth[Role.CASEWORKER], **key}, json={
+                return status(session.post(f"{elig}/cases", headers={**auth[Role.CASEWORKER], **key}, json={
                     "programme": "winter-warmth", "campaign": campaign, "year": 2026, "national_id": m.national_id,
-                    "payee_name": m.name, "payee_account": m.account})
+                    "payee_name": m.name, "payee_account": m.account}))
             if i % 3 == 1:
-                return http.post(f"{elig}/cases/{cases[i // 3 % len(cases)]}/approve",
-                                 headers={**auth[Role.APPROVER], **key})
-            return http.get(f"{elig}/cases/{cases[i // 3 % len(cases)]}", headers=auth[Role.CASEWORKER])
+                return status(session.post(f"{elig}/cases/{cases[i // 3 % len(cases)]}/approve",
+                                           headers={**auth[Role.APPROVER], **key}))
+            return status(session.get(f"{elig}/cases/{cases[i // 3 % len(cases)]}", headers=auth[Role.CASEWORKER]))
 
         return {"routes": "POST /cases, POST /cases/{id}/approve, GET /cases/{id} in turn", "rate_per_s": rate,
                 "seconds": seconds, **await fixed_rate(request, rate, seconds)}

@@ -6,13 +6,13 @@ from siji_shared.pii import redact_text
 from support.audit import audit_campaign
 
 
-async def test_200_cases_each_settled_once_or_shown_failed_and_the_budget_balances(infra, deployment):
-    report = await CampaignRun(deployment, recipients=200, show_progress=False).run(settle_timeout=120)
+async def test_5000_cases_each_settled_once_or_shown_failed_and_the_budget_balances(infra, deployment):
+    report = await CampaignRun(deployment, recipients=5000, show_progress=False).run(settle_timeout=300)
 
     imported = report["import"]
-    assert report["registered"] == imported["accepted"] == 200, "every member once"
-    assert imported["rows_read"] == 200 + 2 + 5 and imported["rejected"] == 7, "2 repeated rows, 5 bad ones"
-    assert [e["row"] for e in imported["first_errors"]] == list(range(202, 209)), "header is row 1"
+    assert report["registered"] == imported["accepted"] == 5000, "every member once"
+    assert imported["rows_read"] == 5000 + 50 + 5 and imported["rejected"] == 55, "50 repeated rows, 5 bad ones"
+    assert [e["row"] for e in imported["first_errors"]] == list(range(5002, 5052)), "header is row 1"
     assert report["eligible"] + report["ineligible"] == report["registered"]
     assert report["approved"] + report["rejected"] == report["eligible"]
     assert report["settled"] + report["failed"] == report["approved"]

@@ -14,23 +14,13 @@ from contracts.eligibility import CaseRegisteredV1
 from contracts.topics import Topic
 from siji_shared.consumer import EventConsumer
 from siji_shared.dead_letters import REASON, DeadLetters
-from siji_shared.errors import RuleViolation
 from siji_shared.kafka import idempotent_producer
-from support.events import case_registered, envelope_of
+from support.events import case_registered, envelope_of, record_effects
 from support.kafka import read_topic
 
 
 def as_record(body: bytes, offset: int, key: bytes = b"k") -> ConsumerRecord:
     return ConsumerRecord(Topic.ELIGIBILITY_CASES.value, 0, offset, 0, 0, key, body, None, len(key), len(body), [])
-
-
-async def record_effects(conn, envelopes):
-    if any(e.payload.programme == "forbidden" for e in envelopes):
-        raise RuleViolation("programme 'forbidden' is not run by this union")
-    await conn.execute("INSERT INTO effects (event_id, case_id, campaign) SELECT * FROM unnest($1::uuid[], "
-                       "$2::uuid[], $3::text[])", [e.event_id for e in envelopes],
-                       [e.payload.case_id for e in envelopes], [e.payload.campaign for e in envelopes])
-    return []
 
 
 @pytest.fixture

@@ -12,20 +12,9 @@ from contracts.eligibility import CaseRegisteredV1
 from contracts.topics import Topic
 from siji_shared.consumer import EventConsumer, subscribe
 from siji_shared.dead_letters import REASON, DeadLetters
-from siji_shared.errors import RuleViolation
 from siji_shared.kafka import idempotent_producer
-from support.events import case_registered, envelope_of
+from support.events import case_registered, envelope_of, record_effects
 from support.kafka import eventually, read_topic
-
-
-async def record_effects(conn, envelopes):
-    """A batch handler: one statement for the batch; a rule broken anywhere fails the batch."""
-    if any(e.payload.programme == "forbidden" for e in envelopes):
-        raise RuleViolation("programme 'forbidden' is not run by this union")
-    await conn.execute("INSERT INTO effects (event_id, case_id, campaign) SELECT * FROM unnest($1::uuid[], "
-                       "$2::uuid[], $3::text[])", [e.event_id for e in envelopes],
-                       [e.payload.case_id for e in envelopes], [e.payload.campaign for e in envelopes])
-    return []
 
 
 async def test_duplicates_have_one_effect_and_poison_goes_to_dead_letters(infra, pool, schema):

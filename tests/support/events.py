@@ -1,4 +1,4 @@
-"""Builders of valid events for tests."""
+"""Builders of valid events for tests, and a batch handler that records their effects."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import uuid
 
 from contracts import new_envelope
 from contracts.eligibility import CaseApprovedV1, CaseRegisteredV1
+from siji_shared.errors import RuleViolation
 
 
 def case_registered(campaign: str = "test-campaign", **overrides) -> CaseRegisteredV1:
@@ -23,3 +24,14 @@ def case_approved(campaign: str = "test-campaign", amount_fen: int = 50000, **ov
 
 def envelope_of(payload, producer: str = "tests"):
     return new_envelope(payload, producer=producer)
+
+
+async def record_effects(conn, envelopes):
+    """A batch handler for the integration tests' `effects` table: one statement for the batch; a rule
+    broken by any event fails the batch (the consumer then isolates it)."""
+    if any(e.payload.programme == "forbidden" for e in envelopes):
+        raise RuleViolation("programme 'forbidden' is not run by this union")
+    await conn.execute("INSERT INTO effects (event_id, case_id, campaign) SELECT * FROM unnest($1::uuid[], "
+                       "$2::uuid[], $3::text[])", [e.event_id for e in envelopes],
+                       [e.payload.case_id for e in envelopes], [e.payload.campaign for e in envelopes])
+    return []

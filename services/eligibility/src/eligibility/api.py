@@ -12,7 +12,6 @@ from contracts.types import Code
 from eligibility import imports, service
 from eligibility import repository as repo
 from eligibility.bootstrap import Container
-from eligibility.roster import RosterKind
 from eligibility.service import Applicant, ApprovalsIn, CaseIn, HardshipFileIn, RejectionIn
 from siji_shared.auth import Principal, Role, current_principal, require
 from siji_shared.http import idempotent
@@ -119,8 +118,8 @@ async def import_campaign_list(campaign: Code, request: Request, c: Container, p
     async with imports.spooled(request) as upload:
         async with c.pool.acquire() as conn, conn.transaction():
             record, fresh = await imports.import_roster(
-                conn, c.vault, who, upload, filename=filename, kind=RosterKind.CASES, campaign=campaign,
-                programme=programme, year=year)
+                conn, c.vault, who, upload, filename=filename,
+                applies_for=imports.CampaignList(campaign=campaign, programme=programme, year=year))
     return JSONResponse(record, status_code=201 if fresh else 200)
 
 
@@ -130,8 +129,7 @@ async def import_hardship_roster(request: Request, c: Container, filename: str =
     """A roster of hardship members (建档困难职工) for the caller's region, CSV or XLSX, as for campaign lists."""
     async with imports.spooled(request) as upload:
         async with c.pool.acquire() as conn, conn.transaction():
-            record, fresh = await imports.import_roster(conn, c.vault, who, upload, filename=filename,
-                                                        kind=RosterKind.HARDSHIP_FILES)
+            record, fresh = await imports.import_roster(conn, c.vault, who, upload, filename=filename)
     return JSONResponse(record, status_code=201 if fresh else 200)
 
 

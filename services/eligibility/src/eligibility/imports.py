@@ -66,45 +66,58 @@ class Tally:
     already_registered: int = 0
 
 
+@dataclass(frozen=True)
+class CampaignList:
+    """What a campaign list applies for; a hardship roster has none."""
+
+    campaign: str
+    programme: str
+    year: int
+
+
 async def import_roster(conn: asyncpg.Connection, vault: PiiVault, who: Principal, upload: Upload, *, filename: str,
-                        kind: RosterKind, campaign: str | None = None, programme: str | None = None,
-                        year: int | None = None) -> tuple[dict[str, Any], bool]:
-    """Returns the import's record and whether this call made it (False: the same file was imported before)."""
+                        applies_for: CampaignList | None = None) -> tuple[dict[str, Any], bool]:
+    """A campaign list (`applies_for` given) or a hardship roster. Returns the import's record and
+    whether this call made it (False: the same file was imported before)."""
+    kind = RosterKind.CASES if applies_for else RosterKind.HARDSHIP_FILES
+    campaign = applies_for.campaign if applies_for else None
     found = await repo.find_import(conn, region=who.region, kind=kind.value, campaign=campaign,
                                    file_sha256=upload.sha256)
     if found:
         return await _answer(conn, found), False
     import_id = uuid4()
     await repo.insert_import(conn, import_id=import_id, kind=kind.value, region=who.region, campaign=campaign,
-                             programme=programme, year=year, filename=filename, file_sha256=upload.sha256,
-                             imported_by=who.user)
+                             programme=applies_for.programme if applies_for else None,
+                             year=applies_for.year if applies_for else None, filename=filename,
+                             file_sha256=upload.sha256, imported_by=who.user)
     tally = Tally()
     for chunk in _chunks(iter_rows(upload.path, kind), CHUNK):
-        rows = [r for r in chunk if not isinstance(r, RowError)]
         errors = [(e.row_number, e.column, e.reason) for e in chunk if isinstance(e, RowError)]
         tally.rows_read += len(chunk)
         tally.rejected += len(errors)
-        tally.accepted += len(rows)
-        if kind is RosterKind.CASES:
-            errors += await _register(conn, vault, who, rows, tally, import_id=import_id, campaign=campaign,
-                                      programme=programme, year=year)
-        elif rows:
+        tally.accepted += len(chunk) - len(errors)
+        if applies_for:
+            cases = [r for r in chunk if isinstance(r, CaseRow)]
+            errors += await _register(conn, vault, who, cases, tally, applies_for, import_id=import_id)
+        else:
             await service.open_hardship_files(conn, vault, who, [HardshipFileIn(
-                national_id=r.national_id, name=r.name, level=r.level, valid_until=r.valid_until) for r in rows])
+                national_id=r.national_id, name=r.name, level=r.level, valid_until=r.valid_until)
+                for r in chunk if isinstance(r, HardshipRow)])
         await repo.insert_import_errors(conn, import_id=import_id, errors=errors)
     record = await repo.finish_import(conn, import_id=import_id, **vars(tally))
     return await _answer(conn, record), True
 
 
-async def _register(conn: asyncpg.Connection, vault: PiiVault, who: Principal, rows: list[CaseRow], tally: Tally, *,
-                    import_id: UUID, campaign: str | None, programme: str | None,
-                    year: int | None) -> list[tuple[int, str, str]]:
-    if not rows or campaign is None or programme is None or year is None:
+async def _register(conn: asyncpg.Connection, vault: PiiVault, who: Principal, rows: list[CaseRow], tally: Tally,
+                    applies_for: CampaignList, *, import_id: UUID) -> list[tuple[int, str, str]]:
+    """Register a chunk's valid rows and stage their events; the rows of members already registered
+    in the campaign come back as errors for the report."""
+    if not rows:
         return []
     done = await service.register_cases(
-        conn, vault, who, programme=programme, campaign=campaign, year=year, import_id=import_id,
-        applicants=[Applicant(national_id=r.national_id, payee_name=r.payee_name, payee_account=r.payee_account,
-                              row=r.row_number) for r in rows])
+        conn, vault, who, programme=applies_for.programme, campaign=applies_for.campaign, year=applies_for.year,
+        import_id=import_id, applicants=[Applicant(national_id=r.national_id, payee_name=r.payee_name,
+                                                   payee_account=r.payee_account, row=r.row_number) for r in rows])
     await outbox.stage(conn, done.events)
     repeats = [a for a in done.body if a["status"] == "already_registered"]
     tally.accepted -= len(repeats)

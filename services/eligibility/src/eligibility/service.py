@@ -92,6 +92,8 @@ class Forbidden(PermissionError):
 async def open_hardship_files(conn: asyncpg.Connection, vault: PiiVault, who: Principal,
                               files: Sequence[HardshipFileIn]) -> Done:
     """Open (or renew) members' hardship files in the caller's region, one statement for the lot."""
+    if not files:
+        return Done([])
     new = [repo.NewHardshipFile(file_id=uuid.uuid4(), member_ref=vault.lookup_hash(f.national_id), level=f.level,
                                 national_id_enc=vault.encrypt(f.national_id), name_enc=vault.encrypt(f.name),
                                 valid_until=f.valid_until) for f in files]
