@@ -80,6 +80,8 @@ class EventConsumer:
     def _decode(self, records: list[ConsumerRecord]) -> tuple[list[tuple[Envelope, ConsumerRecord]], list[DeadLetter]]:
         batch, dead = [], []
         for record in records:
+            if self._not_ours(record):
+                continue
             try:
                 envelope = decode(record.value or b"")
             except UndecodableEvent as exc:
@@ -96,6 +98,14 @@ class EventConsumer:
                             schema_version=envelope.schema_version, event_id=str(envelope.event_id),
                             skipped_so_far=self.unhandled_versions[version])
         return batch, dead
+
+    def _not_ours(self, record: ConsumerRecord) -> bool:
+        """A type this consumer has no handler for, told by the relay's event-type header without parsing
+        the body: most of a topic's events belong to other consumers."""
+        for name, value in record.headers or ():
+            if name == "event-type":
+                return value.decode(errors="replace") not in self._handled_types
+        return False
 
     async def _with_retries(self, batch: list[tuple[Envelope, ConsumerRecord]]) -> list[DeadLetter]:
         for attempt in range(1, self.max_attempts + 1):

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from siji_shared import idempotency, outbox
 from siji_shared.auth import Principal
@@ -41,20 +41,21 @@ def _as_status(status: int):
 
 
 async def idempotent(request: Request, pool: asyncpg.Pool, who: Principal, *, key: str, body: Any,
-                     success_status: int, effect: Callable[[asyncpg.Connection], Awaitable[Done]]) -> JSONResponse:
+                     success_status: int, effect: Callable[[asyncpg.Connection], Awaitable[Done]]) -> Response:
     """Run `effect` and stage the events it returns in one transaction with the stored Idempotency-Key,
-    or replay the stored response. The key's fingerprint is the route and the request body."""
+    or replay the stored response. The key's fingerprint is the route and the request body. The answer
+    is rendered to JSON once, stored and sent as it is (a batch approval's answer names every case)."""
 
     async def run(conn: asyncpg.Connection) -> idempotency.Outcome:
         done = await effect(conn)
         await outbox.stage(conn, done.events)
-        return success_status, jsonable_encoder(done.body)
+        return success_status, json.dumps(done.body, ensure_ascii=False, default=str)
 
     fingerprint = idempotency.request_fingerprint([request.method, request.url.path, body])
     async with pool.acquire() as conn, conn.transaction():
         status, answer = await idempotency.once(conn, actor=who.user, key=key, fingerprint=fingerprint,
                                                 effect=lambda: run(conn))
-    return JSONResponse(answer, status_code=status)
+    return Response(answer, status_code=status, media_type="application/json")
 
 
 def serve(create_app: Callable[[], FastAPI]) -> None:

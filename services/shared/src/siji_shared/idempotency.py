@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 from fastapi import HTTPException
 
-Outcome = tuple[int, Any]
+Outcome = tuple[int, str]  # the status and the answer as JSON text, stored and replayed as it is
 
 
 def request_fingerprint(body: Any) -> str:
@@ -30,10 +30,10 @@ async def once(conn: asyncpg.Connection, *, actor: str, key: str, fingerprint: s
     if stored:
         if stored["request_hash"] != fingerprint:
             raise HTTPException(422, "this Idempotency-Key was used for a different request")
-        return stored["status_code"], json.loads(stored["response"])
+        return stored["status_code"], stored["response"]
     status, response = await effect()
     await conn.execute(
         "INSERT INTO idempotency_keys (actor, key, request_hash, status_code, response) VALUES ($1, $2, $3, $4, $5)",
-        actor, key, fingerprint, status, json.dumps(response),
+        actor, key, fingerprint, status, response,
     )
     return status, response
