@@ -66,9 +66,9 @@ async def test_batches_of_the_configured_size_and_a_rejected_line_fails_alone(di
     disb.bank = bank = FakeBank(refuse={payments[1].hex})
     disb.settings.dispatch_batch_size = 3
     dispatcher = Dispatcher(disb)
-    assert await dispatcher.dispatch_due() and await dispatcher.dispatch_due()
+    assert await dispatcher.dispatch_due(), "two batches at the bank at once"
     assert not await dispatcher.dispatch_due(), "nothing left"
-    assert [len(b.transfers) for b in bank.received] == [3, 2]
+    assert sorted(len(b.transfers) for b in bank.received) == [2, 3]
     assert sum(b.control_sum_fen for b in bank.received) == 50_000
     found = await statuses(disb)
     assert found[payments[1]] == ("failed", "AC04: payee account closed")

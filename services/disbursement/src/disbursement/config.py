@@ -10,7 +10,8 @@ class Settings(ServiceSettings):
     http_port: int = 8102
     bank_url: str = "http://127.0.0.1:8109"
     bank_timeout_seconds: float = 30.0
-    dispatch_batch_size: int = 2000
+    dispatch_batch_size: int = 1000
+    dispatch_in_flight: int = 2
     union_name: str = "太仓市总工会"
     union_account: str = "10551101040012345"
     union_bank_bic: str = "ABOCCNBJ100"

@@ -5,9 +5,11 @@ again later; the bank executes a message, and each line, once."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
+import asyncpg
 import structlog
 
 from disbursement import domain, service
@@ -32,14 +34,24 @@ class Dispatcher:
                             step=self.dispatch_due, poll_seconds=self.c.settings.relay_poll_seconds)
 
     async def dispatch_due(self) -> bool:
-        """One round: one batch to the bank and its answer recorded. True when more may be due."""
+        """One round: up to DISBURSEMENT_DISPATCH_IN_FLIGHT batches at the bank at once (so the bank's
+        work and ours overlap), each answer recorded in a transaction of its own. True when more may be due."""
+        batches: list[asyncpg.Record] = []
         async with self.c.pool.acquire() as conn:
-            async with conn.transaction():
-                batch = await repo.due_batch(conn) or await repo.make_batch(
-                    conn, batch_id=(batch_id := uuid.uuid4()), message_id=f"SIJI{batch_id.hex[:28].upper()}",
-                    limit=self.c.settings.dispatch_batch_size)
-            if batch is None:
-                return False
+            while len(batches) < self.c.settings.dispatch_in_flight:
+                async with conn.transaction():
+                    batch = await repo.due_batch(conn, besides=[b["batch_id"] for b in batches]) or \
+                        await repo.make_batch(conn, batch_id=(batch_id := uuid.uuid4()),
+                                              message_id=f"SIJI{batch_id.hex[:28].upper()}",
+                                              limit=self.c.settings.dispatch_batch_size)
+                if batch is None:
+                    break
+                batches.append(batch)
+        return bool(batches) and all(await asyncio.gather(*(self._pay(batch) for batch in batches)))
+
+    async def _pay(self, batch: asyncpg.Record) -> bool:
+        """Send one batch and record the answer; False when the bank did not answer (it goes again later)."""
+        async with self.c.pool.acquire() as conn:
             lines = await repo.batch_lines(conn, batch["batch_id"])
         message = PaymentBatch(
             message_id=batch["message_id"], created_at=batch["created_at"], debtor=self.c.settings.debtor(),

@@ -101,8 +101,9 @@ async def settle_payments(conn: asyncpg.Connection, settlements: Sequence[tuple[
                             settled_at)
 
 
-async def due_batch(conn: asyncpg.Connection) -> asyncpg.Record | None:
-    return await conn.fetchrow(Q["due_batch"])
+async def due_batch(conn: asyncpg.Connection, *, besides: list[UUID]) -> asyncpg.Record | None:
+    """The oldest open batch whose retry time has come, other than those already being sent."""
+    return await conn.fetchrow(Q["due_batch"], besides)
 
 
 async def make_batch(conn: asyncpg.Connection, *, batch_id: UUID, message_id: str,

@@ -52,7 +52,7 @@ RETURNING p.payment_id, p.case_id, p.campaign, p.amount_fen;
 
 -- name: due_batch
 -- A batch made earlier whose answer we still need (a time-out, a crash): the same message again.
-SELECT * FROM payment_batches WHERE status = 'open' AND next_attempt_at <= now()
+SELECT * FROM payment_batches WHERE status = 'open' AND next_attempt_at <= now() AND batch_id <> ALL($1::uuid[])
 ORDER BY next_attempt_at LIMIT 1;
 
 -- name: payments_to_batch
