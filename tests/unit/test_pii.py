@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from cryptography.exceptions import InvalidTag
 
 from siji_shared.logging import redact_personal_data
 from siji_shared.pii import (
@@ -62,6 +63,18 @@ def test_vault_round_trips_and_hashes_with_its_key():
     assert vault.decrypt(token) == VALID
     assert vault.lookup_hash(VALID) == PiiVault("key-one").lookup_hash(VALID)
     assert vault.lookup_hash(VALID) != other.lookup_hash(VALID)
+
+
+def test_vault_values_are_authenticated_and_first_version_values_still_open():
+    vault = PiiVault("key-one")
+    token = vault.encrypt(VALID)
+    assert token != vault.encrypt(VALID), "a fresh nonce each time"
+    with pytest.raises(InvalidTag):
+        vault.decrypt(token[:-1] + bytes([token[-1] ^ 1]))
+    with pytest.raises(InvalidTag):
+        PiiVault("key-two").decrypt(token)
+    legacy = vault._fernet.encrypt(VALID.encode())  # as the first version stored it
+    assert vault.decrypt(legacy) == VALID
 
 
 def test_library_log_lines_are_json_and_redacted(capsys):
