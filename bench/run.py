@@ -38,16 +38,20 @@ STATE = ROOT / ".state" / "bench"
 
 
 async def campaign_timings(database_url: str, campaign: str) -> dict[str, Any]:
-    """What the services sustained, from their own tables' timestamps: the consumer's rate (payments
-    instructed), the bank path's (payments finished), and each recipient's import-to-outcome latency."""
+    """What the services sustained, from their own tables' timestamps, once the last approval was in
+    (before it they wait for approvals, not for their own work): the consumer's rate (payments
+    instructed) and the bank path's (payments finished); and each recipient's import-to-outcome latency."""
     conn = await asyncpg.connect(database_url)
     try:
+        approved = await conn.fetchval("SELECT max(updated_at) FROM eligibility.cases WHERE campaign = $1 "
+                                       "AND status = 'approved'", campaign)
         instructed = await conn.fetchrow(
-            "SELECT count(*) AS n, extract(epoch FROM max(created_at) - min(created_at)) AS s "
-            "FROM disbursement.payments WHERE campaign = $1", campaign)
+            "SELECT count(*) AS n, extract(epoch FROM max(created_at) - $2) AS s "
+            "FROM disbursement.payments WHERE campaign = $1 AND created_at >= $2", campaign, approved)
         finished = await conn.fetchrow(
-            "SELECT count(*) AS n, extract(epoch FROM max(updated_at) - min(created_at)) AS s "
-            "FROM disbursement.payments WHERE campaign = $1 AND status <> 'instructed'", campaign)
+            "SELECT count(*) AS n, extract(epoch FROM max(updated_at) - $2) AS s "
+            "FROM disbursement.payments WHERE campaign = $1 AND status <> 'instructed' AND updated_at >= $2",
+            campaign, approved)
         latency = await conn.fetchrow(
             "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS p50, "
             "       percentile_cont(0.99) WITHIN GROUP (ORDER BY s) AS p99 "

@@ -76,6 +76,7 @@ async def test_a_campaign_list_reports_every_bad_row_by_number_and_twice_changes
     assert first.status_code == 201, first.text
     record = first.json()
     assert (record["accepted"], record["rejected"], record["eligible"]) == (4, 6, 4)
+    assert record["eligible_fen"] == 80000 + 50000 + 80000 + 50000, "what finance budgets for"
     assert [e["row"] for e in record["first_errors"]] == [6, 7, 8, 9, 10, 11]
     reasons = {e["row"]: e["reason"] for e in record["first_errors"]}
     assert "GB 11643" in reasons[6] and "2" in reasons[10]

@@ -1,9 +1,11 @@
 import json
+import logging
 
 import pytest
+import structlog
 from cryptography.exceptions import InvalidTag
 
-from siji_shared.logging import redact_personal_data
+from siji_shared.logging import configure_logging, redact_personal_data
 from siji_shared.pii import (
     InvalidNationalId,
     PiiVault,
@@ -77,11 +79,17 @@ def test_vault_values_are_authenticated_and_first_version_values_still_open():
     assert vault.decrypt(legacy) == VALID
 
 
-def test_library_log_lines_are_json_and_redacted(capsys):
-    import logging
+@pytest.fixture
+def restore_logging():
+    """Put logging back after a test that configures it onto pytest's captured stdout: that stream is
+    closed after the test, and later tests must not log into it."""
+    handlers = logging.getLogger().handlers[:]
+    yield
+    structlog.reset_defaults()
+    logging.getLogger().handlers[:] = handlers
 
-    from siji_shared.logging import configure_logging
 
+def test_library_log_lines_are_json_and_redacted(capsys, restore_logging):
     configure_logging("test", fmt="json")
     logging.getLogger("aiokafka.test").warning("could not deliver to %s", VALID)
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -77,10 +77,9 @@ class CampaignRun:
             f"&filename={campaign_list.name}", campaign_list))
         import_id = imported["import_id"]
 
-        eligible_fen = await self._eligible_fen(elig, import_id)
         await self._post(f"{disb}/budgets", self.headers(f"fin-{self.region}-01", Role.FINANCE, key=True),
                          {"campaign": self.campaign, "programme": PROGRAMME,
-                          "total_fen": (eligible_fen * 105 // 100) // 100 * 100})
+                          "total_fen": (imported["eligible_fen"] * 105 // 100) // 100 * 100})
         to_reject = await self._first_eligible(elig, import_id, int(imported["eligible"] * self.reject_share))
         approver = self.headers(f"ap-{self.region}-01", Role.APPROVER)
         await self._stage("cases rejected", len(to_reject), asyncio.gather(*(self._post(
@@ -105,9 +104,6 @@ class CampaignRun:
                                       {"import_id": import_id})
             approved += answer["approved"]
         return approved
-
-    async def _eligible_fen(self, elig: str, import_id: str) -> int:
-        return sum([c["amount_fen"] async for c in self._queue(elig, import_id, status="eligible")])
 
     async def _first_eligible(self, elig: str, import_id: str, count: int) -> list[str]:
         found: list[str] = []
@@ -207,7 +203,8 @@ class CampaignRun:
             "recipients": self.recipients,
             "hardship_files": {k: files[k] for k in ("import_id", "rows_read", "accepted", "rejected")},
             "import": {k: imported[k] for k in ("import_id", "status", "rows_read", "accepted", "rejected",
-                                                "already_registered", "eligible", "ineligible", "first_errors")},
+                                                "already_registered", "eligible", "ineligible", "eligible_fen",
+                                                "first_errors")},
             "registered": summary["registered"],
             "eligible": summary["eligible"],
             "ineligible": summary["ineligible"],

@@ -84,6 +84,7 @@ def new_envelope(payload: P, *, producer: str, causation: Envelope | None = None
     """The payload was validated when it was made; the envelope's own fields are made right here, so
     they are not validated again (a campaign makes hundreds of thousands of these)."""
     return envelope_of(type(payload)).model_construct(
+        _fields_set=ENVELOPE_FIELDS,
         event_id=uuid4(),
         event_type=payload.event_type,
         schema_version=payload.schema_version,
@@ -94,6 +95,9 @@ def new_envelope(payload: P, *, producer: str, causation: Envelope | None = None
         key=payload.partition_key(),
         payload=payload,
     )
+
+
+ENVELOPE_FIELDS = set(Envelope.model_fields)
 
 
 @cache

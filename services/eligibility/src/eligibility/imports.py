@@ -64,6 +64,7 @@ class Tally:
     eligible: int = 0
     ineligible: int = 0
     already_registered: int = 0
+    eligible_fen: int = 0  # what the eligible cases were assessed at: what finance budgets for
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ async def _register(conn: asyncpg.Connection, vault: PiiVault, who: Principal, r
     tally.already_registered += len(repeats)
     tally.eligible += sum(a["status"] == "eligible" for a in done.body)
     tally.ineligible += sum(a["status"] == "ineligible" for a in done.body)
+    tally.eligible_fen += sum(a["amount_fen"] for a in done.body if a["status"] == "eligible")
     return [(a["row"], LABELS["national_id"], ALREADY_REGISTERED) for a in repeats]
 
 

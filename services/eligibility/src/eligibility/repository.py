@@ -136,9 +136,10 @@ async def insert_import(conn: asyncpg.Connection, *, import_id: UUID, kind: str,
 
 
 async def finish_import(conn: asyncpg.Connection, *, import_id: UUID, rows_read: int, rejected: int, accepted: int,
-                        eligible: int, ineligible: int, already_registered: int) -> asyncpg.Record:
+                        eligible: int, ineligible: int, already_registered: int,
+                        eligible_fen: int) -> asyncpg.Record:
     return await conn.fetchrow(Q["finish_import"], import_id, rows_read, rejected, accepted, eligible, ineligible,
-                               already_registered)
+                               already_registered, eligible_fen)
 
 
 async def insert_import_errors(conn: asyncpg.Connection, *, import_id: UUID,

@@ -109,7 +109,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'completed', 0, 0, 0, $9);
 -- name: finish_import
 UPDATE imports SET status = CASE WHEN $3 > 0 THEN 'completed_with_errors' ELSE 'completed' END,
                    rows_read = $2, rejected = $3, accepted = $4, eligible = $5, ineligible = $6,
-                   already_registered = $7
+                   already_registered = $7, eligible_fen = $8
 WHERE import_id = $1
 RETURNING *;
 
