@@ -17,7 +17,6 @@ CREATE TABLE imports (
     eligible           int         NOT NULL DEFAULT 0,
     ineligible         int         NOT NULL DEFAULT 0,
     already_registered int         NOT NULL DEFAULT 0,
-    eligible_fen       bigint      NOT NULL DEFAULT 0,
     imported_by        text        NOT NULL,
     created_at         timestamptz NOT NULL DEFAULT now(),
     CHECK ((kind = 'cases') = (campaign IS NOT NULL))
