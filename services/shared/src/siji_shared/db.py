@@ -18,10 +18,15 @@ def quoted_schema(schema: str) -> str:
 
 
 async def create_pool(database_url: str, schema: str, *, size: int = 10) -> asyncpg.Pool:
-    """Every connection's search_path is the service's own schema, so SQL names no schema."""
+    """Every connection's search_path is the service's own schema, so SQL names no schema.
+
+    Statements are planned for their actual parameters every time (`force_custom_plan`): set-based steps
+    take arrays whose length the generic plan of a prepared statement cannot know, and PostgreSQL's
+    generic plan for settling a batch scanned every instructed payment once per line of the batch."""
     quoted_schema(schema)
     return await asyncpg.create_pool(database_url, min_size=1, max_size=size,
-                                     server_settings={"search_path": schema, "application_name": schema})
+                                     server_settings={"search_path": schema, "application_name": schema,
+                                                      "plan_cache_mode": "force_custom_plan"})
 
 
 async def migrate(database_url: str, schema: str, migrations_dir: Path) -> list[str]:
