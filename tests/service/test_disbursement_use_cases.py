@@ -33,7 +33,8 @@ async def instruct(disb, envelopes):
 async def balances(disb, campaign: str) -> dict[str, int]:
     async with disb.pool.acquire() as conn:
         return {r["kind"]: r["balance_fen"] for r in await conn.fetch(
-            "SELECT kind, balance_fen FROM accounts WHERE campaign = $1", campaign)}
+            "SELECT CASE kind WHEN 'cleared' THEN 'reserved' ELSE kind END AS kind, "  # cleared: reserved's contra
+            "sum(balance_fen)::bigint AS balance_fen FROM accounts WHERE campaign = $1 GROUP BY 1", campaign)}
 
 
 async def entries(disb) -> dict[uuid.UUID, list[str]]:

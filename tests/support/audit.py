@@ -20,7 +20,8 @@ async def audit_campaign(database_url: str, deployment: Deployment, campaign: st
         entries = await conn.fetch(
             "SELECT payment_id, kind, amount_fen FROM disbursement.ledger_entries WHERE campaign = $1", campaign)
         accounts = {r["kind"]: r["balance_fen"] for r in await conn.fetch(
-            "SELECT kind, balance_fen FROM disbursement.accounts WHERE campaign = $1", campaign)}
+            "SELECT CASE kind WHEN 'cleared' THEN 'reserved' ELSE kind END AS kind, "  # cleared: reserved's contra
+            "sum(balance_fen)::bigint AS balance_fen FROM disbursement.accounts WHERE campaign = $1 GROUP BY 1", campaign)}
         budget = await conn.fetchval("SELECT total_fen FROM disbursement.budgets WHERE campaign = $1", campaign)
     finally:
         await conn.close()

@@ -12,8 +12,8 @@ def test_one_payment_id_per_case():
 
 def test_money_paths_between_accounts():
     assert domain.reserve("c") == domain.Transfer("c:available", "c:reserved", "reserve")
-    assert domain.settle("c") == domain.Transfer("c:reserved", "c:paid", "settle")
-    assert domain.release("c") == domain.Transfer("c:reserved", "c:available", "release")
+    assert domain.settle("c") == domain.Transfer("c:cleared", "c:paid", "settle")
+    assert domain.release("c") == domain.Transfer("c:cleared", "c:available", "release")
     assert domain.fund("c") == domain.Transfer("c:funding", "c:available", "fund")
 
 

@@ -14,7 +14,8 @@ PAYMENT_NAMESPACE = uuid.UUID("6c1f7a52-8d0e-4f0a-9a55-7b3c2f1e9d41")
 class Kind(StrEnum):
     FUNDING = "funding"
     AVAILABLE = "available"
-    RESERVED = "reserved"
+    RESERVED = "reserved"  # credited by reservations
+    CLEARED = "cleared"    # reserved money's contra account: settlements and releases draw on it (see migration 0003)
     PAID = "paid"
 
 
@@ -38,11 +39,11 @@ def reserve(campaign: str) -> Transfer:
 
 
 def settle(campaign: str) -> Transfer:
-    return Transfer(account(campaign, Kind.RESERVED), account(campaign, Kind.PAID), "settle")
+    return Transfer(account(campaign, Kind.CLEARED), account(campaign, Kind.PAID), "settle")
 
 
 def release(campaign: str) -> Transfer:
-    return Transfer(account(campaign, Kind.RESERVED), account(campaign, Kind.AVAILABLE), "release")
+    return Transfer(account(campaign, Kind.CLEARED), account(campaign, Kind.AVAILABLE), "release")
 
 
 def payment_id_for(case_id: UUID) -> UUID:

@@ -14,7 +14,7 @@ SELECT campaign FROM budgets WHERE campaign = ANY($1::text[]);
 -- name: budget_view
 SELECT b.campaign, b.programme, b.region, b.total_fen,
        coalesce(sum(a.balance_fen) FILTER (WHERE a.kind = 'available'), 0)::bigint AS available_fen,
-       coalesce(sum(a.balance_fen) FILTER (WHERE a.kind = 'reserved'), 0)::bigint  AS reserved_fen,
+       coalesce(sum(a.balance_fen) FILTER (WHERE a.kind IN ('reserved', 'cleared')), 0)::bigint AS reserved_fen,
        coalesce(sum(a.balance_fen) FILTER (WHERE a.kind = 'paid'), 0)::bigint      AS paid_fen,
        coalesce(sum(a.balance_fen) FILTER (WHERE a.kind = 'funding'), 0)::bigint   AS funding_fen
 FROM budgets b JOIN accounts a ON a.campaign = b.campaign
