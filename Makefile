@@ -54,8 +54,9 @@ bench: setup     ## raw Kafka/PostgreSQL baseline, a 100,000-recipient campaign,
 bench-quick: setup ## the same harness on a few thousand recipients, to keep it working (figures not comparable)
 	$(BIN)/python bench/run.py --recipients 3000 --raw-events 20000 --api-seconds 5 --results-name quick
 
-schemas: $(STAMP) ## regenerate the committed JSON Schemas of the contracts
-	$(BIN)/python -m contracts.export
+schemas: $(STAMP) ## regenerate the committed JSON Schemas (event contracts, rule set documents)
+	$(BIN)/python -P -m contracts.export
+	$(BIN)/python -P -m eligibility.policy
 
 up: setup        ## infrastructure, services and bank simulator in the background
 	$(SIJI) up

@@ -25,12 +25,12 @@ import httpx
 
 from api_load import fixed_rate
 from baseline import kafka_produce_consume, outbox_relay_drain, postgres_handler_work
-from siji_cli.campaign import CASES_HEADER, FILES_HEADER, CampaignRun, file_chunks, write_csv
+from siji_cli.campaign import CASES_HEADER, CampaignRun, file_chunks, write_csv
 from siji_cli.infra.stack import Infrastructure
 from siji_cli.paths import ROOT
 from siji_cli.services import Deployment
 from siji_cli.settings import CliSettings
-from siji_cli.synthetic import LEVEL_LABELS, members
+from siji_cli.synthetic import HARDSHIP_HEADER, members
 from siji_shared.auth import Role, issue_token
 
 RESULTS = Path(__file__).parent / "results"
@@ -77,8 +77,8 @@ async def single_case_routes(deployment: Deployment, *, rate: float, seconds: fl
     folder = STATE / "api-load"
     folder.mkdir(parents=True, exist_ok=True)
     async with httpx.AsyncClient(timeout=30.0, limits=httpx.Limits(max_connections=400)) as http:
-        roster = write_csv(folder / "files.csv", FILES_HEADER, ([i, m.name, m.national_id, LEVEL_LABELS["relative"],
-                                                                 "2030-12-31"] for i, m in enumerate(people)))
+        roster = write_csv(folder / "files.csv", HARDSHIP_HEADER, (  # every household in relative hardship
+            [i, m.name, m.national_id, 1, "1300.00", ""] for i, m in enumerate(people)))
         await http.post(f"{elig}/hardship-files/imports", content=file_chunks(roster), headers=auth[Role.CASEWORKER])
         listed = write_csv(folder / "cases.csv", CASES_HEADER, ([i, m.name, m.national_id, m.account]
                                                                 for i, m in enumerate(people[: total // 3 + 1])))

@@ -9,6 +9,7 @@ import disbursement.main
 import eligibility.main
 from disbursement.bootstrap import bootstrap as disbursement_bootstrap
 from disbursement.config import Settings as DisbursementSettings
+from eligibility import policies
 from eligibility.bootstrap import bootstrap as eligibility_bootstrap
 from eligibility.config import Settings as EligibilitySettings
 from siji_shared.db import create_pool, migrate
@@ -23,6 +24,7 @@ async def fresh(infra, schema: str, migrations: Path):
 @pytest.fixture
 async def elig(infra, schema):
     pool = await fresh(infra, schema, eligibility.main.MIGRATIONS)
+    await policies.load_bundled_if_fresh(pool)  # as the service does when it starts on a fresh system
     yield eligibility_bootstrap(EligibilitySettings(), pool=pool, dead_letters=NoDeadLetters(), vault=VAULT)
     await pool.close()
 

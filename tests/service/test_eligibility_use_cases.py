@@ -1,15 +1,14 @@
 """Eligibility's use cases on a real schema: set-based registration and batch approval with mixed outcomes."""
 
 import uuid
-from datetime import date, timedelta
 
 from contracts.eligibility import CaseApprovedV1, CaseRegisteredV1, EligibilityAssessedV1
 from eligibility import service
 from eligibility.domain import HardshipLevel
-from eligibility.service import Applicant, ApprovalsIn, HardshipFileIn
+from eligibility.service import Applicant, ApprovalsIn
 from siji_cli.synthetic import members
 from siji_shared.auth import Role
-from support.service import principal
+from support.service import hardship_file, principal
 
 CASEWORKER = principal("cw-1", Role.CASEWORKER)
 APPROVER_1, APPROVER_2 = principal("ap-1", Role.APPROVER), principal("ap-2", Role.APPROVER)
@@ -26,9 +25,7 @@ async def register(elig, people, *, import_id=None, campaign="c-1"):
 
 
 async def open_files(elig, people):
-    files = [HardshipFileIn(national_id=m.national_id, name=m.name, level=LEVELS[i % 4],
-                            valid_until=date.today() + timedelta(days=90))
-             for i, m in enumerate(people) if LEVELS[i % 4]]
+    files = [hardship_file(m, LEVELS[i % 4]) for i, m in enumerate(people) if LEVELS[i % 4]]
     async with elig.pool.acquire() as conn, conn.transaction():
         await service.open_hardship_files(conn, elig.vault, CASEWORKER, files)
 
@@ -47,7 +44,7 @@ async def test_a_batch_is_registered_and_assessed_in_one_go_with_two_events_per_
     assert statuses == ["ineligible" if LEVELS[i % 4] is None else "eligible" for i in range(40)]
     assert [a["amount_fen"] for a in done.body[:3]] == [80000, 50000, 100000], "taicang's tiers"
     assert [a["approvals_required"] for a in done.body[:3]] == [1, 1, 2], "second approver above 80,000 fen"
-    assert "no registered hardship file" in done.body[3]["reasons"][1]
+    assert "no valid hardship file" in done.body[3]["reasons"][1]
     assert [type(e.payload) for e in done.events] == [CaseRegisteredV1, EligibilityAssessedV1] * 40
     assert all(e.payload.member_ref and len(e.payload.member_ref) == 64 for e in done.events[::2])
 

@@ -1,16 +1,16 @@
 """Campaign lists and hardship rosters as caseworkers keep them: every kind of dirt handled or rejected
 with its row number and a reason, in CSV (UTF-8, BOM, GB18030) and XLSX alike."""
 
-from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 
-from eligibility.domain import HardshipLevel
+from eligibility.policy import Cause, SchoolLevel
 from eligibility.roster import (
     CaseRow,
     HardshipRow,
+    MemberRow,
     RosterKind,
     RosterUnreadable,
     RowError,
@@ -88,25 +88,53 @@ def test_a_missing_column_refuses_the_file_and_names_it(tmp_path):
     assert any("身份证号" in line for line in describe_columns(RosterKind.CASES))
 
 
-def test_an_xlsx_hardship_roster_with_numbers_dates_and_levels(tmp_path):
+def test_an_xlsx_hardship_roster_with_households_incomes_and_causes(tmp_path):
     book = Workbook()
     sheet = book.active
-    sheet.append(["序号", "姓名", "身份证号", "困难类别", "有效期至"])
-    sheet.append([1, PEOPLE[0].name, PEOPLE[0].national_id, "深度困难", datetime(2027, 6, 30)])
-    sheet.append([2, PEOPLE[1].name, PEOPLE[1].national_id, "相对困难", "2027年6月30日"])
-    sheet.append([3, PEOPLE[2].name, float(PEOPLE[2].national_id[:17]), "意外致困", "2027/6/30"])
-    sheet.append([4, PEOPLE[3].name, PEOPLE[3].national_id, "低保户", "2027-06-30"])
-    sheet.append([None, None, None, None, None])
-    sheet.append([5, PEOPLE[4].name, PEOPLE[4].national_id, "accident", "明年"])
+    sheet.append(["序号", "姓名", "身份证号", "家庭人口", "家庭月收入（元）", "致困原因", "户号"])
+    sheet.append([1, PEOPLE[0].name, PEOPLE[0].national_id, 3, 2400.5, "因病、因学", "H-1"])
+    sheet.append([2, PEOPLE[1].name, PEOPLE[1].national_id, "2", "￥1,800.00", "", None])
+    sheet.append([3, PEOPLE[2].name, float(PEOPLE[2].national_id[:17]), 2, 1000, "", None])
+    sheet.append([4, PEOPLE[3].name, PEOPLE[3].national_id, 0, 1000, "", None])
+    sheet.append([None, None, None, None, None, None, None])
+    sheet.append([5, PEOPLE[4].name, PEOPLE[4].national_id, 4, "三千", "", None])
+    sheet.append([6, PEOPLE[5].name, PEOPLE[5].national_id, 4, 3000, "离婚", None])
     path = tmp_path / "困难职工.xlsx"
     book.save(path)
 
     found = rows(path, RosterKind.HARDSHIP_FILES)
-    assert found[:2] == [HardshipRow(2, PEOPLE[0].national_id, PEOPLE[0].name, HardshipLevel.DEEP, date(2027, 6, 30)),
-                         HardshipRow(3, PEOPLE[1].national_id, PEOPLE[1].name, HardshipLevel.RELATIVE,
-                                     date(2027, 6, 30))]
-    assert [(e.row_number, e.column) for e in found[2:]] == [(4, "身份证号"), (5, "困难类别"), (7, "有效期至")]
-    assert "设为文本" in found[2].reason
+    assert found[:2] == [
+        HardshipRow(2, PEOPLE[0].national_id, PEOPLE[0].name, 3, 240050, frozenset({Cause.ILLNESS, Cause.SCHOOLING}),
+                    "H-1"),
+        HardshipRow(3, PEOPLE[1].national_id, PEOPLE[1].name, 2, 180000, frozenset(), None)]
+    assert [(e.row_number, e.column) for e in found[2:]] == [(4, "身份证号"), (5, "家庭人口"), (7, "家庭月收入"),
+                                                             (8, "致困原因")]
+    assert "设为文本" in found[2].reason and "离婚" in found[5].reason
+
+
+def test_a_member_roster_with_occupations_and_flags(tmp_path):
+    path = csv_file(tmp_path, ["身份证号,姓名,基层工会,职业类别,劳模,户号",
+                               f"{PEOPLE[0].national_id},{PEOPLE[0].name},太仓港务工会,一线职工,是,H-1",
+                               f"{PEOPLE[1].national_id},{PEOPLE[1].name},太仓人民医院工会,医务人员,,",
+                               f"{PEOPLE[2].national_id},{PEOPLE[2].name},,其他,否,",
+                               f"{PEOPLE[3].national_id},{PEOPLE[3].name},外卖骑手工会,骑手,否,"])
+    found = rows(path, RosterKind.MEMBERS)
+    assert found[:2] == [
+        MemberRow(2, PEOPLE[0].national_id, PEOPLE[0].name, "太仓港务工会", "frontline", True, False, "H-1"),
+        MemberRow(3, PEOPLE[1].national_id, PEOPLE[1].name, "太仓人民医院工会", "medical", False, False, None)]
+    assert [(e.row_number, e.column) for e in found[2:]] == [(4, "基层工会"), (5, "职业类别")]
+
+
+def test_a_campaign_list_carries_school_admission_and_medical_costs(tmp_path):
+    path = csv_file(tmp_path, ["身份证号,姓名,银行账号,入学阶段,录取通知书编号,自付医疗费用",
+                               f"{PEOPLE[0].national_id},{PEOPLE[0].name},{ACCOUNT},本科,NJU-2026-0001,",
+                               f"{PEOPLE[1].national_id},{PEOPLE[1].name},{ACCOUNT},,,12345.6",
+                               f"{PEOPLE[2].national_id},{PEOPLE[2].name},{ACCOUNT},幼儿园,,"])
+    found = rows(path)
+    assert found[0] == CaseRow(2, PEOPLE[0].national_id, PEOPLE[0].name, ACCOUNT, PEOPLE[0].name,
+                               school_level=SchoolLevel.UNDERGRADUATE, admission_ref="NJU-2026-0001")
+    assert found[1].out_of_pocket_fen == 1234560 and found[1].school_level is None
+    assert (found[2].row_number, found[2].column) == (4, "入学阶段")
 
 
 def test_not_a_roster_at_all(tmp_path):

@@ -21,13 +21,12 @@ import httpx
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from siji_cli.services import Deployment
-from siji_cli.synthetic import LEVEL_LABELS, dirty_rows, members, untidy
+from siji_cli.synthetic import HARDSHIP_HEADER, dirty_rows, members, untidy
 from siji_shared.auth import Role, issue_token
 
 PROGRAMME = "winter-warmth"
 RETRY_SECONDS = 60.0  # long enough to ride out a service restart
 CASES_HEADER = ["序号", "姓名", "身份证号", "银行账号"]
-FILES_HEADER = ["序号", "姓名", "身份证号", "困难类别", "有效期至"]
 
 
 @dataclass
@@ -61,9 +60,9 @@ class CampaignRun:
     async def _drive(self, folder: Path, settle_timeout: float) -> dict:
         elig, disb = self.deployment.url("eligibility"), self.deployment.url("disbursement")
         people = members(self.recipients, region=self.region, seed=hash(self.campaign) & 0xFFFF)
-        roster = write_csv(folder / "困难职工花名册.csv", FILES_HEADER, (
-            [i, m.name, m.national_id, LEVEL_LABELS[str(m.level)], m.file_valid_until.isoformat()]
-            for i, m in enumerate((m for m in people if m.level is not None), start=1)))
+        roster = write_csv(folder / "困难职工花名册.csv", HARDSHIP_HEADER, (
+            [i, m.name, m.national_id, *m.hardship_cells()]
+            for i, m in enumerate((m for m in people if m.on_hardship_roster), start=1)))
         files = await self._stage("hardship files imported", len(people), self._upload(
             f"{elig}/hardship-files/imports", roster))
         duplicates = people[: int(len(people) * self.duplicate_share)]

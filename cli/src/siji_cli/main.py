@@ -16,6 +16,7 @@ from siji_cli.audit import replay
 from siji_cli.campaign import CampaignRun
 from siji_cli.infra.kafka import ensure_jars
 from siji_cli.infra.stack import Infrastructure
+from siji_cli.paths import POLICY_DIR
 from siji_cli.report import print_report
 from siji_cli.services import Deployment
 from siji_cli.settings import CliSettings
@@ -111,7 +112,7 @@ def demo(recipients: int = typer.Option(2000, min=1, help="synthetic members in 
 
 def _caseworker_api(region: str, user: str | None, role: Role) -> tuple[Deployment, dict[str, str]]:
     deployment = _deployment(_infra())
-    default_user = f"{ {Role.CASEWORKER: 'cw', Role.APPROVER: 'ap'}[role]}-{region}-01"
+    default_user = f"{ {Role.CASEWORKER: 'cw', Role.APPROVER: 'ap', Role.ADMIN: 'admin'}[role]}-{region}-01"
     token = issue_token(deployment.token_secret, user=user or default_user, role=role, region=region)
     return deployment, {"Authorization": f"Bearer {token}"}
 
@@ -131,18 +132,21 @@ def import_roster(file: Path = typer.Argument(..., exists=True, dir_okay=False, 
                   year: int = typer.Option(None, help="the rule set's year"),
                   region: str = typer.Option(..., help="your region"),
                   hardship_files: bool = typer.Option(False, "--hardship-files",
-                                                      help="a roster of hardship members, not a campaign list"),
+                                                      help="a roster of hardship households, not a campaign list"),
+                  members: bool = typer.Option(False, "--members", help="a roster of union members (会员)"),
                   user: str = typer.Option(None, help="the caseworker (default cw-<region>-01)"),
                   as_json: bool = typer.Option(False, "--json", help="print the import record as one JSON line")) -> None:
-    """Import a campaign list (花名册) or a hardship roster: every row is checked, bad rows are reported
-    with their row numbers, the rest registered and assessed. Importing the same file again changes nothing."""
-    if not hardship_files and (campaign is None or year is None):
-        raise typer.BadParameter("a campaign list needs --campaign and --year (or pass --hardship-files)")
+    """Import a campaign list (花名册), a hardship roster or a member roster: every row is checked, bad rows
+    are reported with their row numbers, the rest registered and assessed. The same file again changes nothing."""
+    roster = not (hardship_files or members)
+    if roster and (campaign is None or year is None):
+        raise typer.BadParameter("a campaign list needs --campaign and --year (or pass --hardship-files or --members)")
     deployment, headers = _caseworker_api(region, user, Role.CASEWORKER)
     url = (f"{deployment.url('eligibility')}/hardship-files/imports" if hardship_files
+           else f"{deployment.url('eligibility')}/members/imports" if members
            else f"{deployment.url('eligibility')}/campaigns/{campaign}/imports")
     params: dict[str, str | int] = {"filename": file.name}
-    if not hardship_files:
+    if roster:
         params |= {"programme": programme, "year": year}
     with open(file, "rb") as body:
         response = httpx.post(url, params=params, headers=headers, content=body, timeout=900.0)
@@ -179,6 +183,66 @@ def approve(campaign: str = typer.Option(...), region: str = typer.Option(..., h
                 *(f"  {c['case_id']}: refused, {c['reason']}" for c in answer["cases"] if c["status"] == "refused")]
 
     _answer(response, as_json, lines)
+
+
+policies_app = typer.Typer(help="policy as data: the eligibility rule sets (services/eligibility/policies/)")
+app.add_typer(policies_app, name="policies")
+
+
+@policies_app.command("load")
+def policies_load(directory: Path = typer.Argument(POLICY_DIR, exists=True, file_okay=False,
+                                                   help="a directory of rule set documents (*.json)"),
+                  user: str = typer.Option("admin-01", help="the admin loading them"),
+                  as_json: bool = typer.Option(False, "--json", help="print the answer as one JSON line")) -> None:
+    """Load every rule set document of the directory into the eligibility service (all or none). A
+    version already loaded with the same content is left as it is; with other content it is refused."""
+    documents = [{"source": path.name, "document": json.loads(path.read_text(encoding="utf-8"))}
+                 for path in sorted(directory.glob("*.json")) if not path.name.endswith(".schema.json")]
+    deployment, headers = _admin_api(user)
+    response = httpx.post(f"{deployment.url('eligibility')}/policies", json=documents, headers=headers, timeout=60.0)
+
+    def lines(answer: dict) -> list[str]:
+        return [f"{r['rule_set_id']} v{r['version']}: {r['status']} ({r['source']})" for r in answer["rule_sets"]]
+
+    _answer(response, as_json, lines)
+
+
+@policies_app.command("list")
+def policies_list(programme: str = typer.Option(None), region: str = typer.Option(None),
+                  year: int = typer.Option(None), user: str = typer.Option("admin-01"),
+                  as_json: bool = typer.Option(False, "--json")) -> None:
+    """Every loaded rule set version."""
+    deployment, headers = _admin_api(user)
+    params: dict[str, str | int] = {k: v for k, v in (("programme", programme), ("region", region), ("year", year))
+                                    if v is not None}
+    response = httpx.get(f"{deployment.url('eligibility')}/policies", params=params, headers=headers, timeout=60.0)
+
+    def lines(answer: dict) -> list[str]:
+        return [f"{r['rule_set_id']} v{r['version']} ({r['kind']}) sha256 {r['content_sha256'][:12]} "
+                f"loaded {r['published_at']} by {r['loaded_by']}" for r in answer["rule_sets"]]
+
+    _answer(response, as_json, lines)
+
+
+@policies_app.command("diff")
+def policies_diff(rule_set_id: str = typer.Argument(..., help="programme/region/year"),
+                  old: int = typer.Argument(...), new: int = typer.Argument(...), user: str = typer.Option("admin-01"),
+                  as_json: bool = typer.Option(False, "--json")) -> None:
+    """What changed between two loaded versions of a rule set."""
+    deployment, headers = _admin_api(user)
+    response = httpx.get(f"{deployment.url('eligibility')}/policies/diff", headers=headers, timeout=60.0,
+                         params={"rule_set_id": rule_set_id, "from": old, "to": new})
+
+    def lines(answer: dict) -> list[str]:
+        return [f"{c['change']} {c['path']}: {c['from']!r} -> {c['to']!r}" for c in answer["changes"]] or ["no change"]
+
+    _answer(response, as_json, lines)
+
+
+def _admin_api(user: str) -> tuple[Deployment, dict[str, str]]:
+    deployment = _deployment(_infra())
+    token = issue_token(deployment.token_secret, user=user, role=Role.ADMIN, region="province")
+    return deployment, {"Authorization": f"Bearer {token}"}
 
 
 @app.command()

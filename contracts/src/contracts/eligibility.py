@@ -1,9 +1,11 @@
-"""Events the eligibility service produces, on topic eligibility.cases keyed by case id."""
+"""Events the eligibility service produces: cases on eligibility.cases keyed by case id, hardship
+files on eligibility.hardship-files keyed by file id. Member references are keyed hashes, never IDs."""
 
-from typing import ClassVar
+from datetime import date
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import EventPayload, register
 from contracts.topics import Topic
@@ -37,9 +39,20 @@ class CaseRegisteredV1(CaseEvent):
     registered_by: str
 
 
+class FiredRule(BaseModel):
+    """A rule that decided part of an assessment, with its reason in Chinese and English."""
+
+    model_config = ConfigDict(frozen=True, strict=True)
+    rule: str
+    zh: str
+    en: str
+
+
 @register
 class EligibilityAssessedV1(CaseEvent):
-    """The case was assessed against a versioned rule set; `reasons` explain the outcome."""
+    """The case was assessed against a versioned rule set; `reasons` explain the outcome. `inputs` are the
+    exact (non-personal) facts it read and `decision_hash` covers them with the rule set's id, version
+    and content, so an audit can re-run the assessment and compare."""
 
     event_type: ClassVar[str] = "case.assessed"
     schema_version: ClassVar[int] = 1
@@ -51,6 +64,9 @@ class EligibilityAssessedV1(CaseEvent):
     rule_set_version: int = Field(ge=1)
     reasons: tuple[str, ...]
     approvals_required: int = Field(ge=1, le=2)
+    decision_hash: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    rules_fired: tuple[FiredRule, ...] = ()
+    inputs: dict[str, Any] | None = None
 
 
 @register
@@ -77,3 +93,62 @@ class CaseRejectedV1(CaseEvent):
 
     rejected_by: str
     reason: str = Field(min_length=1, max_length=500)
+
+
+@register
+class CaseWithdrawnV1(CaseEvent):
+    event_type: ClassVar[str] = "case.withdrawn"
+    schema_version: ClassVar[int] = 1
+
+    withdrawn_by: str
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@register
+class CaseAppealedV1(CaseEvent):
+    """An appeal (申诉) against an ineligible or rejected case; a new case.assessed follows it."""
+
+    event_type: ClassVar[str] = "case.appealed"
+    schema_version: ClassVar[int] = 1
+
+    appealed_by: str
+    grounds: str = Field(min_length=1, max_length=2000)
+
+
+class HardshipFileEvent(EventPayload):
+    topic: ClassVar[Topic] = Topic.ELIGIBILITY_HARDSHIP_FILES
+
+    file_id: UUID
+    member_ref: str = Field(min_length=16, max_length=64)
+    region: Code
+    level: Literal["deep", "relative", "accident"]
+
+    def partition_key(self) -> str:
+        return str(self.file_id)
+
+    def correlation(self) -> str:
+        return str(self.file_id)
+
+
+@register
+class HardshipFileGradedV1(HardshipFileEvent):
+    """A hardship file opened (`level_before` null) or reviewed, graded under the region's standards."""
+
+    event_type: ClassVar[str] = "hardship_file.graded"
+    schema_version: ClassVar[int] = 1
+
+    level_before: Literal["deep", "relative", "accident"] | None = None
+    valid_until: date
+    standards_id: str
+    standards_version: int = Field(ge=1)
+    graded_by: str
+
+
+@register
+class HardshipFileExpiredV1(HardshipFileEvent):
+    """A file past its period: no new eligibility until it is reviewed."""
+
+    event_type: ClassVar[str] = "hardship_file.expired"
+    schema_version: ClassVar[int] = 1
+
+    valid_until: date

@@ -5,6 +5,7 @@ from enum import StrEnum
 
 class Topic(StrEnum):
     ELIGIBILITY_CASES = "eligibility.cases"
+    ELIGIBILITY_HARDSHIP_FILES = "eligibility.hardship-files"
     DISBURSEMENT_PAYMENTS = "disbursement.payments"
 
     @property

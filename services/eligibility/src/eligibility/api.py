@@ -5,14 +5,24 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from contracts.types import Code
-from eligibility import imports, service
+from eligibility import imports, policies, service
 from eligibility import repository as repo
 from eligibility.bootstrap import Container
-from eligibility.service import Applicant, ApprovalsIn, CaseIn, HardshipFileIn, RejectionIn
+from eligibility.policy import parse
+from eligibility.service import (
+    AppealIn,
+    Applicant,
+    ApplicationFacts,
+    ApprovalsIn,
+    CaseIn,
+    HardshipFileIn,
+    MemberIn,
+    RejectionIn,
+)
 from siji_shared.auth import Principal, Role, current_principal, require
 from siji_shared.http import idempotent
 from siji_shared.usecase import Done
@@ -22,6 +32,21 @@ IdempotencyKey = Header(alias="Idempotency-Key", min_length=1, max_length=200)
 Caseworker = Depends(require(Role.CASEWORKER))
 Approver = Depends(require(Role.APPROVER))
 Anyone = Depends(current_principal)
+Admin = Depends(require(Role.ADMIN))
+Auditors = Depends(require(Role.ADMIN, Role.AUDITOR))
+
+
+@router.post("/members", status_code=201)
+async def register_member(body: MemberIn, request: Request, c: Container, key: str = IdempotencyKey,
+                          who: Principal = Caseworker):
+    member = body.model_copy(update={"national_id": service.national_id(body.national_id)})
+
+    async def effect(conn):
+        done = await service.upsert_members(conn, c.vault, who, [member])
+        return Done(done.body[0], done.events)
+
+    return await idempotent(request, c.pool, who, key=key, body=body.model_dump(mode="json"), success_status=201,
+                            effect=effect)
 
 
 @router.post("/hardship-files", status_code=201)
@@ -40,7 +65,9 @@ async def open_hardship_file(body: HardshipFileIn, request: Request, c: Containe
 async def register_case(body: CaseIn, request: Request, c: Container, key: str = IdempotencyKey,
                         who: Principal = Caseworker):
     applicant = Applicant(national_id=service.national_id(body.national_id), payee_name=body.payee_name,
-                          payee_account=body.payee_account)
+                          payee_account=body.payee_account,
+                          facts=ApplicationFacts(school_level=body.school_level, admission_ref=body.admission_ref,
+                                                 out_of_pocket_fen=body.out_of_pocket_fen))
 
     async def effect(conn):
         return service.single_answer(await service.register_cases(
@@ -83,9 +110,24 @@ async def reject_case(case_id: UUID, body: RejectionIn, request: Request, c: Con
                             effect=lambda conn: service.reject_case(conn, who, case_id, body))
 
 
+@router.post("/cases/{case_id}/withdraw")
+async def withdraw_case(case_id: UUID, body: RejectionIn, request: Request, c: Container, key: str = IdempotencyKey,
+                        who: Principal = Caseworker):
+    return await idempotent(request, c.pool, who, key=key, body=body.model_dump(), success_status=200,
+                            effect=lambda conn: service.withdraw_case(conn, who, case_id, body))
+
+
+@router.post("/cases/{case_id}/appeals")
+async def appeal_case(case_id: UUID, body: AppealIn, request: Request, c: Container, key: str = IdempotencyKey,
+                      who: Principal = Caseworker):
+    """An appeal (申诉): the case is re-assessed, and decided again by a different approver."""
+    return await idempotent(request, c.pool, who, key=key, body=body.model_dump(), success_status=200,
+                            effect=lambda conn: service.appeal_case(conn, c.vault, who, case_id, body))
+
+
 @router.get("/cases")
 async def approval_queue(c: Container, who: Principal = Anyone, campaign: Code | None = None,
-                         status: str | None = Query(None, pattern="^(eligible|ineligible|approved|rejected)$"),
+                         status: str | None = Query(None, pattern="^(eligible|ineligible|approved|rejected|withdrawn)$"),
                          programme: Code | None = None, import_id: UUID | None = None, after: UUID | None = None,
                          limit: int = Query(100, ge=1, le=1000)):
     """The caller's region's cases, filtered, a page at a time: pass the last case id as `after`."""
@@ -146,3 +188,57 @@ async def import_error_report(import_id: UUID, c: Container, who: Principal = An
         report = await imports.error_report(conn, who, import_id)
     return StreamingResponse(iter([report]), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="import-{import_id}-errors.csv"'})
+
+
+@router.post("/members/imports", status_code=201)
+async def import_member_roster(request: Request, c: Container, filename: str = Query("roster", max_length=200),
+                               who: Principal = Caseworker) -> JSONResponse:
+    """A roster of union members (会员花名册) for the caller's region, CSV or XLSX, as for campaign lists."""
+    async with imports.spooled(request) as upload:
+        async with c.pool.acquire() as conn, conn.transaction():
+            record, fresh = await imports.import_roster(conn, c.vault, who, upload, filename=filename,
+                                                        kind=imports.RosterKind.MEMBERS)
+    return JSONResponse(record, status_code=201 if fresh else 200)
+
+
+@router.post("/policies", status_code=201)
+async def load_policies(request: Request, c: Container, who: Principal = Admin) -> JSONResponse:
+    """Load rule set documents (a JSON list of {source, document}); all or none. A version already
+    loaded with the same content is `unchanged`; with other content, 409."""
+    body = await request.json()
+    if not isinstance(body, list):
+        raise HTTPException(422, "send a JSON list of {\"source\": file name, \"document\": rule set}")
+    documents = [(str(item.get("source", f"item {n}")), parse(item.get("document"), source=str(item.get("source"))))
+                 for n, item in enumerate(body, start=1) if isinstance(item, dict)]
+    async with c.pool.acquire() as conn, conn.transaction():
+        loaded = await policies.load(conn, documents, loaded_by=who.user)
+    fresh = any(item.status == "loaded" for item in loaded)
+    return JSONResponse({"rule_sets": [item.as_json() for item in loaded]}, status_code=201 if fresh else 200)
+
+
+@router.get("/policies")
+async def list_policies(c: Container, who: Principal = Auditors, programme: Code | None = None,
+                        region: Code | None = None, year: int | None = None):
+    """Every loaded version, filtered."""
+    async with c.pool.acquire() as conn:
+        return {"rule_sets": await policies.versions(conn, programme=programme, region=region, year=year)}
+
+
+@router.get("/policies/version")
+async def show_policy(c: Container, rule_set_id: str, version: int = Query(ge=1), who: Principal = Auditors):
+    async with c.pool.acquire() as conn:
+        found = await policies.version(conn, rule_set_id, version)
+    if found is None:
+        raise HTTPException(404, f"no rule set {rule_set_id} v{version}")
+    return found
+
+
+@router.get("/policies/diff")
+async def diff_policies(c: Container, rule_set_id: str, from_version: int = Query(ge=1, alias="from"),
+                        to_version: int = Query(ge=1, alias="to"), who: Principal = Auditors):
+    """What changed between two versions of a rule set, leaf by leaf."""
+    async with c.pool.acquire() as conn:
+        found = await policies.compare(conn, rule_set_id, from_version, to_version)
+    if found is None:
+        raise HTTPException(404, f"{rule_set_id} has no version {from_version} or {to_version}")
+    return found

@@ -1,46 +1,105 @@
-"""Eligibility rules, pure: a rule set (data) applied to a member's hardship file. No I/O here."""
+"""Eligibility rules, pure: a hardship file graded against the region's standards, an application
+assessed against a programme's rule set, maker-checker decisions. No I/O here.
+
+Every assessment says which rules fired, in Chinese and English, and carries a decision hash over the
+rule set (id, version, content) and the exact inputs, so an audit can re-run `assess` and compare."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
+from eligibility.policy import (
+    Category,
+    Cause,
+    HardshipLevel,
+    HardshipStandards,
+    ProgrammeRules,
+    SchoolLevel,
+    content_sha256,
+)
 
-class HardshipLevel(StrEnum):
-    DEEP = "deep"            # 深度困难: household income per head below the local minimum (低保)
-    RELATIVE = "relative"    # 相对困难: above it, below a multiple of it
-    ACCIDENT = "accident"    # 意外致困: sudden accident or serious illness
-
-    @property
-    def label(self) -> str:
-        return {"deep": "深度困难", "relative": "相对困难", "accident": "意外致困"}[self.value]
-
-
-@dataclass(frozen=True)
-class RuleSet:
-    rule_set_id: str
-    version: int
-    tiers: dict[HardshipLevel, int]
-    max_awards_per_member_per_campaign: int
-    second_approval_above_fen: int
-
-    @classmethod
-    def from_data(cls, rule_set_id: str, version: int, rules: dict[str, Any]) -> RuleSet:
-        return cls(
-            rule_set_id=rule_set_id,
-            version=version,
-            tiers={HardshipLevel(level): int(fen) for level, fen in rules["tiers"].items()},
-            max_awards_per_member_per_campaign=int(rules["max_awards_per_member_per_campaign"]),
-            second_approval_above_fen=int(rules["second_approval_above_fen"]),
-        )
+__all__ = ["Assessment", "Category", "Cause", "Fired", "Grading", "HardshipLevel", "Inputs", "SchoolLevel",
+           "assess", "file_in_force", "grade_hardship"]
 
 
 @dataclass(frozen=True)
-class HardshipFile:
-    level: HardshipLevel
-    valid_until: date
+class Fired:
+    """One rule that decided part of the outcome, with its reason in both languages."""
+
+    rule: str
+    zh: str
+    en: str
+
+
+# --- hardship files (困难职工档案) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Grading:
+    level: HardshipLevel | None  # None: not a hardship household under these standards
+    reasons: tuple[Fired, ...]
+
+
+def grade_hardship(standards: HardshipStandards, *, household_size: int, income_fen_per_month: int,
+                   causes: frozenset[Cause]) -> Grading:
+    """The level follows from the household, never typed by hand: 深度困难 when income per head is below
+    低保; otherwise 意外致困 when a sudden cause (accident, serious illness) is on file; otherwise 相对困难
+    when income per head is below the standards' multiple of 低保. Compared in whole fen without division:
+    income < 低保 × household size."""
+    floor = standards.minimum_living_fen_per_head_month * household_size
+    relative = floor * standards.relative_hardship_percent // 100
+    per_head = f"{income_fen_per_month / household_size / 100:.2f}"
+    dibao = f"{standards.minimum_living_fen_per_head_month / 100:.2f}"
+    used = Fired("standards", f"依据 {standards.rule_set_id} 第 {standards.version} 版",
+                 f"graded under {standards.rule_set_id} v{standards.version}")
+    if income_fen_per_month < floor:
+        return Grading(HardshipLevel.DEEP, (used, Fired(
+            "below_minimum_living", f"家庭人均月收入 {per_head} 元，低于低保标准 {dibao} 元：深度困难",
+            f"household income per head {per_head} yuan/month is below the minimum living standard {dibao}: deep")))
+    sudden = sorted(causes & set(standards.accident_causes))
+    if sudden:
+        return Grading(HardshipLevel.ACCIDENT, (used, Fired(
+            "sudden_cause", f"因 {'、'.join(sudden)} 致困：意外致困", f"hardship by {', '.join(sudden)}: accident")))
+    if income_fen_per_month < relative:
+        return Grading(HardshipLevel.RELATIVE, (used, Fired(
+            "below_relative_line", f"家庭人均月收入 {per_head} 元，低于低保的 {standards.relative_hardship_percent}%：相对困难",
+            f"household income per head {per_head} yuan/month is below {standards.relative_hardship_percent}% "
+            f"of the minimum living standard {dibao}: relative")))
+    return Grading(None, (used, Fired(
+        "not_in_hardship", f"家庭人均月收入 {per_head} 元，不低于低保的 {standards.relative_hardship_percent}%，且无意外致困原因",
+        f"household income per head {per_head} yuan/month is not below {standards.relative_hardship_percent}% "
+        f"of the minimum living standard {dibao}, and no sudden cause is on file")))
+
+
+def file_in_force(*, valid_until: date, active: bool, today: date) -> bool:
+    """A file counts through its last valid day, until the service marks it expired."""
+    return active and valid_until >= today
+
+
+# --- assessing an application ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything an assessment reads, and nothing personal: an audit re-runs `assess` on these."""
+
+    hardship_level: HardshipLevel | None = None  # a valid (unexpired) file's level, or None
+    hardship_valid_until: date | None = None
+    hardship_expired: bool = False
+    categories: tuple[Category, ...] = ()
+    school_level: SchoolLevel | None = None
+    admission_evidence: bool = False
+    out_of_pocket_fen: int | None = None
+    prior_awards_in_campaign: int = 0
+    member_cap_left_fen: int | None = None     # None: no cap applies
+    household_cap_left_fen: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["categories"] = sorted(self.categories)
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in data.items()}
 
 
 @dataclass(frozen=True)
@@ -48,43 +107,106 @@ class Assessment:
     eligible: bool
     amount_fen: int
     tier: str | None
-    reasons: tuple[str, ...]
+    fired: tuple[Fired, ...]
     approvals_required: int
+    decision_hash: str
+    inputs: Inputs = field(default_factory=Inputs)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(f"{f.zh}（{f.en}）" for f in self.fired)
 
 
-def assess(rules: RuleSet, hardship_file: HardshipFile | None, *, prior_awards: int, today: date) -> Assessment:
-    """Who qualifies and for how much, with the reasons an auditor can re-check."""
-    used = f"rule set {rules.rule_set_id} v{rules.version}"
-    if hardship_file is None:
-        return _ineligible(used, "no registered hardship file (建档) for this member in this region")
-    if hardship_file.valid_until < today:
-        return _ineligible(used, f"hardship file expired on {hardship_file.valid_until.isoformat()}; review it first")
-    if prior_awards >= rules.max_awards_per_member_per_campaign:
-        return _ineligible(used, f"already awarded {prior_awards} time(s) in this campaign; "
-                                 f"the limit is {rules.max_awards_per_member_per_campaign}")
-    level = hardship_file.level
-    if level not in rules.tiers:
-        return _ineligible(used, f"level {level.value} ({level.label}) has no tier in this rule set")
-    amount = rules.tiers[level]
-    approvals = 2 if amount > rules.second_approval_above_fen else 1
-    return Assessment(
-        eligible=True,
-        amount_fen=amount,
-        tier=level.value,
-        reasons=(
-            used,
-            f"hardship file level {level.value} ({level.label}), valid until {hardship_file.valid_until.isoformat()}",
-            f"tier {level.value} pays {amount} fen",
-            f"{prior_awards} earlier award(s) in this campaign, limit {rules.max_awards_per_member_per_campaign}",
-            f"{approvals} approver(s) needed (second approval above {rules.second_approval_above_fen} fen)",
-        ),
-        approvals_required=approvals,
-    )
+def decision_hash(rules: ProgrammeRules, inputs: Inputs) -> str:
+    payload = {"rule_set_id": rules.rule_set_id, "version": rules.version, "rules_sha256": content_sha256(rules),
+               "inputs": inputs.as_json()}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _ineligible(used: str, reason: str) -> Assessment:
-    return Assessment(eligible=False, amount_fen=0, tier=None, reasons=(used, reason), approvals_required=1)
+def assess(rules: ProgrammeRules, inputs: Inputs) -> Assessment:
+    """Who qualifies and for how much, with the rules that fired. The award is the highest tier that
+    applies, limited by what the member's and the household's yearly caps have left."""
+    fired = [Fired("rule_set", f"依据 {rules.rule_set_id} 第 {rules.version} 版（{rules.title.zh}）",
+                   f"assessed under {rules.rule_set_id} v{rules.version} ({rules.title.en})")]
 
+    def outcome(amount: int, tier: str | None) -> Assessment:
+        approvals = 2 if amount > rules.second_approval_above_fen else 1
+        if amount:
+            fired.append(Fired("approvals", f"需 {approvals} 名审批人（超过 {rules.second_approval_above_fen} 分需第二人）",
+                               f"{approvals} approver(s) needed (a second above {rules.second_approval_above_fen} fen)"))
+        return Assessment(eligible=amount > 0, amount_fen=amount, tier=tier if amount else None, fired=tuple(fired),
+                          approvals_required=approvals if amount else 1,
+                          decision_hash=decision_hash(rules, inputs), inputs=inputs)
+
+    if inputs.prior_awards_in_campaign >= rules.max_awards_per_member_per_campaign:
+        fired.append(Fired("once_per_campaign", f"本活动已获 {inputs.prior_awards_in_campaign} 次，上限 "
+                           f"{rules.max_awards_per_member_per_campaign} 次",
+                           f"already awarded {inputs.prior_awards_in_campaign} time(s) in this campaign; the limit "
+                           f"is {rules.max_awards_per_member_per_campaign}"))
+        return outcome(0, None)
+    if inputs.hardship_expired:
+        fired.append(Fired("file_expired", f"困难档案已于 {inputs.hardship_valid_until} 过期，请先复核",
+                           f"the hardship file expired on {inputs.hardship_valid_until}; review it first"))
+    if inputs.hardship_level is None and not inputs.hardship_expired and (
+            rules.requires_hardship_file or rules.hardship_tiers):
+        fired.append(Fired("no_hardship_file", "本地区无有效困难职工档案（建档）",
+                           "no valid hardship file (建档) for this member in this region"))
+    if rules.requires_hardship_file and inputs.hardship_level is None:
+        return outcome(0, None)
+
+    candidates = _tiers(rules, inputs, fired)
+    if not candidates:
+        fired.append(Fired("no_tier", "不符合本项目任何一档", "no tier of this programme applies"))
+        return outcome(0, None)
+    tier, amount = max(candidates, key=lambda c: (c[1], c[0]))
+    fired.append(Fired("highest_tier", f"按最高适用档 {tier} 发放 {amount} 分", f"the highest tier, {tier}, pays {amount} fen"))
+    for name, left in (("member", inputs.member_cap_left_fen), ("household", inputs.household_cap_left_fen)):
+        if left is not None and left < amount:
+            who = {"member": "本人", "household": "本户"}[name]
+            fired.append(Fired(f"{name}_cap", f"{who}本年度跨项目累计上限仅余 {left} 分，发放额降至此数",
+                               f"the {name}'s yearly cap across programmes has {left} fen left; the award is "
+                               f"limited to it"))
+            amount = left
+    return outcome(max(amount, 0), tier)
+
+
+def _tiers(rules: ProgrammeRules, inputs: Inputs, fired: list[Fired]) -> list[tuple[str, int]]:
+    found: list[tuple[str, int]] = []
+    level = inputs.hardship_level
+    if level is not None and level in rules.hardship_tiers:
+        found.append((f"hardship:{level.value}", rules.hardship_tiers[level]))
+        fired.append(Fired("hardship_tier", f"困难档案 {level.label}，有效期至 {inputs.hardship_valid_until}：{rules.hardship_tiers[level]} 分",
+                           f"hardship file {level.value}, valid until {inputs.hardship_valid_until}: "
+                           f"{rules.hardship_tiers[level]} fen"))
+    for category in sorted(set(inputs.categories) & set(rules.category_tiers)):
+        found.append((f"category:{category.value}", rules.category_tiers[category]))
+        fired.append(Fired("category_tier", f"类别 {category.value}：{rules.category_tiers[category]} 分",
+                           f"category {category.value}: {rules.category_tiers[category]} fen"))
+    school = inputs.school_level
+    if school is not None and school in rules.school_tiers:
+        if rules.admission_evidence_required and not inputs.admission_evidence:
+            fired.append(Fired("admission_evidence", "缺少录取通知书等入学证明", "no admission evidence on record"))
+        else:
+            found.append((f"school:{school.value}", rules.school_tiers[school]))
+            fired.append(Fired("school_tier", f"子女入学 {school.value}：{rules.school_tiers[school]} 分",
+                               f"child entering {school.value}: {rules.school_tiers[school]} fen"))
+    costs = rules.medical_costs
+    if costs is not None and inputs.out_of_pocket_fen is not None:
+        above = inputs.out_of_pocket_fen - costs.threshold_fen
+        if above > 0:
+            amount = min(above * costs.share_percent // 100, costs.cap_fen)
+            found.append(("medical", amount))
+            fired.append(Fired("medical_costs", f"自付医疗费用超出起付线 {above} 分，按 {costs.share_percent}% 救助，"
+                               f"封顶 {costs.cap_fen} 分：{amount} 分",
+                               f"out-of-pocket costs {above} fen above the threshold, {costs.share_percent}% of it, "
+                               f"capped at {costs.cap_fen}: {amount} fen"))
+        else:
+            fired.append(Fired("medical_threshold", f"自付医疗费用未超过起付线 {costs.threshold_fen} 分",
+                               f"out-of-pocket costs do not exceed the threshold of {costs.threshold_fen} fen"))
+    return found
+
+
+# --- decisions (maker-checker) -----------------------------------------------------------------------
 
 class DecisionRefused(Exception):
     """A caseworker decision that the rules do not allow; the API answers 409 with this reason."""
@@ -96,6 +218,7 @@ class CaseForDecision:
     registered_by: str
     approvals: tuple[str, ...]
     approvals_required: int
+    excluded_approvers: tuple[str, ...] = ()  # who decided against it before an appeal
 
 
 def add_approval(case: CaseForDecision, approver: str) -> tuple[tuple[str, ...], bool]:
@@ -104,6 +227,8 @@ def add_approval(case: CaseForDecision, approver: str) -> tuple[tuple[str, ...],
         raise DecisionRefused(f"a case that is {case.status} cannot be approved")
     if approver == case.registered_by:
         raise DecisionRefused("the caseworker who registered a case may not approve it")
+    if approver in case.excluded_approvers:
+        raise DecisionRefused(f"{approver} decided this case before its appeal; a different approver must decide it")
     if approver in case.approvals:
         raise DecisionRefused(f"{approver} has already approved this case; another approver is needed")
     approvals = (*case.approvals, approver)
@@ -115,3 +240,15 @@ def check_rejection(case: CaseForDecision, rejecter: str) -> None:
         raise DecisionRefused(f"a case that is {case.status} cannot be rejected")
     if rejecter == case.registered_by:
         raise DecisionRefused("the caseworker who registered a case may not decide it")
+    if rejecter in case.excluded_approvers:
+        raise DecisionRefused(f"{rejecter} decided this case before its appeal; a different approver must decide it")
+
+
+def check_withdrawal(case: CaseForDecision) -> None:
+    if case.status not in ("eligible", "ineligible"):
+        raise DecisionRefused(f"a case that is {case.status} cannot be withdrawn")
+
+
+def check_appeal(case: CaseForDecision) -> None:
+    if case.status not in ("ineligible", "rejected"):
+        raise DecisionRefused(f"only an ineligible or rejected case can be appealed, not one that is {case.status}")

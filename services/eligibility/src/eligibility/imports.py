@@ -21,8 +21,18 @@ from fastapi import HTTPException, Request
 
 from eligibility import repository as repo
 from eligibility import service
-from eligibility.roster import LABELS, CaseRow, HardshipRow, RosterKind, RowError, iter_rows, write_error_report
-from eligibility.service import Applicant, HardshipFileIn, NotFound
+from eligibility.roster import (
+    LABELS,
+    CaseRow,
+    HardshipRow,
+    MemberRow,
+    RosterKind,
+    Row,
+    RowError,
+    iter_rows,
+    write_error_report,
+)
+from eligibility.service import Applicant, ApplicationFacts, HardshipFileIn, MemberIn, NotFound
 from siji_shared import outbox
 from siji_shared.auth import Principal
 from siji_shared.pii import PiiVault
@@ -77,10 +87,11 @@ class CampaignList:
 
 
 async def import_roster(conn: asyncpg.Connection, vault: PiiVault, who: Principal, upload: Upload, *, filename: str,
-                        applies_for: CampaignList | None = None) -> tuple[dict[str, Any], bool]:
-    """A campaign list (`applies_for` given) or a hardship roster. Returns the import's record and
-    whether this call made it (False: the same file was imported before)."""
-    kind = RosterKind.CASES if applies_for else RosterKind.HARDSHIP_FILES
+                        applies_for: CampaignList | None = None,
+                        kind: RosterKind = RosterKind.HARDSHIP_FILES) -> tuple[dict[str, Any], bool]:
+    """A campaign list (`applies_for` given), a hardship roster or a member roster. Returns the import's
+    record and whether this call made it (False: the same file was imported before)."""
+    kind = RosterKind.CASES if applies_for else kind
     campaign = applies_for.campaign if applies_for else None
     found = await repo.find_import(conn, region=who.region, kind=kind.value, campaign=campaign,
                                    file_sha256=upload.sha256)
@@ -100,10 +111,13 @@ async def import_roster(conn: asyncpg.Connection, vault: PiiVault, who: Principa
         if applies_for:
             cases = [r for r in chunk if isinstance(r, CaseRow)]
             errors += await _register(conn, vault, who, cases, tally, applies_for, import_id=import_id)
+        elif kind is RosterKind.HARDSHIP_FILES:
+            errors += await _grade(conn, vault, who, [r for r in chunk if isinstance(r, HardshipRow)], tally)
         else:
-            await service.open_hardship_files(conn, vault, who, [HardshipFileIn(
-                national_id=r.national_id, name=r.name, level=r.level, valid_until=r.valid_until)
-                for r in chunk if isinstance(r, HardshipRow)])
+            await service.upsert_members(conn, vault, who, [MemberIn(
+                national_id=r.national_id, name=r.name, union_name=r.union_name, occupation=r.occupation,
+                model_worker=r.model_worker, hardship_cadre=r.hardship_cadre, household_id=r.household_id)
+                for r in chunk if isinstance(r, MemberRow)])
         await repo.insert_import_errors(conn, import_id=import_id, errors=errors)
     record = await repo.finish_import(conn, import_id=import_id, **vars(tally))
     return await _answer(conn, record), True
@@ -117,8 +131,10 @@ async def _register(conn: asyncpg.Connection, vault: PiiVault, who: Principal, r
         return []
     done = await service.register_cases(
         conn, vault, who, programme=applies_for.programme, campaign=applies_for.campaign, year=applies_for.year,
-        import_id=import_id, applicants=[Applicant(national_id=r.national_id, payee_name=r.payee_name,
-                                                   payee_account=r.payee_account, row=r.row_number) for r in rows])
+        import_id=import_id, applicants=[Applicant(
+            national_id=r.national_id, payee_name=r.payee_name, payee_account=r.payee_account, row=r.row_number,
+            facts=ApplicationFacts(school_level=r.school_level, admission_ref=r.admission_ref,
+                                   out_of_pocket_fen=r.out_of_pocket_fen)) for r in rows])
     await outbox.stage(conn, done.events)
     repeats = [a for a in done.body if a["status"] == "already_registered"]
     tally.accepted -= len(repeats)
@@ -127,6 +143,23 @@ async def _register(conn: asyncpg.Connection, vault: PiiVault, who: Principal, r
     tally.ineligible += sum(a["status"] == "ineligible" for a in done.body)
     tally.eligible_fen += sum(a["amount_fen"] for a in done.body if a["status"] == "eligible")
     return [(a["row"], LABELS["national_id"], ALREADY_REGISTERED) for a in repeats]
+
+
+async def _grade(conn: asyncpg.Connection, vault: PiiVault, who: Principal, rows: list[HardshipRow],
+                 tally: Tally) -> list[tuple[int, str, str]]:
+    """Grade a chunk's households and open or review their files; a household that grades as no
+    hardship is a row of the error report, with the reason."""
+    if not rows:
+        return []
+    done = await service.open_hardship_files(conn, vault, who, [HardshipFileIn(
+        national_id=r.national_id, name=r.name, household_size=r.household_size,
+        income_fen_per_month=r.income_fen_per_month, causes=r.causes, household_id=r.household_id) for r in rows])
+    await outbox.stage(conn, done.events)
+    refused = [(row.row_number, LABELS["income"], answer["reason"])
+               for row, answer in zip(rows, done.body, strict=True) if answer["status"] == "refused"]
+    tally.accepted -= len(refused)
+    tally.rejected += len(refused)
+    return refused
 
 
 async def show(conn: asyncpg.Connection, who: Principal, import_id: UUID) -> dict[str, Any]:
@@ -159,7 +192,7 @@ async def _answer(conn: asyncpg.Connection, record: asyncpg.Record) -> dict[str,
     return answer
 
 
-def _chunks(rows: Iterable[CaseRow | HardshipRow | RowError], size: int) -> Iterator[list[Any]]:
+def _chunks(rows: Iterable[Row | RowError], size: int) -> Iterator[list[Any]]:
     it = iter(rows)
     while chunk := list(islice(it, size)):
         yield chunk

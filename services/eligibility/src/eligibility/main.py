@@ -4,11 +4,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from eligibility import handlers
+from eligibility import handlers, jobs
 from eligibility.api import router
 from eligibility.bootstrap import bootstrap
 from eligibility.config import Settings
 from eligibility.domain import DecisionRefused
+from eligibility.policies import VersionConflict
+from eligibility.policy import PolicyInvalid
 from eligibility.roster import RosterUnreadable
 from eligibility.service import Forbidden, NotFound
 from siji_shared.http import install_error_handlers
@@ -23,10 +25,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging("eligibility", fmt=settings.log_format, level=settings.log_level)
     app = FastAPI(title="Siji eligibility", lifespan=service_lifespan(ServiceWiring(
         name="eligibility", schema="eligibility", settings=settings, migrations=MIGRATIONS, bootstrap=bootstrap,
-        consumers=handlers.register,
+        consumers=handlers.register, background=jobs.background, on_start=jobs.on_start,
     )))
     app.state.settings = settings
     app.include_router(router)
     app.include_router(health_router)
-    install_error_handlers(app, {DecisionRefused: 409, NotFound: 404, Forbidden: 403, RosterUnreadable: 422})
+    install_error_handlers(app, {DecisionRefused: 409, NotFound: 404, Forbidden: 403, RosterUnreadable: 422,
+                                 VersionConflict: 409, PolicyInvalid: 422})
     return app

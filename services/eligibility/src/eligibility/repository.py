@@ -8,19 +8,96 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 from uuid import UUID
 
 import asyncpg
 
-from eligibility.domain import Assessment, HardshipFile, HardshipLevel, RuleSet
+from eligibility.domain import Assessment, HardshipLevel
+from eligibility.policy import Category, HardshipStandards, ProgrammeRules, parse
 from siji_shared.db import load_queries
 
 Q = load_queries(Path(__file__).parent / "sql" / "queries.sql")
+D = TypeVar("D", ProgrammeRules, HardshipStandards)
+OCCUPATION_CATEGORY = {"frontline": Category.FRONTLINE, "gig": Category.FRONTLINE, "medical": Category.MEDICAL}
 
 
-async def latest_rule_set(conn: asyncpg.Connection, *, programme: str, region: str, year: int) -> RuleSet | None:
-    row = await conn.fetchrow(Q["latest_rule_set"], programme, region, year)
-    return RuleSet.from_data(row["rule_set_id"], row["version"], json.loads(row["rules"])) if row else None
+async def latest_programme_rules(conn: asyncpg.Connection, *, programme: str, region: str,
+                                 year: int) -> ProgrammeRules | None:
+    row = await conn.fetchrow(Q["latest_rule_set"], "programme", programme, region, year)
+    return _document(row, ProgrammeRules)
+
+
+async def latest_hardship_standards(conn: asyncpg.Connection, *, region: str, year: int) -> HardshipStandards | None:
+    row = await conn.fetchrow(Q["latest_rule_set"], "hardship-standards", "hardship-standards", region, year)
+    return _document(row, HardshipStandards)
+
+
+def _document(row: asyncpg.Record | None, kind: type[D]) -> D | None:
+    if row is None:
+        return None
+    document = parse(json.loads(row["rules"]), source=f"{row['rule_set_id']} v{row['version']}")
+    assert isinstance(document, kind)
+    return document
+
+
+async def rule_set_version(conn: asyncpg.Connection, rule_set_id: str, version: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(Q["rule_set_version"], rule_set_id, version)
+
+
+async def insert_rule_set(conn: asyncpg.Connection, document: ProgrammeRules | HardshipStandards, *, rules_json: str,
+                          content_sha256: str, source: str, loaded_by: str) -> bool:
+    """True when this call loaded the version; False when it was there already."""
+    return await conn.fetchval(Q["insert_rule_set"], document.rule_set_id, document.version, document.kind,
+                               document.programme, document.region, document.year, rules_json, content_sha256,
+                               source, loaded_by) is not None
+
+
+async def list_rule_sets(conn: asyncpg.Connection, *, programme: str | None, region: str | None,
+                         year: int | None) -> list[asyncpg.Record]:
+    return await conn.fetch(Q["list_rule_sets"], programme, region, year)
+
+
+async def count_rule_sets(conn: asyncpg.Connection, *, lock: bool = False) -> int:
+    if lock:
+        await conn.execute(Q["lock_rule_sets"])
+    return await conn.fetchval(Q["count_rule_sets"])
+
+
+@dataclass(frozen=True)
+class NewMember:
+    member_ref: str
+    national_id_enc: bytes
+    name_enc: bytes
+    union_name: str
+    occupation: str
+    model_worker: bool
+    hardship_cadre: bool
+    household_ref: str
+
+
+async def upsert_members(conn: asyncpg.Connection, members: Sequence[NewMember], *, region: str,
+                         updated_by: str) -> None:
+    await conn.execute(Q["upsert_members"], region, updated_by, *(
+        [getattr(m, f) for m in members] for f in ("member_ref", "national_id_enc", "name_enc", "union_name",
+                                                   "occupation", "model_worker", "hardship_cadre", "household_ref")))
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    categories: tuple[Category, ...]
+    household_ref: str
+
+
+async def members_of(conn: asyncpg.Connection, member_refs: list[str]) -> dict[str, MemberFacts]:
+    found = {}
+    for r in await conn.fetch(Q["members_of"], member_refs):
+        categories = {OCCUPATION_CATEGORY.get(r["occupation"]),
+                      Category.MODEL_WORKER if r["model_worker"] else None,
+                      Category.HARDSHIP_CADRE if r["hardship_cadre"] else None} - {None}
+        found[r["member_ref"]] = MemberFacts(categories=tuple(sorted(c for c in categories if c)),
+                                             household_ref=r["household_ref"])
+    return found
 
 
 @dataclass(frozen=True)
@@ -31,21 +108,62 @@ class NewHardshipFile:
     national_id_enc: bytes
     name_enc: bytes
     valid_until: date
+    household_ref: str
+    household_size: int
+    income_fen_per_month: int
+    causes: tuple[str, ...]
+    grading: str  # the rules that fired, JSON
 
 
 async def upsert_hardship_files(conn: asyncpg.Connection, files: Sequence[NewHardshipFile], *, region: str,
-                                opened_by: str) -> dict[str, UUID]:
-    """member_ref -> the file id (a member's existing file in the region is updated, keeping its id)."""
-    rows = await conn.fetch(Q["upsert_hardship_files"], region, opened_by, [f.file_id for f in files],
-                            [f.member_ref for f in files], [f.level.value for f in files],
-                            [f.national_id_enc for f in files], [f.name_enc for f in files],
-                            [f.valid_until for f in files])
-    return {r["member_ref"]: r["file_id"] for r in rows}
+                                opened_by: str, standards: HardshipStandards) -> list[asyncpg.Record]:
+    """Each file's id, member_ref, level and level_before (None: opened now)."""
+    return await conn.fetch(Q["upsert_hardship_files"], region, opened_by, *(
+        [getattr(f, name) for f in files] for name in ("file_id", "member_ref")),
+        [f.level.value for f in files], [f.national_id_enc for f in files], [f.name_enc for f in files],
+        [f.valid_until for f in files], [f.household_ref for f in files], [f.household_size for f in files],
+        [f.income_fen_per_month for f in files], [",".join(f.causes) for f in files], [f.grading for f in files],
+        standards.rule_set_id, standards.version)
 
 
-async def hardship_files(conn: asyncpg.Connection, *, region: str, member_refs: list[str]) -> dict[str, HardshipFile]:
+@dataclass(frozen=True)
+class FileFacts:
+    level: HardshipLevel
+    valid_until: date
+    active: bool
+    household_ref: str | None
+
+
+async def hardship_files(conn: asyncpg.Connection, *, region: str, member_refs: list[str]) -> dict[str, FileFacts]:
     rows = await conn.fetch(Q["hardship_files"], region, member_refs)
-    return {r["member_ref"]: HardshipFile(level=HardshipLevel(r["level"]), valid_until=r["valid_until"]) for r in rows}
+    return {r["member_ref"]: FileFacts(level=HardshipLevel(r["level"]), valid_until=r["valid_until"],
+                                       active=r["status"] == "active", household_ref=r["household_ref"])
+            for r in rows}
+
+
+async def expire_hardship_files(conn: asyncpg.Connection, *, today: date, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(Q["expire_hardship_files"], today, limit)
+
+
+async def lock_award_totals(conn: asyncpg.Connection, *, region: str, year: int, subjects: list[str]) -> dict[str, int]:
+    rows = await conn.fetch(Q["lock_award_totals"], region, year, sorted(set(subjects)))
+    return {r["subject"]: r["awarded_fen"] for r in rows}
+
+
+async def add_award_totals(conn: asyncpg.Connection, *, region: str, year: int, amounts: dict[str, int]) -> None:
+    """Add (or, negative, take back) amounts to the subjects' yearly totals."""
+    if amounts:
+        await conn.execute(Q["add_award_totals"], region, year, list(amounts), list(amounts.values()))
+
+
+async def insert_history(conn: asyncpg.Connection, entries: Sequence[tuple[UUID, str, str, dict]]) -> None:
+    if entries:
+        await conn.execute(Q["insert_history"], [e[0] for e in entries], [e[1] for e in entries],
+                           [e[2] for e in entries], [json.dumps(e[3], ensure_ascii=False) for e in entries])
+
+
+async def case_history(conn: asyncpg.Connection, case_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(Q["case_history"], case_id)
 
 
 async def lock_campaign_registrations(conn: asyncpg.Connection, *, campaign: str, exclusive: bool) -> None:
@@ -68,22 +186,43 @@ async def cases_of_members(conn: asyncpg.Connection, *, campaign: str,
 class NewCase:
     case_id: UUID
     member_ref: str
+    household_ref: str
     payee_name_enc: bytes
     payee_account_enc: bytes
     assessment: Assessment
+    application: dict
     import_row: int | None = None
 
 
+def reasons_json(a: Assessment) -> str:
+    return json.dumps([vars(f) for f in a.fired], ensure_ascii=False)
+
+
 async def insert_cases(conn: asyncpg.Connection, cases: Sequence[NewCase], *, programme: str, campaign: str,
-                       region: str, year: int, rules: RuleSet, registered_by: str, import_id: UUID | None) -> None:
+                       region: str, year: int, rules: ProgrammeRules, registered_by: str,
+                       import_id: UUID | None) -> None:
     a = [c.assessment for c in cases]
     await conn.execute(
         Q["insert_cases"], programme, campaign, region, year, rules.rule_set_id, rules.version, registered_by,
         import_id, [c.case_id for c in cases], [c.member_ref for c in cases], [c.payee_name_enc for c in cases],
         [c.payee_account_enc for c in cases], ["eligible" if x.eligible else "ineligible" for x in a],
-        [x.amount_fen for x in a], [x.tier for x in a], [json.dumps(x.reasons, ensure_ascii=False) for x in a],
-        [x.approvals_required for x in a], [c.import_row for c in cases],
+        [x.amount_fen for x in a], [x.tier for x in a], [reasons_json(x) for x in a],
+        [x.approvals_required for x in a], [c.import_row for c in cases], [c.household_ref for c in cases],
+        [json.dumps(c.application, ensure_ascii=False) for c in cases], [json.dumps(x.inputs.as_json()) for x in a],
+        [x.decision_hash for x in a],
     )
+
+
+async def reassess_case(conn: asyncpg.Connection, case_id: UUID, *, assessment: Assessment, rules: ProgrammeRules,
+                        excluded: list[str]) -> None:
+    a = assessment
+    await conn.execute(Q["reassess_case"], case_id, "eligible" if a.eligible else "ineligible", a.amount_fen, a.tier,
+                       rules.rule_set_id, rules.version, reasons_json(a), a.approvals_required,
+                       json.dumps(a.inputs.as_json()), a.decision_hash, excluded)
+
+
+async def record_withdrawal(conn: asyncpg.Connection, *, case_id: UUID, withdrawn_by: str, reason: str) -> None:
+    await conn.execute(Q["record_withdrawal"], case_id, withdrawn_by, reason)
 
 
 async def cases_for_decision(conn: asyncpg.Connection, *, campaign: str | None, case_ids: list[UUID],

@@ -14,20 +14,20 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TextIO
 
 from python_calamine import CalamineWorkbook
 
-from eligibility.domain import HardshipLevel
+from eligibility.policy import Cause, SchoolLevel
 from siji_shared.pii import InvalidNationalId, normalise_national_id, validate_national_id
 
 
 class RosterKind(StrEnum):
     CASES = "cases"
     HARDSHIP_FILES = "hardship_files"
+    MEMBERS = "members"
 
 
 @dataclass(frozen=True)
@@ -48,24 +48,55 @@ COLUMNS: dict[RosterKind, tuple[Column, ...]] = {
                meaning="12 to 30 digits; spaces and dashes are dropped; keep the Excel column as text"),
         Column("payee_name", "收款人", ("收款人", "收款人姓名", "户名", "payee_name"), required=False,
                meaning="the account holder, when not the member (defaults to 姓名)"),
+        Column("school_level", "入学阶段", ("入学阶段", "学段", "school_level"), required=False,
+               meaning="autumn education aid: 高中, 中职, 大专, 本科 or 研究生"),
+        Column("admission_ref", "录取通知书编号", ("录取通知书编号", "录取通知书", "admission_ref"), required=False,
+               meaning="autumn education aid: the admission letter's number, the evidence of admission"),
+        Column("out_of_pocket", "自付医疗费用", ("自付医疗费用", "自付医疗费用（元）", "out_of_pocket"), required=False,
+               meaning="serious-illness relief: out-of-pocket medical costs this year, in yuan"),
     ),
     RosterKind.HARDSHIP_FILES: (
         Column("national_id", "身份证号", ("身份证号", "身份证号码", "公民身份号码", "证件号码", "national_id"),
                meaning="18-character national ID (GB 11643)"),
         Column("name", "姓名", ("姓名", "职工姓名", "name"), meaning="the member's name"),
-        Column("level", "困难类别", ("困难类别", "困难类型", "困难程度", "level"),
-               meaning="深度困难, 相对困难 or 意外致困 (deep, relative, accident)"),
-        Column("valid_until", "有效期至", ("有效期至", "建档有效期", "有效期", "valid_until"),
-               meaning="a date: 2027-06-30, 2027/6/30, 2027年6月30日 or an Excel date cell"),
+        Column("household_size", "家庭人口", ("家庭人口", "家庭人数", "household_size"),
+               meaning="people in the household, 1 to 30"),
+        Column("income", "家庭月收入", ("家庭月收入", "家庭月收入（元）", "household_income"),
+               meaning="the household's income per month in yuan (元), up to two decimals"),
+        Column("causes", "致困原因", ("致困原因", "困难原因", "causes"), required=False,
+               meaning="any of 因病, 大病, 因残, 因学, 意外, 失业, separated by 、 or commas"),
+        Column("household_id", "户号", ("户号", "户籍编号", "household_id"), required=False,
+               meaning="the household number: members of one household share the household caps"),
+    ),
+    RosterKind.MEMBERS: (
+        Column("national_id", "身份证号", ("身份证号", "身份证号码", "公民身份号码", "证件号码", "national_id"),
+               meaning="18-character national ID (GB 11643)"),
+        Column("name", "姓名", ("姓名", "职工姓名", "name"), meaning="the member's name"),
+        Column("union_name", "基层工会", ("基层工会", "工会名称", "所在工会", "union_name"),
+               meaning="the grassroots union (usually the employer's)"),
+        Column("occupation", "职业类别", ("职业类别", "人员类别", "occupation"),
+               meaning="一线职工 (frontline, incl. outdoor), 新就业形态 (gig), 医务人员 (medical) or 其他 (other)"),
+        Column("model_worker", "劳模", ("劳模", "是否劳模", "model_worker"), required=False,
+               meaning="是 / 否 (yes / no)"),
+        Column("hardship_cadre", "困难工会干部", ("困难工会干部", "hardship_cadre"), required=False,
+               meaning="是 / 否 (yes / no)"),
+        Column("household_id", "户号", ("户号", "户籍编号", "household_id"), required=False,
+               meaning="the household number: members of one household share the household caps"),
     ),
 }
 
 LABELS = {c.key: c.label for columns in COLUMNS.values() for c in columns}
-LEVELS = {"深度困难": HardshipLevel.DEEP, "相对困难": HardshipLevel.RELATIVE, "意外致困": HardshipLevel.ACCIDENT,
-          **{level.value: level for level in HardshipLevel}}
+CAUSES = {"因病": Cause.ILLNESS, "大病": Cause.SERIOUS_ILLNESS, "因残": Cause.DISABILITY, "因学": Cause.SCHOOLING,
+          "意外": Cause.ACCIDENT, "失业": Cause.UNEMPLOYMENT, **{cause.value: cause for cause in Cause}}
+SCHOOLS = {"高中": SchoolLevel.SENIOR, "中职": SchoolLevel.VOCATIONAL, "大专": SchoolLevel.COLLEGE,
+           "本科": SchoolLevel.UNDERGRADUATE, "研究生": SchoolLevel.POSTGRADUATE, **{s.value: s for s in SchoolLevel}}
+OCCUPATIONS = {"一线职工": "frontline", "户外劳动者": "frontline", "新就业形态": "gig", "新就业形态劳动者": "gig",
+               "医务人员": "medical", "其他": "other", "frontline": "frontline", "gig": "gig", "medical": "medical",
+               "other": "other"}
+YES_NO = {"是": True, "否": False, "yes": True, "no": False, "y": True, "n": False, "1": True, "0": False, "": False}
 _SPACES = re.compile(r"\s+")
 _ACCOUNT = re.compile(r"^[0-9]{12,30}$")
-_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+_YUAN = re.compile(r"^[0-9]+(\.[0-9]{1,2})?$")
 
 
 @dataclass(frozen=True)
@@ -75,6 +106,9 @@ class CaseRow:
     name: str
     payee_account: str
     payee_name: str
+    school_level: SchoolLevel | None = None
+    admission_ref: str | None = None
+    out_of_pocket_fen: int | None = None
 
 
 @dataclass(frozen=True)
@@ -82,8 +116,25 @@ class HardshipRow:
     row_number: int
     national_id: str
     name: str
-    level: HardshipLevel
-    valid_until: date
+    household_size: int
+    income_fen_per_month: int
+    causes: frozenset[Cause]
+    household_id: str | None
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    row_number: int
+    national_id: str
+    name: str
+    union_name: str
+    occupation: str
+    model_worker: bool
+    hardship_cadre: bool
+    household_id: str | None
+
+
+Row = CaseRow | HardshipRow | MemberRow
 
 
 @dataclass(frozen=True)
@@ -103,7 +154,7 @@ def describe_columns(kind: RosterKind) -> list[str]:
             for c in COLUMNS[kind]]
 
 
-def iter_rows(path: Path, kind: RosterKind) -> Iterator[CaseRow | HardshipRow | RowError]:
+def iter_rows(path: Path, kind: RosterKind) -> Iterator[Row | RowError]:
     """The roster's rows in order, each a typed row or a RowError; RosterUnreadable before the first
     row if the file cannot be read or lacks a needed column."""
     rows = _cells(path)
@@ -192,21 +243,35 @@ def _text(cell: Any) -> str:
     return str(cell).strip()
 
 
-def _row(kind: RosterKind, number: int, cells: dict[str, Any],
-         seen: dict[str, int]) -> CaseRow | HardshipRow | RowError:
+def _row(kind: RosterKind, number: int, cells: dict[str, Any], seen: dict[str, int]) -> Row | RowError:
     try:
         national_id = _national_id(cells["national_id"])
         name = _name(cells["name"], "name")
         if national_id in seen:
             raise _Bad("national_id", f"与第 {seen[national_id]} 行是同一人，只登记一次"
                                       f"（duplicate of row {seen[national_id]}: listed once only）")
-        row: CaseRow | HardshipRow
+        row: Row
         if kind is RosterKind.CASES:
             payee = _text(cells.get("payee_name"))
+            out_of_pocket = _text(cells.get("out_of_pocket"))
             row = CaseRow(number, national_id, name, _account(cells["payee_account"]),
-                          _name(payee, "payee_name") if payee else name)
+                          _name(payee, "payee_name") if payee else name,
+                          school_level=_choice(cells.get("school_level"), SCHOOLS, "school_level", optional=True),
+                          admission_ref=_text(cells.get("admission_ref"))[:100] or None,
+                          out_of_pocket_fen=_fen(out_of_pocket, "out_of_pocket") if out_of_pocket else None)
+        elif kind is RosterKind.HARDSHIP_FILES:
+            row = HardshipRow(number, national_id, name, _household_size(cells["household_size"]),
+                              _fen(_text(cells["income"]), "income"), _causes(cells.get("causes")),
+                              _text(cells.get("household_id"))[:40] or None)
         else:
-            row = HardshipRow(number, national_id, name, _level(cells["level"]), _date(cells["valid_until"]))
+            union = _text(cells["union_name"])
+            if not union:
+                raise _Bad("union_name", "基层工会为空（the grassroots union is empty）")
+            row = MemberRow(number, national_id, name, union[:200],
+                            _choice(cells["occupation"], OCCUPATIONS, "occupation"),
+                            _choice(cells.get("model_worker"), YES_NO, "model_worker"),
+                            _choice(cells.get("hardship_cadre"), YES_NO, "hardship_cadre"),
+                            _text(cells.get("household_id"))[:40] or None)
     except _Bad as bad:
         return RowError(number, LABELS[bad.column], bad.reason)
     seen[national_id] = number
@@ -260,22 +325,44 @@ def _account(cell: Any) -> str:
     return value
 
 
-def _level(cell: Any) -> HardshipLevel:
-    value = _SPACES.sub("", _text(cell)).lower()
-    if value not in LEVELS:
-        raise _Bad("level", "困难类别应为 深度困难、相对困难 或 意外致困（level must be deep, relative or accident）")
-    return LEVELS[value]
+_CHOICE_REASONS = {
+    "school_level": "入学阶段应为 高中、中职、大专、本科 或 研究生（school_level must be senior, vocational, college, "
+                    "undergraduate or postgraduate）",
+    "occupation": "职业类别应为 一线职工、新就业形态、医务人员 或 其他（occupation must be frontline, gig, medical or other）",
+    "model_worker": "应填 是 或 否（yes or no）",
+    "hardship_cadre": "应填 是 或 否（yes or no）",
+}
 
 
-def _date(cell: Any) -> date:
-    if isinstance(cell, datetime):
-        return cell.date()
-    if isinstance(cell, date):
-        return cell
-    match = _DATE.match(_SPACES.sub("", unicodedata.normalize("NFKC", _text(cell))))
-    try:
-        if match:
-            return date(*(int(part) for part in match.groups()))
-    except ValueError:
-        pass
-    raise _Bad("valid_until", "有效期不是日期，请写成 2027-06-30（valid_until is not a date: write it as 2027-06-30）")
+def _choice(cell: Any, choices: dict[str, Any], column: str, *, optional: bool = False) -> Any:
+    value = _SPACES.sub("", unicodedata.normalize("NFKC", _text(cell))).lower()
+    if optional and not value:
+        return None
+    if value not in choices:
+        raise _Bad(column, _CHOICE_REASONS[column])
+    return choices[value]
+
+
+def _fen(text: str, column: str) -> int:
+    """Yuan as caseworkers write them (1,234.50, ￥1234.5) to whole fen, without floats."""
+    value = re.sub(r"[,，\s￥¥元]", "", unicodedata.normalize("NFKC", text))
+    if not _YUAN.match(value):
+        raise _Bad(column, "金额应为元，最多两位小数，例如 1234.50（an amount in yuan with at most two decimals）")
+    yuan, _, cents = value.partition(".")
+    return int(yuan) * 100 + int(cents.ljust(2, "0"))
+
+
+def _household_size(cell: Any) -> int:
+    value = _text(cell)
+    if not value.isdigit() or not 1 <= int(value) <= 30:
+        raise _Bad("household_size", "家庭人口应为 1 到 30 的整数（household size must be a whole number from 1 to 30）")
+    return int(value)
+
+
+def _causes(cell: Any) -> frozenset[Cause]:
+    parts = [p for p in re.split(r"[、,，;；\s]+", unicodedata.normalize("NFKC", _text(cell)).lower()) if p]
+    unknown = [p for p in parts if p not in CAUSES]
+    if unknown:
+        raise _Bad("causes", f"无法识别的致困原因：{'、'.join(unknown)}；可填 因病、大病、因残、因学、意外、失业"
+                             f"（unknown cause(s): {', '.join(unknown)}）")
+    return frozenset(CAUSES[p] for p in parts)

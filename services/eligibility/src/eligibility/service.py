@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -19,12 +19,35 @@ from pydantic import BaseModel, Field, model_validator
 
 from contracts import Envelope, new_envelope
 from contracts.disbursement import PaymentFailedV1, PaymentInstructedV1, PaymentSettledV1
-from contracts.eligibility import CaseApprovedV1, CaseRegisteredV1, CaseRejectedV1, EligibilityAssessedV1
+from contracts.eligibility import (
+    CaseAppealedV1,
+    CaseApprovedV1,
+    CaseRegisteredV1,
+    CaseRejectedV1,
+    CaseWithdrawnV1,
+    EligibilityAssessedV1,
+    FiredRule,
+    HardshipFileExpiredV1,
+    HardshipFileGradedV1,
+)
 from contracts.types import Code
 from eligibility import repository as repo
-from eligibility.domain import CaseForDecision, DecisionRefused, HardshipLevel, add_approval, assess, check_rejection
+from eligibility.domain import (
+    Assessment,
+    CaseForDecision,
+    DecisionRefused,
+    Inputs,
+    add_approval,
+    assess,
+    check_appeal,
+    check_rejection,
+    check_withdrawal,
+    file_in_force,
+    grade_hardship,
+)
+from eligibility.policy import Cause, HardshipStandards, ProgrammeRules, SchoolLevel
 from siji_shared.auth import Principal
-from siji_shared.pii import PiiVault, mask_account, normalise_national_id, validate_national_id
+from siji_shared.pii import PiiVault, mask_account, mask_name, normalise_national_id, validate_national_id
 from siji_shared.usecase import Done
 
 PRODUCER = "eligibility"
@@ -38,14 +61,40 @@ def national_id(value: str) -> str:
     return validate_national_id(normalise_national_id(value))
 
 
-class HardshipFileIn(BaseModel):
+class MemberIn(BaseModel):
+    """A union member in the registry (会员): who, which grassroots union, which groups they belong to."""
+
     national_id: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=100)
-    level: HardshipLevel
-    valid_until: date
+    union_name: str = Field(min_length=1, max_length=200, description="the grassroots union (基层工会), the employer's")
+    occupation: str = Field(pattern="^(frontline|gig|medical|other)$",
+                            description="frontline (一线/户外), gig (新就业形态), medical (医务人员), other")
+    model_worker: bool = False
+    hardship_cadre: bool = False
+    household_id: str | None = Field(None, max_length=40, description="户号: members of one household share it")
 
 
-class CaseIn(BaseModel):
+class HardshipFileIn(BaseModel):
+    """A household's circumstances; the hardship level is graded from them under the region's standards."""
+
+    national_id: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=100)
+    household_size: int = Field(ge=1, le=30)
+    income_fen_per_month: int = Field(ge=0, description="the household's income per month, in fen")
+    causes: frozenset[Cause] = frozenset()
+    household_id: str | None = Field(None, max_length=40)
+
+
+class ApplicationFacts(BaseModel):
+    """What an application brings besides the member: the school a child enters (autumn aid), its
+    admission record, out-of-pocket medical costs (serious-illness relief)."""
+
+    school_level: SchoolLevel | None = None
+    admission_ref: str | None = Field(None, max_length=100, description="the admission letter's number")
+    out_of_pocket_fen: int | None = Field(None, ge=0)
+
+
+class CaseIn(ApplicationFacts):
     programme: Code
     campaign: Code
     year: int = Field(ge=2000, le=2100)
@@ -62,6 +111,7 @@ class Applicant:
     payee_name: str
     payee_account: str
     row: int | None = None
+    facts: ApplicationFacts = field(default_factory=ApplicationFacts)
 
 
 class ApprovalsIn(BaseModel):
@@ -81,6 +131,10 @@ class RejectionIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class AppealIn(BaseModel):
+    grounds: str = Field(min_length=1, max_length=2000, description="the member's grounds (申诉理由)")
+
+
 class NotFound(LookupError):
     pass
 
@@ -89,30 +143,115 @@ class Forbidden(PermissionError):
     pass
 
 
+async def upsert_members(conn: asyncpg.Connection, vault: PiiVault, who: Principal,
+                         members: Sequence[MemberIn]) -> Done:
+    """Register or update members in the caller's region, one statement for the lot. Emits nothing:
+    the registry is eligibility's own reference data."""
+    new = [repo.NewMember(member_ref=(ref := vault.lookup_hash(m.national_id)), national_id_enc=vault.encrypt(m.national_id),
+                          name_enc=vault.encrypt(m.name), union_name=m.union_name, occupation=m.occupation,
+                          model_worker=m.model_worker, hardship_cadre=m.hardship_cadre,
+                          household_ref=household_ref(vault, m.household_id, ref)) for m in members]
+    if new:
+        await repo.upsert_members(conn, new, region=who.region, updated_by=who.user)
+    log.info("members registered", members=len(new), region=who.region, by=who.user)
+    return Done([{"member_ref": m.member_ref, "occupation": m.occupation} for m in new])
+
+
+def household_ref(vault: PiiVault, household_id: str | None, member_ref: str) -> str:
+    """A keyed hash of the household number (户号), or the member alone as a household of one."""
+    return vault.lookup_hash(f"household:{household_id.strip()}") if household_id else f"member:{member_ref}"
+
+
 async def open_hardship_files(conn: asyncpg.Connection, vault: PiiVault, who: Principal,
-                              files: Sequence[HardshipFileIn]) -> Done:
-    """Open (or renew) members' hardship files in the caller's region, one statement for the lot."""
+                              files: Sequence[HardshipFileIn], *, today: date | None = None) -> Done:
+    """Open or review members' hardship files in the caller's region, graded under the region's
+    standards for the year; a household that grades as no hardship gets no file and is answered so.
+    One statement for the lot."""
     if not files:
         return Done([])
-    new = [repo.NewHardshipFile(file_id=uuid.uuid4(), member_ref=vault.lookup_hash(f.national_id), level=f.level,
-                                national_id_enc=vault.encrypt(f.national_id), name_enc=vault.encrypt(f.name),
-                                valid_until=f.valid_until) for f in files]
-    ids = await repo.upsert_hardship_files(conn, new, region=who.region, opened_by=who.user)
-    log.info("hardship files opened", files=len(new), region=who.region, by=who.user)
-    return Done([{"file_id": str(ids[n.member_ref]), "region": who.region, "level": n.level.value,
-                  "valid_until": n.valid_until.isoformat()} for n in new])
+    today = today or datetime.now(UTC).date()
+    standards = await _standards(conn, who.region, today.year)
+    graded = [(f, grade_hardship(standards, household_size=f.household_size,
+                                 income_fen_per_month=f.income_fen_per_month, causes=f.causes)) for f in files]
+    valid_until = _add_months(today, standards.file_valid_months)
+    new = []
+    answers: list[dict[str, Any]] = []
+    for f, grading in graded:
+        ref = vault.lookup_hash(f.national_id)
+        reasons = [vars(r) for r in grading.reasons]
+        if grading.level is None:
+            answers.append({"member_ref": ref, "status": "refused", "refusal": "rules", "level": None,
+                            "reason": f"{grading.reasons[-1].zh}（{grading.reasons[-1].en}）", "grading": reasons})
+            continue
+        new.append(repo.NewHardshipFile(
+            file_id=uuid.uuid4(), member_ref=ref, level=grading.level, national_id_enc=vault.encrypt(f.national_id),
+            name_enc=vault.encrypt(f.name), valid_until=valid_until,
+            household_ref=household_ref(vault, f.household_id, ref), household_size=f.household_size,
+            income_fen_per_month=f.income_fen_per_month, causes=tuple(sorted(f.causes)),
+            grading=json.dumps(reasons, ensure_ascii=False)))
+        answers.append({"member_ref": ref, "status": "graded", "level": grading.level.value,
+                        "valid_until": valid_until.isoformat(), "grading": reasons})
+    rows = await repo.upsert_hardship_files(conn, new, region=who.region, opened_by=who.user, standards=standards) \
+        if new else []
+    by_ref = {r["member_ref"]: r for r in rows}
+    events: list[Envelope] = []
+    for answer in answers:
+        row = by_ref.get(answer["member_ref"])
+        if row is None:
+            continue
+        answer["file_id"] = str(row["file_id"])
+        answer["region"] = who.region
+        answer["opened"] = row["level_before"] is None
+        events.append(new_envelope(HardshipFileGradedV1(
+            file_id=row["file_id"], member_ref=row["member_ref"], region=who.region, level=row["level"],
+            level_before=row["level_before"], valid_until=valid_until, standards_id=standards.rule_set_id,
+            standards_version=standards.version, graded_by=who.user), producer=PRODUCER))
+    log.info("hardship files graded", files=len(new), refused=len(answers) - len(new), region=who.region,
+             standards=f"{standards.rule_set_id} v{standards.version}", by=who.user)
+    return Done(answers, events)
+
+
+async def expire_hardship_files(conn: asyncpg.Connection, *, today: date, limit: int = 5000) -> Done:
+    """Files past their period stop new eligibility (dynamic management); run on the service's schedule."""
+    rows = await repo.expire_hardship_files(conn, today=today, limit=limit)
+    if rows:
+        log.info("hardship files expired", files=len(rows))
+    return Done(len(rows), [new_envelope(HardshipFileExpiredV1(
+        file_id=r["file_id"], member_ref=r["member_ref"], region=r["region"], level=r["level"],
+        valid_until=r["valid_until"]), producer=PRODUCER) for r in rows])
+
+
+async def _standards(conn: asyncpg.Connection, region: str, year: int) -> HardshipStandards:
+    standards = await repo.latest_hardship_standards(conn, region=region, year=year)
+    if standards is None:
+        raise NotFound(f"no hardship standards for region {region} in {year}; load the policies "
+                       f"(siji policies load)")
+    return standards
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
 
 
 async def register_cases(conn: asyncpg.Connection, vault: PiiVault, who: Principal, *, programme: str,
                          campaign: str, year: int, applicants: Sequence[Applicant], import_id: UUID | None = None,
                          today: date | None = None) -> Done:
-    """Register and assess applications against the rule set in force. A repeat application by hand is
-    registered and assessed (the rules say how often a member may be paid); a campaign list's row for a
-    member who already has a case in the campaign is not registered again (importing the same rows
-    twice has no second effect) and is answered `already_registered`."""
-    rules = await repo.latest_rule_set(conn, programme=programme, region=who.region, year=year)
+    """Register and assess applications against the rule set in force, within the yearly caps across
+    programmes (the member's and the household's totals are row-locked here, so two cases decided at
+    once cannot both take what only one fits). A repeat application by hand is registered and assessed
+    (the rules say how often a member may be paid); a campaign list's row for a member who already has
+    a case in the campaign is not registered again and is answered `already_registered`."""
+    rules = await repo.latest_programme_rules(conn, programme=programme, region=who.region, year=year)
     if rules is None:
-        raise NotFound(f"no {programme} rule set for region {who.region} in {year}")
+        raise NotFound(f"no {programme} rule set for region {who.region} in {year}; load the policies")
+    standards = await _standards(conn, who.region, year)
     refs = [vault.lookup_hash(a.national_id) for a in applicants]
     from_list = import_id is not None
     await repo.lock_campaign_registrations(conn, campaign=campaign, exclusive=from_list)
@@ -121,46 +260,96 @@ async def register_cases(conn: asyncpg.Connection, vault: PiiVault, who: Princip
             await repo.lock_member_in_campaign(conn, campaign=campaign, member_ref=ref)
     existing = await repo.cases_of_members(conn, campaign=campaign, member_refs=refs)
     files = await repo.hardship_files(conn, region=who.region, member_refs=refs)
+    members = await repo.members_of(conn, refs)
+    households = {ref: _household_of(ref, members, files) for ref in refs}
+    totals = await repo.lock_award_totals(conn, region=who.region, year=year, subjects=[
+        s for ref in set(refs) for s in (f"member:{ref}", f"household:{households[ref]}")])
     today = today or datetime.now(UTC).date()
 
     answers: list[dict[str, Any]] = []
     new: list[repo.NewCase] = []
     awarded: dict[str, int] = {}
+    added: dict[str, int] = {}
     for applicant, ref in zip(applicants, refs, strict=True):
         earlier = existing.get(ref, [])
         if from_list and earlier:
             answers.append({"row": applicant.row, "case_id": str(earlier[0]["case_id"]),
                             "status": "already_registered"})
             continue
-        prior = sum(c["status"] in ("eligible", "approved") for c in earlier) + awarded.get(ref, 0)
-        assessment = assess(rules, files.get(ref), prior_awards=prior, today=today)
-        awarded[ref] = awarded.get(ref, 0) + assessment.eligible
-        case = repo.NewCase(case_id=uuid.uuid4(), member_ref=ref, payee_name_enc=vault.encrypt(applicant.payee_name),
+        subjects = (f"member:{ref}", f"household:{households[ref]}")
+        assessment = assess(rules, _inputs(
+            files.get(ref), members.get(ref), applicant.facts, today=today,
+            prior=sum(c["status"] in ("eligible", "approved") for c in earlier) + awarded.get(ref, 0),
+            caps_left=(standards.caps.per_member_per_year_fen - totals[subjects[0]],
+                       standards.caps.per_household_per_year_fen - totals[subjects[1]])))
+        if assessment.eligible:
+            awarded[ref] = awarded.get(ref, 0) + 1
+            for subject in subjects:
+                totals[subject] += assessment.amount_fen
+                added[subject] = added.get(subject, 0) + assessment.amount_fen
+        case = repo.NewCase(case_id=uuid.uuid4(), member_ref=ref, household_ref=households[ref],
+                            payee_name_enc=vault.encrypt(applicant.payee_name),
                             payee_account_enc=vault.encrypt(applicant.payee_account), assessment=assessment,
+                            application=applicant.facts.model_dump(mode="json", exclude_none=True),
                             import_row=applicant.row)
         new.append(case)
-        answers.append({"row": applicant.row, "case_id": str(case.case_id),
-                        "status": "eligible" if assessment.eligible else "ineligible",
-                        "amount_fen": assessment.amount_fen, "tier": assessment.tier,
-                        "reasons": list(assessment.reasons),
-                        "rule_set": {"id": rules.rule_set_id, "version": rules.version},
-                        "approvals_required": assessment.approvals_required})
+        answers.append({"row": applicant.row, "case_id": str(case.case_id), **_assessment_answer(assessment, rules)})
     await repo.insert_cases(conn, new, programme=programme, campaign=campaign, region=who.region, year=year,
                             rules=rules, registered_by=who.user, import_id=import_id)
+    await repo.add_award_totals(conn, region=who.region, year=year, amounts=added)
+    await repo.insert_history(conn, [(c.case_id, "registered", who.user, _assessment_summary(c.assessment, rules))
+                                     for c in new])
     events: list[Envelope] = []
     for case in new:
         registered = new_envelope(CaseRegisteredV1(
             case_id=case.case_id, campaign=campaign, programme=programme, region=who.region, year=year,
             member_ref=case.member_ref, registered_by=who.user), producer=PRODUCER)
-        a = case.assessment
-        events += [registered, new_envelope(EligibilityAssessedV1(
-            case_id=case.case_id, campaign=campaign, eligible=a.eligible, amount_fen=a.amount_fen, tier=a.tier,
-            rule_set_id=rules.rule_set_id, rule_set_version=rules.version, reasons=a.reasons,
-            approvals_required=a.approvals_required), producer=PRODUCER, causation=registered)]
+        events += [registered, _assessed_event(case.case_id, campaign, case.assessment, rules, causation=registered)]
     log.info("cases registered", campaign=campaign, cases=len(new), eligible=sum(c.assessment.eligible for c in new),
              rule_set=f"{rules.rule_set_id} v{rules.version}", import_id=str(import_id) if import_id else None,
              by=who.user)
     return Done(answers, events)
+
+
+def _household_of(ref: str, members: dict[str, repo.MemberFacts], files: dict[str, repo.FileFacts]) -> str:
+    if ref in members:
+        return members[ref].household_ref
+    file = files.get(ref)
+    return file.household_ref if file and file.household_ref else f"member:{ref}"
+
+
+def _inputs(file: repo.FileFacts | None, member: repo.MemberFacts | None, facts: ApplicationFacts, *, today: date,
+            prior: int, caps_left: tuple[int, int]) -> Inputs:
+    valid = file is not None and file_in_force(valid_until=file.valid_until, active=file.active, today=today)
+    return Inputs(
+        hardship_level=file.level if file and valid else None,
+        hardship_valid_until=file.valid_until if file else None,
+        hardship_expired=file is not None and not valid,
+        categories=member.categories if member else (),
+        school_level=facts.school_level, admission_evidence=bool(facts.admission_ref),
+        out_of_pocket_fen=facts.out_of_pocket_fen, prior_awards_in_campaign=prior,
+        member_cap_left_fen=max(caps_left[0], 0), household_cap_left_fen=max(caps_left[1], 0))
+
+
+def _assessment_answer(a: Assessment, rules: ProgrammeRules) -> dict[str, Any]:
+    return {"status": "eligible" if a.eligible else "ineligible", "amount_fen": a.amount_fen, "tier": a.tier,
+            "reasons": list(a.reasons), "rule_set": {"id": rules.rule_set_id, "version": rules.version},
+            "decision_hash": a.decision_hash, "approvals_required": a.approvals_required}
+
+
+def _assessment_summary(a: Assessment, rules: ProgrammeRules) -> dict[str, Any]:
+    return {"status": "eligible" if a.eligible else "ineligible", "amount_fen": a.amount_fen,
+            "rule_set": f"{rules.rule_set_id} v{rules.version}", "decision_hash": a.decision_hash}
+
+
+def _assessed_event(case_id: UUID, campaign: str, a: Assessment, rules: ProgrammeRules, *,
+                    causation: Envelope | None = None) -> Envelope:
+    return new_envelope(EligibilityAssessedV1(
+        case_id=case_id, campaign=campaign, eligible=a.eligible, amount_fen=a.amount_fen, tier=a.tier,
+        rule_set_id=rules.rule_set_id, rule_set_version=rules.version, reasons=a.reasons,
+        approvals_required=a.approvals_required, decision_hash=a.decision_hash,
+        rules_fired=tuple(FiredRule(rule=f.rule, zh=f.zh, en=f.en) for f in a.fired), inputs=a.inputs.as_json()),
+        producer=PRODUCER, causation=causation)
 
 
 async def approve_cases(conn: asyncpg.Connection, vault: PiiVault, who: Principal, *, campaign: str | None,
@@ -200,6 +389,8 @@ async def approve_cases(conn: asyncpg.Connection, vault: PiiVault, who: Principa
                 payee_name=vault.decrypt(case["payee_name_enc"]), payee_account=vault.decrypt(case["payee_account_enc"]),
             ), producer=PRODUCER))
     await repo.record_approvals(conn, approver=who.user, case_ids=decided, approved=approved)
+    await repo.insert_history(conn, [(case_id, "approved" if done else "approval_recorded", who.user, {})
+                                     for case_id, done in zip(decided, approved, strict=True)])
     log.info("approvals recorded", campaign=campaign, approved=sum(approved), awaiting=len(approved) - sum(approved),
              refused=len(answers) - len(decided), by=who.user)
     return Done(answers, events)
@@ -215,27 +406,102 @@ def single_answer(done: Done) -> Done:
 
 
 async def reject_case(conn: asyncpg.Connection, who: Principal, case_id: UUID, command: RejectionIn) -> Done:
+    """An approver turns an eligible case down, with a reason; its award goes back under the caps."""
     case = await _case_in_region(conn, who, case_id)
     check_rejection(_for_decision(case), who.user)
     await repo.record_rejection(conn, case_id=case_id, rejected_by=who.user, reason=command.reason)
+    await _release_award(conn, case)
+    await repo.insert_history(conn, [(case_id, "rejected", who.user, {"reason": command.reason})])
     log.info("case rejected", case_id=str(case_id), by=who.user)
     return Done({"case_id": str(case_id), "status": "rejected", "reason": command.reason},
                 [new_envelope(CaseRejectedV1(case_id=case_id, campaign=case["campaign"], rejected_by=who.user,
                                              reason=command.reason), producer=PRODUCER)])
 
 
+async def withdraw_case(conn: asyncpg.Connection, who: Principal, case_id: UUID, command: RejectionIn) -> Done:
+    """The caseworker withdraws a case not yet decided (the member moved, applied by mistake)."""
+    case = await _case_in_region(conn, who, case_id)
+    check_withdrawal(_for_decision(case))
+    await repo.record_withdrawal(conn, case_id=case_id, withdrawn_by=who.user, reason=command.reason)
+    await _release_award(conn, case)
+    await repo.insert_history(conn, [(case_id, "withdrawn", who.user, {"reason": command.reason})])
+    log.info("case withdrawn", case_id=str(case_id), by=who.user)
+    return Done({"case_id": str(case_id), "status": "withdrawn", "reason": command.reason},
+                [new_envelope(CaseWithdrawnV1(case_id=case_id, campaign=case["campaign"], withdrawn_by=who.user,
+                                              reason=command.reason), producer=PRODUCER)])
+
+
+async def appeal_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal, case_id: UUID, command: AppealIn, *,
+                      today: date | None = None) -> Done:
+    """An appeal (申诉) against an ineligible or rejected case: the case is re-assessed on today's facts
+    under the rule set in force, and whoever decided it before may not decide it again."""
+    case = await _case_in_region(conn, who, case_id)
+    check_appeal(_for_decision(case))
+    rules = await repo.latest_programme_rules(conn, programme=case["programme"], region=case["region"],
+                                              year=case["year"])
+    if rules is None:
+        raise NotFound(f"no {case['programme']} rule set for region {case['region']} in {case['year']}")
+    standards = await _standards(conn, case["region"], case["year"])
+    ref = case["member_ref"]
+    files = await repo.hardship_files(conn, region=case["region"], member_refs=[ref])
+    members = await repo.members_of(conn, [ref])
+    subjects = (f"member:{ref}", f"household:{case['household_ref'] or _household_of(ref, members, files)}")
+    totals = await repo.lock_award_totals(conn, region=case["region"], year=case["year"], subjects=list(subjects))
+    others = await repo.cases_of_members(conn, campaign=case["campaign"], member_refs=[ref])
+    prior = sum(c["status"] in ("eligible", "approved") for c in others.get(ref, []) if c["case_id"] != case_id)
+    assessment = assess(rules, _inputs(
+        files.get(ref), members.get(ref), ApplicationFacts.model_validate(json.loads(case["application"])),
+        today=today or datetime.now(UTC).date(), prior=prior,
+        caps_left=(standards.caps.per_member_per_year_fen - totals[subjects[0]],
+                   standards.caps.per_household_per_year_fen - totals[subjects[1]])))
+    excluded = [case["decided_by"]] if case["decided_by"] else []
+    await repo.reassess_case(conn, case_id, assessment=assessment, rules=rules, excluded=excluded)
+    if assessment.eligible:
+        await repo.add_award_totals(conn, region=case["region"], year=case["year"],
+                                    amounts=dict.fromkeys(subjects, assessment.amount_fen))
+    await repo.insert_history(conn, [(case_id, "appealed", who.user, {"grounds": command.grounds}),
+                                     (case_id, "reassessed", who.user, _assessment_summary(assessment, rules))])
+    log.info("case appealed and re-assessed", case_id=str(case_id), eligible=assessment.eligible, by=who.user)
+    appealed = new_envelope(CaseAppealedV1(case_id=case_id, campaign=case["campaign"], appealed_by=who.user,
+                                           grounds=command.grounds), producer=PRODUCER)
+    return Done({"case_id": str(case_id), **_assessment_answer(assessment, rules),
+                 "excluded_approvers": [*case["excluded_approvers"], *excluded]},
+                [appealed, _assessed_event(case_id, case["campaign"], assessment, rules, causation=appealed)])
+
+
+async def _release_award(conn: asyncpg.Connection, case: asyncpg.Record) -> None:
+    """A case no longer to be paid gives its amount back to the member's and household's yearly totals."""
+    if case["status"] == "eligible" and case["amount_fen"] > 0:
+        subjects = (f"member:{case['member_ref']}", f"household:{case['household_ref'] or 'member:' + case['member_ref']}")
+        await repo.lock_award_totals(conn, region=case["region"], year=case["year"], subjects=list(subjects))
+        await repo.add_award_totals(conn, region=case["region"], year=case["year"],
+                                    amounts=dict.fromkeys(subjects, -case["amount_fen"]))
+
+
 async def show_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal, case_id: UUID) -> dict:
+    """The case page: the member (masked), the assessment with its rule version and reasons, every
+    decision with who and when, and the payment's outcome."""
     case = await repo.case_by_id(conn, case_id)
     if case is None:
         raise NotFound(f"no case {case_id}")
     ensure_region(who, case["region"])
+    history = await repo.case_history(conn, case_id)
     return {
         "case_id": str(case_id), "programme": case["programme"], "campaign": case["campaign"],
-        "region": case["region"], "status": case["status"], "amount_fen": case["amount_fen"], "tier": case["tier"],
-        "reasons": json.loads(case["reasons"]),
+        "region": case["region"], "year": case["year"], "status": case["status"], "amount_fen": case["amount_fen"],
+        "tier": case["tier"],
+        "member": {"name": mask_name(vault.decrypt(case["payee_name_enc"])),
+                   "payee_account": mask_account(vault.decrypt(case["payee_account_enc"]))},
+        "assessment": {"rule_set": {"id": case["rule_set_id"], "version": case["rule_set_version"]},
+                       "rules_fired": json.loads(case["reasons"]), "inputs": json.loads(case["inputs"] or "null"),
+                       "decision_hash": case["decision_hash"], "application": json.loads(case["application"])},
+        "reasons": [f"{r['zh']}（{r['en']}）" if isinstance(r, dict) else r for r in json.loads(case["reasons"])],
         "rule_set": {"id": case["rule_set_id"], "version": case["rule_set_version"]},
         "registered_by": case["registered_by"], "approvals": list(case["approvals"]),
         "approvals_required": case["approvals_required"], "decision_reason": case["decision_reason"],
+        "excluded_approvers": list(case["excluded_approvers"]), "appeals": case["appeals"],
+        "history": [{"action": h["action"], "by": h["actor"], "at": h["at"].isoformat(), **json.loads(h["detail"])}
+                    for h in history],
         "import": {"id": str(case["import_id"]), "row": case["import_row"]} if case["import_id"] else None,
         "payee_account": mask_account(vault.decrypt(case["payee_account_enc"])),
         "payment": {"id": str(case["payment_id"]) if case["payment_id"] else None,
@@ -272,4 +538,5 @@ def ensure_region(who: Principal, region: str) -> None:
 
 def _for_decision(case: asyncpg.Record) -> CaseForDecision:
     return CaseForDecision(status=case["status"], registered_by=case["registered_by"],
-                           approvals=tuple(case["approvals"]), approvals_required=case["approvals_required"])
+                           approvals=tuple(case["approvals"]), approvals_required=case["approvals_required"],
+                           excluded_approvers=tuple(case["excluded_approvers"]))

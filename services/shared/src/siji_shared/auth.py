@@ -18,6 +18,7 @@ class Role(StrEnum):
     APPROVER = "approver"
     FINANCE = "finance"
     AUDITOR = "auditor"
+    ADMIN = "admin"  # loads, lists and diffs policy (rule set) versions
 
 
 class Principal(BaseModel):

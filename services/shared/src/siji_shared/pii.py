@@ -52,6 +52,11 @@ def mask_national_id(value: str) -> str:
     return f"{value[:3]}{'*' * (len(value) - 5)}{value[-2:]}"
 
 
+def mask_name(value: str) -> str:
+    """张三 -> 张*, 欧阳娜娜 -> 欧***: enough for a caseworker to recognise, not to identify."""
+    return f"{value[:1]}{'*' * max(len(value) - 1, 1)}"
+
+
 def mask_account(value: str) -> str:
     return f"{'*' * (len(value) - 4)}{value[-4:]}"
 

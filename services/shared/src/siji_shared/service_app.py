@@ -62,6 +62,7 @@ class ServiceWiring(Generic[C]):
     bootstrap: Bootstrap[C]
     consumers: Callable[[C], list[EventConsumer]] = lambda container: []
     background: Callable[[C], list[Coroutine[Any, Any, None]]] = lambda container: []
+    on_start: Callable[[C], Coroutine[Any, Any, None]] | None = None  # before the first request (reference data)
 
 
 def current_container(request: Request) -> Any:
@@ -83,6 +84,8 @@ def service_lifespan(wiring: ServiceWiring[C]):
                              client_id=wiring.name, logger=None)
         container = wiring.bootstrap(settings, pool=pool, dead_letters=DeadLetters(producer, group_id=wiring.name))
         container.consumers = wiring.consumers(container)
+        if wiring.on_start:
+            await wiring.on_start(container)
         for consumer in container.consumers:
             subscribe(broker, consumer, max_records=settings.consumer_batch_size)
         relay = OutboxRelay(pool, schema=wiring.schema, kafka=settings.kafka, batch_size=settings.relay_batch_size,

@@ -1,21 +1,95 @@
 -- name: latest_rule_set
 SELECT rule_set_id, version, rules FROM rule_sets
-WHERE programme = $1 AND region = $2 AND year = $3
+WHERE kind = $1 AND programme = $2 AND region = $3 AND year = $4
 ORDER BY version DESC LIMIT 1;
 
+-- name: rule_set_version
+SELECT rule_set_id, version, kind, programme, region, year, rules, content_sha256, source, loaded_by, published_at
+FROM rule_sets WHERE rule_set_id = $1 AND version = $2;
+
+-- name: insert_rule_set
+-- A version is loaded once; loading it again inserts nothing (the caller compares the content hash).
+INSERT INTO rule_sets (rule_set_id, version, kind, programme, region, year, rules, content_sha256, source, loaded_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (rule_set_id, version) DO NOTHING
+RETURNING rule_set_id;
+
+-- name: list_rule_sets
+SELECT rule_set_id, version, kind, programme, region, year, content_sha256, source, loaded_by, published_at
+FROM rule_sets
+WHERE ($1::text IS NULL OR programme = $1) AND ($2::text IS NULL OR region = $2) AND ($3::int IS NULL OR year = $3)
+ORDER BY rule_set_id, version;
+
+-- name: lock_rule_sets
+LOCK TABLE rule_sets IN SHARE ROW EXCLUSIVE MODE;
+
+-- name: count_rule_sets
+SELECT count(*) FROM rule_sets;
+
+-- name: upsert_members
+INSERT INTO members (member_ref, region, national_id_enc, name_enc, union_name, occupation, model_worker,
+                     hardship_cadre, household_ref, updated_by)
+SELECT m.member_ref, $1, m.national_id_enc, m.name_enc, m.union_name, m.occupation, m.model_worker,
+       m.hardship_cadre, m.household_ref, $2
+FROM unnest($3::text[], $4::bytea[], $5::bytea[], $6::text[], $7::text[], $8::bool[], $9::bool[], $10::text[])
+     AS m(member_ref, national_id_enc, name_enc, union_name, occupation, model_worker, hardship_cadre, household_ref)
+ON CONFLICT (member_ref) DO UPDATE
+SET region = EXCLUDED.region, name_enc = EXCLUDED.name_enc, union_name = EXCLUDED.union_name,
+    occupation = EXCLUDED.occupation, model_worker = EXCLUDED.model_worker,
+    hardship_cadre = EXCLUDED.hardship_cadre, household_ref = EXCLUDED.household_ref,
+    updated_by = EXCLUDED.updated_by, updated_at = now();
+
+-- name: members_of
+SELECT member_ref, occupation, model_worker, hardship_cadre, household_ref FROM members
+WHERE member_ref = ANY($1::text[]);
+
 -- name: upsert_hardship_files
--- One statement for a whole roster chunk; a member's file in a region is opened once and updated after.
-INSERT INTO hardship_files (file_id, member_ref, region, level, national_id_enc, name_enc, valid_until, opened_by)
-SELECT f.file_id, f.member_ref, $1, f.level, f.national_id_enc, f.name_enc, f.valid_until, $2
-FROM unnest($3::uuid[], $4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::date[])
-     AS f(file_id, member_ref, level, national_id_enc, name_enc, valid_until)
+-- One statement for a whole roster chunk; a member's file in a region is opened once, and reviewed
+-- (re-graded, its period renewed) after. Returns each file's level before and after.
+WITH before AS (
+    SELECT member_ref, level, status FROM hardship_files WHERE region = $1 AND member_ref = ANY($4::text[])
+)
+INSERT INTO hardship_files AS h (file_id, member_ref, region, level, national_id_enc, name_enc, valid_until, opened_by,
+                                 household_ref, household_size, income_fen_per_month, causes, grading, standards_id,
+                                 standards_version)
+SELECT f.file_id, f.member_ref, $1, f.level, f.national_id_enc, f.name_enc, f.valid_until, $2, f.household_ref,
+       f.household_size, f.income, string_to_array(f.causes, ','), f.grading, $14, $15
+FROM unnest($3::uuid[], $4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::date[], $9::text[], $10::int[],
+            $11::bigint[], $12::text[], $13::jsonb[])
+     AS f(file_id, member_ref, level, national_id_enc, name_enc, valid_until, household_ref, household_size, income,
+          causes, grading)
 ON CONFLICT (member_ref, region) DO UPDATE
 SET level = EXCLUDED.level, valid_until = EXCLUDED.valid_until, name_enc = EXCLUDED.name_enc,
-    opened_by = EXCLUDED.opened_by, opened_at = now()
-RETURNING file_id, member_ref;
+    household_ref = EXCLUDED.household_ref, household_size = EXCLUDED.household_size,
+    income_fen_per_month = EXCLUDED.income_fen_per_month, causes = EXCLUDED.causes, grading = EXCLUDED.grading,
+    standards_id = EXCLUDED.standards_id, standards_version = EXCLUDED.standards_version,
+    status = 'active', expired_at = NULL, reviewed_at = now()
+RETURNING h.file_id, h.member_ref, h.level,
+          (SELECT b.level FROM before b WHERE b.member_ref = h.member_ref) AS level_before;
 
 -- name: hardship_files
-SELECT member_ref, level, valid_until FROM hardship_files WHERE region = $1 AND member_ref = ANY($2::text[]);
+SELECT member_ref, level, valid_until, status, household_ref FROM hardship_files
+WHERE region = $1 AND member_ref = ANY($2::text[]);
+
+-- name: expire_hardship_files
+-- Files past their period stop new eligibility; a bounded batch per round, skipping rows in use.
+UPDATE hardship_files h SET status = 'expired', expired_at = now()
+WHERE h.file_id IN (SELECT file_id FROM hardship_files WHERE status = 'active' AND valid_until < $1
+                    ORDER BY valid_until LIMIT $2 FOR UPDATE SKIP LOCKED)
+RETURNING h.file_id, h.member_ref, h.region, h.level, h.valid_until;
+
+-- name: lock_award_totals
+-- The yearly totals of the members and households of a batch, created at zero where new, and row-locked
+-- by the upsert itself, in subject order (the caller sorts them), so two batches cannot deadlock.
+INSERT INTO award_totals AS t (region, year, subject)
+SELECT $1, $2, s FROM unnest($3::text[]) WITH ORDINALITY AS u(s, n) ORDER BY n
+ON CONFLICT (region, year, subject) DO UPDATE SET awarded_fen = t.awarded_fen
+RETURNING subject, awarded_fen;
+
+-- name: add_award_totals
+UPDATE award_totals t SET awarded_fen = t.awarded_fen + d.fen
+FROM unnest($3::text[], $4::bigint[]) AS d(subject, fen)
+WHERE t.region = $1 AND t.year = $2 AND t.subject = d.subject;
 
 -- name: lock_campaign_registrations
 -- Imports take the campaign's registration lock exclusively, single registrations share it (and lock
@@ -29,16 +103,35 @@ SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2));
 -- name: cases_of_members
 SELECT member_ref, case_id, status FROM cases WHERE campaign = $1 AND member_ref = ANY($2::text[]);
 
+-- name: insert_history
+INSERT INTO case_history (case_id, action, actor, detail)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]);
+
+-- name: case_history
+SELECT action, actor, detail, at FROM case_history WHERE case_id = $1 ORDER BY entry_id;
+
 -- name: insert_cases
 INSERT INTO cases (case_id, programme, campaign, region, year, member_ref, payee_name_enc, payee_account_enc,
                    status, amount_fen, tier, rule_set_id, rule_set_version, reasons, approvals_required,
-                   registered_by, import_id, import_row)
+                   registered_by, import_id, import_row, household_ref, application, inputs, decision_hash)
 SELECT c.case_id, $1, $2, $3, $4, c.member_ref, c.payee_name_enc, c.payee_account_enc, c.status, c.amount_fen,
-       c.tier, $5, $6, c.reasons, c.approvals_required, $7, $8, c.import_row
+       c.tier, $5, $6, c.reasons, c.approvals_required, $7, $8, c.import_row, c.household_ref, c.application,
+       c.inputs, c.decision_hash
 FROM unnest($9::uuid[], $10::text[], $11::bytea[], $12::bytea[], $13::text[], $14::bigint[], $15::text[],
-            $16::jsonb[], $17::int[], $18::int[])
+            $16::jsonb[], $17::int[], $18::int[], $19::text[], $20::jsonb[], $21::jsonb[], $22::text[])
      AS c(case_id, member_ref, payee_name_enc, payee_account_enc, status, amount_fen, tier, reasons,
-          approvals_required, import_row);
+          approvals_required, import_row, household_ref, application, inputs, decision_hash);
+
+-- name: reassess_case
+-- An appeal's new assessment: decided afresh, by approvers other than those who decided before.
+UPDATE cases SET status = $2, amount_fen = $3, tier = $4, rule_set_id = $5, rule_set_version = $6, reasons = $7,
+                 approvals_required = $8, inputs = $9, decision_hash = $10, approvals = '{}', decided_by = NULL,
+                 decision_reason = NULL, excluded_approvers = excluded_approvers || $11::text[],
+                 appeals = appeals + 1, updated_at = now()
+WHERE case_id = $1;
+
+-- name: record_withdrawal
+UPDATE cases SET status = 'withdrawn', decided_by = $2, decision_reason = $3, updated_at = now() WHERE case_id = $1;
 
 -- name: cases_for_decision
 -- The selection, locked in id order (so concurrent batch decisions cannot deadlock): listed ids,

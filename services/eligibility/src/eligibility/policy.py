@@ -1,0 +1,204 @@
+"""Policy as data: the rule set documents in services/eligibility/policies/, their format (these models,
+exported as rule-set.schema.json beside them) and how two versions differ. Nothing here touches a
+database; `policies.py` loads them.
+
+Two kinds of document, each versioned per region and year:
+- `programme`: who qualifies for one programme and for how much (winter warmth, autumn education aid,
+  living relief, serious-illness relief);
+- `hardship-standards`: the region's minimum living standard (低保) and the multiple of it that bounds
+  relative hardship, the causes that make a sudden hardship, how long a hardship file is valid, and the
+  caps on what one member and one household may receive across programmes in a year."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from contracts.types import Code
+
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
+SCHEMA_FILE = "rule-set.schema.json"
+Fen = Annotated[int, Field(ge=1, description="an amount in fen (CNY 0.01)")]
+
+
+class HardshipLevel(StrEnum):
+    DEEP = "deep"            # 深度困难: household income per head below the local minimum (低保)
+    RELATIVE = "relative"    # 相对困难: above it, below a multiple of it
+    ACCIDENT = "accident"    # 意外致困: sudden accident or serious illness
+
+    @property
+    def label(self) -> str:
+        return {"deep": "深度困难", "relative": "相对困难", "accident": "意外致困"}[self.value]
+
+
+class Cause(StrEnum):
+    """Why a household is in hardship (致困原因), as the hardship roster records it."""
+
+    ILLNESS = "illness"              # 因病
+    SERIOUS_ILLNESS = "serious_illness"  # 大病
+    DISABILITY = "disability"        # 因残
+    SCHOOLING = "schooling"          # 因学 (children in school)
+    ACCIDENT = "accident"            # 意外 (sudden accident)
+    UNEMPLOYMENT = "unemployment"    # 失业
+
+
+class Category(StrEnum):
+    """Groups a programme may pay as such, from the member registry."""
+
+    FRONTLINE = "frontline"            # 一线职工, outdoor and gig workers (户外劳动者, 新就业形态劳动者)
+    MEDICAL = "medical"                # 医务人员
+    MODEL_WORKER = "model_worker"      # 劳模
+    HARDSHIP_CADRE = "hardship_cadre"  # 困难工会干部
+
+
+class SchoolLevel(StrEnum):
+    """The school a member's child is entering (autumn education aid)."""
+
+    SENIOR = "senior"                # 高中
+    VOCATIONAL = "vocational"        # 中职
+    COLLEGE = "college"              # 大专
+    UNDERGRADUATE = "undergraduate"  # 本科
+    POSTGRADUATE = "postgraduate"    # 研究生
+
+
+class Text(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class MedicalCosts(BaseModel):
+    """A share of the out-of-pocket medical costs above a threshold, up to a cap."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    threshold_fen: int = Field(ge=0)
+    share_percent: int = Field(ge=1, le=100)
+    cap_fen: Fen
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    rule_set_id: str = Field(pattern=r"^[a-z0-9-]+/[a-z0-9-]+/[0-9]{4}$",
+                             description="programme/region/year, the same for every version")
+    version: int = Field(ge=1, description="a new version is a new document; a loaded version never changes")
+    region: Code
+    year: int = Field(ge=2000, le=2100)
+    title: Text
+
+    @model_validator(mode="after")
+    def _id_matches(self) -> _Document:
+        expected = f"{self.programme}/{self.region}/{self.year}"  # type: ignore[attr-defined]
+        if self.rule_set_id != expected:
+            raise ValueError(f"rule_set_id must be {expected}")
+        return self
+
+
+class ProgrammeRules(_Document):
+    """Who qualifies for a programme and for how much. The award is the highest of the tiers that apply
+    (a hardship level, a category, a school level, medical costs), then limited by the yearly caps."""
+
+    kind: Literal["programme"] = "programme"
+    programme: Code
+    requires_hardship_file: bool = Field(description="only members with a valid hardship file qualify")
+    hardship_tiers: dict[HardshipLevel, Fen] = Field(default_factory=dict)
+    category_tiers: dict[Category, Fen] = Field(default_factory=dict)
+    school_tiers: dict[SchoolLevel, Fen] = Field(default_factory=dict)
+    admission_evidence_required: bool = Field(False, description="school tiers pay only with an admission record")
+    medical_costs: MedicalCosts | None = None
+    max_awards_per_member_per_campaign: int = Field(1, ge=1)
+    second_approval_above_fen: int = Field(ge=0, description="awards above this need a second approver")
+
+    @model_validator(mode="after")
+    def _pays_something(self) -> ProgrammeRules:
+        if not (self.hardship_tiers or self.category_tiers or self.school_tiers or self.medical_costs):
+            raise ValueError("a programme needs at least one of hardship_tiers, category_tiers, school_tiers, "
+                             "medical_costs")
+        return self
+
+
+class Caps(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    per_member_per_year_fen: Fen
+    per_household_per_year_fen: Fen
+
+
+class HardshipStandards(_Document):
+    """How a region grades hardship (建档) and caps awards across programmes in a year."""
+
+    kind: Literal["hardship-standards"] = "hardship-standards"
+    programme: Literal["hardship-standards"] = "hardship-standards"
+    minimum_living_fen_per_head_month: Fen = Field(description="低保: the minimum living standard per person")
+    relative_hardship_percent: int = Field(gt=100, le=500, description="相对困难 below this percentage of 低保")
+    accident_causes: tuple[Cause, ...] = Field(min_length=1, description="causes that make a sudden hardship (意外致困)")
+    file_valid_months: int = Field(ge=1, le=60)
+    caps: Caps
+
+
+RuleSetDocument = Annotated[ProgrammeRules | HardshipStandards, Field(discriminator="kind")]
+DOCUMENT = TypeAdapter(RuleSetDocument)
+
+
+class PolicyInvalid(ValueError):
+    """A rule set document that does not follow the format; the message says where."""
+
+
+def parse(data: Any, *, source: str = "document") -> ProgrammeRules | HardshipStandards:
+    try:
+        return DOCUMENT.validate_python(data)
+    except ValueError as exc:
+        raise PolicyInvalid(f"{source}: {exc}") from exc
+
+
+def read_dir(directory: Path = POLICY_DIR) -> list[tuple[str, ProgrammeRules | HardshipStandards]]:
+    """Every document in the directory (file name, document), in name order; the schema file is not one."""
+    found = []
+    for path in sorted(directory.glob("*.json")):
+        if path.name != SCHEMA_FILE:
+            found.append((path.name, parse(json.loads(path.read_text(encoding="utf-8")), source=path.name)))
+    return found
+
+
+def canonical(document: BaseModel | dict[str, Any]) -> str:
+    data = document.model_dump(mode="json") if isinstance(document, BaseModel) else document
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def content_sha256(document: BaseModel | dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(document).encode()).hexdigest()
+
+
+def json_schema() -> dict[str, Any]:
+    schema = DOCUMENT.json_schema()
+    schema["title"] = "Siji eligibility rule set (programme rules or a region's hardship standards)"
+    return schema
+
+
+def diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
+    """What changed from one version's content to another's: one entry per changed leaf, by path."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        changes = []
+        for key in sorted(set(old) | set(new)):
+            where = f"{path}.{key}" if path else key
+            if key not in new:
+                changes.append({"path": where, "from": old[key], "to": None, "change": "removed"})
+            elif key not in old:
+                changes.append({"path": where, "from": None, "to": new[key], "change": "added"})
+            else:
+                changes += diff(old[key], new[key], where)
+        return changes
+    return [] if old == new else [{"path": path, "from": old, "to": new, "change": "changed"}]
+
+
+def write_schema(directory: Path = POLICY_DIR) -> Path:
+    path = directory / SCHEMA_FILE
+    path.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(write_schema())
