@@ -4,15 +4,16 @@ the approval queue, and batch approval with mixed outcomes."""
 import csv
 import io
 import uuid
-from datetime import date, timedelta
 
 import httpx
 import pytest
 
-from siji_cli.synthetic import FULL_WIDTH, LEVEL_LABELS, members
+from eligibility.policy import HardshipLevel
+from siji_cli.synthetic import FULL_WIDTH, members
 from siji_shared.auth import Role
 from siji_shared.pii import national_id_check_digit
 from support.api import Api
+from support.service import hardship_file
 
 CASEWORKER = dict(user="cw-taicang-11", role=Role.CASEWORKER)
 APPROVER_1 = dict(user="ap-taicang-11", role=Role.APPROVER)
@@ -42,9 +43,10 @@ async def upload(api: Api, path: str, body: bytes, *, user: dict = CASEWORKER, r
 
 
 async def open_files(api: Api, people, levels) -> None:
-    body = roster(["姓名", "身份证号", "困难类别", "有效期至"],
-                  [[m.name, m.national_id, LEVEL_LABELS[level], (date.today() + timedelta(days=100)).isoformat()]
-                   for m, level in zip(people, levels, strict=True)])
+    files = [hardship_file(m, HardshipLevel(level)) for m, level in zip(people, levels, strict=True)]
+    body = roster(["姓名", "身份证号", "家庭人口", "家庭月收入", "致困原因"],
+                  [[f.name, f.national_id, f.household_size, f.income_fen_per_month / 100,
+                    "、".join({"accident": "意外"}.get(c, c) for c in f.causes)] for f in files])
     answer = await upload(api, "/hardship-files/imports", body)
     assert answer.status_code == 201, answer.text
     assert answer.json()["accepted"] == len(people)

@@ -2,10 +2,10 @@
 Idempotency-Key, once per member per campaign, and budgets that never go negative."""
 
 import uuid
-from datetime import date, timedelta
 
 import pytest
 
+from eligibility.policy import HardshipLevel
 from siji_cli.synthetic import members
 from siji_shared.auth import Role
 from siji_shared.dead_letters import describe, redrive
@@ -13,6 +13,7 @@ from siji_shared.kafka import read_all
 from support.api import Api
 from support.audit import audit_campaign
 from support.kafka import eventually, read_topic
+from support.service import hardship_file
 
 MAKER = dict(user="cw-taicang-07", role=Role.CASEWORKER)
 CHECKER = dict(user="ap-taicang-01", role=Role.APPROVER)
@@ -33,10 +34,10 @@ def campaign() -> str:
 
 async def registered_member(api: Api, *, level: str = "relative", seed: int = 1):
     member = members(1, region="taicang", seed=seed + uuid.uuid4().int % 10**6)[0]
-    response = await api.post("eligibility", "/hardship-files", {
-        "national_id": member.national_id, "name": member.name, "level": level,
-        "valid_until": (date.today() + timedelta(days=200)).isoformat()}, **MAKER)
+    response = await api.post("eligibility", "/hardship-files", hardship_file(
+        member, HardshipLevel(level)).model_dump(mode="json"), **MAKER)
     assert response.status_code == 201, response.text
+    assert response.json()["level"] == level
     return member
 
 
@@ -63,7 +64,7 @@ async def test_registration_is_idempotent_per_key(api):
 async def test_assessment_explains_itself_and_allows_one_award_per_member(api):
     member, c = await registered_member(api, level="deep"), campaign()
     first = (await api.post("eligibility", "/cases", case_body(member, c), **MAKER)).json()
-    assert first["status"] == "eligible" and first["amount_fen"] == 80000 and first["tier"] == "deep"
+    assert first["status"] == "eligible" and first["amount_fen"] == 80000 and first["tier"] == "hardship:deep"
     assert first["rule_set"] == {"id": "winter-warmth/taicang/2026", "version": 1}
     assert any("深度困难" in reason for reason in first["reasons"])
     second = (await api.post("eligibility", "/cases", case_body(member, c), **MAKER)).json()

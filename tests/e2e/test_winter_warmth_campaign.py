@@ -26,6 +26,13 @@ async def test_5000_cases_each_settled_once_or_shown_failed_and_the_budget_balan
     assert audit["approved"] == audit["payments"] == report["approved"]
     assert audit["settled_fen"] == report["budget_used_fen"]
 
+    aid = report["autumn_aid"]  # 金秋助学 on the same members' children
+    assert aid["registered"] == aid["listed"] == 500
+    assert 0 < aid["ineligible"] < aid["listed"] - 400, "no hardship file, or no admission letter"
+    assert aid["settled"] + aid["failed"] == aid["approved"] == aid["eligible"] and aid["budget_balanced"]
+    aid_audit = await audit_campaign(infra.database_url, deployment, aid["campaign"])
+    assert aid_audit["settled_fen"] == aid["settled_fen"]
+
 
 async def test_no_service_log_line_holds_a_national_id_or_account_number(deployment):
     await CampaignRun(deployment, recipients=20, show_progress=False).run(settle_timeout=120)

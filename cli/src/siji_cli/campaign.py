@@ -1,8 +1,9 @@
-"""A winter-warmth campaign driven through the caseworker HTTP APIs the way a union runs one at scale:
-a caseworker imports the hardship roster and the campaign list (花名册, with the dirt real rosters
-have), finance sets the budget, an approver rejects a few cases and two approvers approve the rest in
-batches, the services pay through Kafka and the bank's batch files; then the outcome is summarised
-and reconciled with the bank's statement."""
+"""A season driven through the caseworker HTTP APIs the way a union runs one at scale: a caseworker
+imports the hardship roster (households graded under the region's standards) and the winter-warmth
+campaign list (花名册, with the dirt real rosters have), finance sets the budget, an approver rejects a
+few cases and two approvers approve the rest in batches, the services pay through Kafka and the bank's
+batch files; then an autumn education aid campaign (金秋助学) runs on the same members' children. The
+outcome is summarised and reconciled with the bank's statement."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from siji_shared.auth import Role, issue_token
 PROGRAMME = "winter-warmth"
 RETRY_SECONDS = 60.0  # long enough to ride out a service restart
 CASES_HEADER = ["序号", "姓名", "身份证号", "银行账号"]
+AID_HEADER = [*CASES_HEADER, "入学阶段", "录取通知书编号"]
+SCHOOLS = ["高中", "中职", "大专", "本科", "研究生"]
 
 
 @dataclass
@@ -43,6 +46,7 @@ class CampaignRun:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     stage_counts: dict[str, int] = field(default_factory=dict)
     before_stage: Callable[[str], Awaitable[None]] | None = None
+    autumn_aid_share: float = 0.1  # members whose child enters school; 0: winter warmth alone (the benchmark)
 
     def headers(self, user: str, role: Role, *, key: bool = False) -> dict[str, str]:
         token = issue_token(self.deployment.token_secret, user=user, role=role, region=self.region)
@@ -85,20 +89,49 @@ class CampaignRun:
             f"{elig}/cases/{case_id}/reject", {**approver, "Idempotency-Key": str(uuid.uuid4())},
             {"reason": "household income above the limit on review"}) for case_id in to_reject)))
         approvals = await self._stage("approvals", imported["eligible"] - len(to_reject),
-                                      self._approve_import(elig, import_id))
+                                      self._approve_import(elig, self.campaign, import_id))
 
-        summary = await self._await_outcomes(elig, approvals, timeout=settle_timeout)
+        summary = await self._await_outcomes(elig, self.campaign, approvals, timeout=settle_timeout)
         finance = self.headers(f"fin-{self.region}-01", Role.FINANCE)
         budget = await self._get(f"{disb}/budgets/{self.campaign}", finance)
         payments = await self._get(f"{disb}/campaigns/{self.campaign}/payments", finance)
+        autumn = await self._autumn_aid(folder, people, settle_timeout) if self.autumn_aid_share else None
         statement = await self._get(f"{self.deployment.url('bank_sim')}/v1/statement", {})
-        return self._report(summary, files, imported, budget, payments["payments"], statement["entries"])
+        report = self._report(summary, files, imported, budget, payments["payments"], statement["entries"])
+        if autumn:
+            report["autumn_aid"] = autumn
+        return report
 
-    async def _approve_import(self, elig: str, import_id: str) -> int:
+    async def _autumn_aid(self, folder: Path, people: list, settle_timeout: float) -> dict:
+        """金秋助学 on the same members: hardship households whose child enters school this autumn, each
+        with an admission letter's number (a few without: assessed ineligible, with that reason)."""
+        elig, disb = self.deployment.url("eligibility"), self.deployment.url("disbursement")
+        campaign = f"aa-{self.campaign.removeprefix('ww-')}"
+        families = people[:: max(1, round(1 / self.autumn_aid_share))]
+        aid_list = write_csv(folder / f"{campaign}-金秋助学.csv", AID_HEADER, (
+            [i, m.name, m.national_id, m.account, SCHOOLS[i % len(SCHOOLS)], "" if i % 50 == 7 else f"ADM-2026-{i:06d}"]
+            for i, m in enumerate(families, start=1)))
+        imported = await self._stage("autumn aid list imported", len(families), self._upload(
+            f"{elig}/campaigns/{campaign}/imports?programme=autumn-education-aid&year={self.year}"
+            f"&filename={aid_list.name}", aid_list))
+        await self._post(f"{disb}/budgets", self.headers(f"fin-{self.region}-01", Role.FINANCE, key=True),
+                         {"campaign": campaign, "programme": "autumn-education-aid",
+                          "total_fen": max(imported["eligible_fen"], 100)})
+        approved = await self._stage("autumn aid approvals", imported["eligible"],
+                                     self._approve_import(elig, campaign, imported["import_id"]))
+        summary = await self._await_outcomes(elig, campaign, approved, timeout=settle_timeout,
+                                             stage="autumn aid paid or failed")
+        budget = await self._get(f"{disb}/budgets/{campaign}", self.headers(f"fin-{self.region}-01", Role.FINANCE))
+        return {"campaign": campaign, "listed": len(families), **{k: summary[k] for k in (
+            "registered", "eligible", "ineligible", "approved", "settled", "failed", "settled_fen")},
+            "budget_balanced": budget["total_fen"] == budget["available_fen"] + budget["reserved_fen"]
+            + budget["paid_fen"]}
+
+    async def _approve_import(self, elig: str, campaign: str, import_id: str) -> int:
         """Two approvers each approve the whole import: awards above the threshold need them both."""
         approved = 0
         for n in (1, 2):
-            answer = await self._post(f"{elig}/campaigns/{self.campaign}/approvals",
+            answer = await self._post(f"{elig}/campaigns/{campaign}/approvals",
                                       self.headers(f"ap-{self.region}-0{n}", Role.APPROVER, key=True),
                                       {"import_id": import_id})
             approved += answer["approved"]
@@ -165,15 +198,15 @@ class CampaignRun:
         self.progress.update(task, completed=count)
         return result
 
-    async def _await_outcomes(self, elig: str, approved: int, *, timeout: float) -> dict:
-        stage = "payments settled or failed"
+    async def _await_outcomes(self, elig: str, campaign: str, approved: int, *, timeout: float,
+                              stage: str = "payments settled or failed") -> dict:
         if self.before_stage:
             await self.before_stage(stage)
         task = self.progress.add_task(stage, total=approved)
         started = time.monotonic()
         headers = self.headers(self.caseworker, Role.CASEWORKER)
         while True:
-            summary = await self._get(f"{elig}/campaigns/{self.campaign}/summary", headers)
+            summary = await self._get(f"{elig}/campaigns/{campaign}/summary", headers)
             done = summary["settled"] + summary["failed"]
             self.progress.update(task, completed=done)
             if done >= approved:

@@ -10,6 +10,7 @@ def yuan(fen: int) -> str:
 
 def print_report(report: dict) -> None:
     table = Table(title=f"Winter warmth campaign {report['campaign']}", show_header=False)
+    rows: list[tuple[str, str]]
     rows = [
         ("recipients (synthetic members)", f"{report['recipients']:,}"),
         ("cases registered", f"{report['registered']:,}"),
@@ -29,8 +30,15 @@ def print_report(report: dict) -> None:
     rows += [
         ("bank statement matches", f"{recon['matched_to_bank_statement']:,} of {recon['settled_payments']:,} settled"),
         ("bank booked vs ledger paid", f"{yuan(recon['bank_booked_fen'])} vs {yuan(recon['ledger_paid_fen'])}"),
-        ("wall time", f"{report['wall_seconds']} s"),
     ]
+    if aid := report.get("autumn_aid"):
+        rows += [
+            ("autumn education aid (same members)", f"{aid['listed']:,} children listed, {aid['eligible']:,} eligible, "
+                                                    f"{aid['ineligible']:,} ineligible (with reasons)"),
+            ("autumn aid paid", f"{aid['settled']:,} settled, {aid['failed']:,} failed, {yuan(aid['settled_fen'])}; "
+                                f"budget balances: {'yes' if aid['budget_balanced'] else 'NO'}"),
+        ]
+    rows.append(("wall time", f"{report['wall_seconds']} s"))
     for label, value in rows:
         table.add_row(label, value)
     Console().print(table)

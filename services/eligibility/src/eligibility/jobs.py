@@ -24,8 +24,15 @@ async def on_start(c: Eligibility) -> None:
 
 
 def background(c: Eligibility) -> list[Coroutine[Any, Any, None]]:
-    return [run_as_leader(c.pool, name="siji-expiry:eligibility", channel="eligibility_expiry",
-                          step=lambda: expire_due(c), poll_seconds=c.settings.expiry_interval_seconds)]
+    return [expiry(c)]
+
+
+async def expiry(c: Eligibility) -> None:
+    """Leader per schema: the advisory lock is database-wide, and services (or tests) share a database."""
+    async with c.pool.acquire() as conn:
+        schema = await conn.fetchval("SELECT current_schema()")
+    await run_as_leader(c.pool, name=f"siji-expiry:{schema}", channel=f"{schema}_expiry",
+                        step=lambda: expire_due(c), poll_seconds=c.settings.expiry_interval_seconds)
 
 
 async def expire_due(c: Eligibility, today: date | None = None) -> bool:
