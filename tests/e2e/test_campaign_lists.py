@@ -6,7 +6,6 @@ import io
 import uuid
 
 import httpx
-import pytest
 
 from eligibility.policy import HardshipLevel
 from siji_cli.synthetic import FULL_WIDTH, members
@@ -18,13 +17,6 @@ from support.service import hardship_file
 CASEWORKER = dict(user="cw-taicang-11", role=Role.CASEWORKER)
 APPROVER_1 = dict(user="ap-taicang-11", role=Role.APPROVER)
 APPROVER_2 = dict(user="ap-taicang-12", role=Role.APPROVER)
-
-
-@pytest.fixture
-async def api(deployment):
-    client = Api(deployment)
-    yield client
-    await client.aclose()
 
 
 def roster(header: list[str], rows: list[list[str]]) -> bytes:

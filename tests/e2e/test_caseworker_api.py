@@ -3,8 +3,6 @@ Idempotency-Key, once per member per campaign, and budgets that never go negativ
 
 import uuid
 
-import pytest
-
 from eligibility.policy import HardshipLevel
 from siji_cli.synthetic import members
 from siji_shared.auth import Role
@@ -19,13 +17,6 @@ MAKER = dict(user="cw-taicang-07", role=Role.CASEWORKER)
 CHECKER = dict(user="ap-taicang-01", role=Role.APPROVER)
 SECOND_CHECKER = dict(user="ap-taicang-02", role=Role.APPROVER)
 FINANCE = dict(user="fin-taicang-01", role=Role.FINANCE)
-
-
-@pytest.fixture
-async def api(deployment):
-    client = Api(deployment)
-    yield client
-    await client.aclose()
 
 
 def campaign() -> str:

@@ -5,12 +5,9 @@ with its whole trail on the case page; the hardship-file events on their topic."
 import json
 import uuid
 
-import pytest
-
 from eligibility.policy import POLICY_DIR, HardshipLevel
 from siji_cli.synthetic import members
 from siji_shared.auth import Role
-from support.api import Api
 from support.kafka import eventually, read_topic
 from support.service import hardship_file
 
@@ -19,13 +16,6 @@ MAKER = dict(user="cw-taicang-11", role=Role.CASEWORKER)
 CHECKER_1 = dict(user="ap-taicang-11", role=Role.APPROVER)
 CHECKER_2 = dict(user="ap-taicang-12", role=Role.APPROVER)
 FINANCE = dict(user="fin-taicang-11", role=Role.FINANCE)
-
-
-@pytest.fixture
-async def api(deployment):
-    client = Api(deployment)
-    yield client
-    await client.aclose()
 
 
 def shipped() -> list[dict]:

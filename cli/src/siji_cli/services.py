@@ -72,6 +72,10 @@ class Deployment:
     def start(self, name: str, *, timeout: float = 60.0) -> None:
         spec = self.spec(name)
         if processes.read_pid(self.pid_file(name)) is None:
+            port = spec.port + self.port_offset
+            if not processes.port_free(port):  # else its /health would pass for ours: a stale run's process
+                raise RuntimeError(f"{name}: port {port} is taken by another process (one left by an earlier run?); "
+                                   f"stop it first")
             processes.start_detached([sys.executable, "-P", "-m", spec.module], log_file=self.log_file(name),
                                      pid_file=self.pid_file(name), env=self.env(spec))
         processes.wait_until(lambda: self.healthy(name), timeout=timeout, what=name, log_file=self.log_file(name))

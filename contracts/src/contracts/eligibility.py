@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from contracts.envelope import EventPayload, register
 from contracts.topics import Topic
@@ -39,20 +39,11 @@ class CaseRegisteredV1(CaseEvent):
     registered_by: str
 
 
-class FiredRule(BaseModel):
-    """A rule that decided part of an assessment, with its reason in Chinese and English."""
-
-    model_config = ConfigDict(frozen=True, strict=True)
-    rule: str
-    zh: str
-    en: str
-
-
 @register
 class EligibilityAssessedV1(CaseEvent):
-    """The case was assessed against a versioned rule set; `reasons` explain the outcome. `inputs` are the
-    exact (non-personal) facts it read and `decision_hash` covers them with the rule set's id, version
-    and content, so an audit can re-run the assessment and compare."""
+    """The case was assessed against a versioned rule set; `reasons` explain the outcome, each in Chinese
+    with English in brackets. `inputs` are the exact (non-personal) facts it read and `decision_hash`
+    covers them with the rule set's id, version and content, so an audit can re-run it and compare."""
 
     event_type: ClassVar[str] = "case.assessed"
     schema_version: ClassVar[int] = 1
@@ -65,7 +56,6 @@ class EligibilityAssessedV1(CaseEvent):
     reasons: tuple[str, ...]
     approvals_required: int = Field(ge=1, le=2)
     decision_hash: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
-    rules_fired: tuple[FiredRule, ...] = ()
     inputs: dict[str, Any] | None = None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -17,6 +18,17 @@ def start_detached(cmd: list[str], *, log_file: Path, pid_file: Path, env: dict[
                                 env=env, start_new_session=True)
     pid_file.write_text(str(proc.pid))
     return proc.pid
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """No process listens on it (connections of a stopped one lingering in TIME_WAIT do not count)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def read_pid(pid_file: Path) -> int | None:

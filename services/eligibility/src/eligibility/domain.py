@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -19,7 +19,6 @@ from eligibility.policy import (
     HardshipStandards,
     ProgrammeRules,
     SchoolLevel,
-    content_sha256,
 )
 
 __all__ = ["Assessment", "Category", "Cause", "Fired", "Grading", "HardshipLevel", "Inputs", "SchoolLevel",
@@ -97,9 +96,14 @@ class Inputs:
     household_cap_left_fen: int | None = None
 
     def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["categories"] = sorted(self.categories)
-        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in data.items()}
+        return {
+            "hardship_level": self.hardship_level.value if self.hardship_level else None,
+            "hardship_valid_until": self.hardship_valid_until.isoformat() if self.hardship_valid_until else None,
+            "hardship_expired": self.hardship_expired, "categories": sorted(c.value for c in self.categories),
+            "school_level": self.school_level.value if self.school_level else None,
+            "admission_evidence": self.admission_evidence, "out_of_pocket_fen": self.out_of_pocket_fen,
+            "prior_awards_in_campaign": self.prior_awards_in_campaign,
+            "member_cap_left_fen": self.member_cap_left_fen, "household_cap_left_fen": self.household_cap_left_fen}
 
 
 @dataclass(frozen=True)
@@ -110,17 +114,22 @@ class Assessment:
     fired: tuple[Fired, ...]
     approvals_required: int
     decision_hash: str
-    inputs: Inputs = field(default_factory=Inputs)
+    inputs_json: str  # the exact inputs, canonical JSON: what the hash covers and what is stored
+
 
     @property
     def reasons(self) -> tuple[str, ...]:
         return tuple(f"{f.zh}（{f.en}）" for f in self.fired)
 
 
-def decision_hash(rules: ProgrammeRules, inputs: Inputs) -> str:
-    payload = {"rule_set_id": rules.rule_set_id, "version": rules.version, "rules_sha256": content_sha256(rules),
-               "inputs": inputs.as_json()}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+def canonical_inputs(inputs: Inputs) -> str:
+    return json.dumps(inputs.as_json(), sort_keys=True, separators=(",", ":"))
+
+
+def decision_hash(rules: ProgrammeRules, inputs: Inputs | str) -> str:
+    """SHA-256 over the rule set's id, version and content hash and the canonical inputs."""
+    text = inputs if isinstance(inputs, str) else canonical_inputs(inputs)
+    return hashlib.sha256(f"{rules.rule_set_id}\n{rules.version}\n{rules.sha256}\n{text}".encode()).hexdigest()
 
 
 def assess(rules: ProgrammeRules, inputs: Inputs) -> Assessment:
@@ -129,6 +138,8 @@ def assess(rules: ProgrammeRules, inputs: Inputs) -> Assessment:
     fired = [Fired("rule_set", f"依据 {rules.rule_set_id} 第 {rules.version} 版（{rules.title.zh}）",
                    f"assessed under {rules.rule_set_id} v{rules.version} ({rules.title.en})")]
 
+    inputs_json = canonical_inputs(inputs)
+
     def outcome(amount: int, tier: str | None) -> Assessment:
         approvals = 2 if amount > rules.second_approval_above_fen else 1
         if amount:
@@ -136,7 +147,7 @@ def assess(rules: ProgrammeRules, inputs: Inputs) -> Assessment:
                                f"{approvals} approver(s) needed (a second above {rules.second_approval_above_fen} fen)"))
         return Assessment(eligible=amount > 0, amount_fen=amount, tier=tier if amount else None, fired=tuple(fired),
                           approvals_required=approvals if amount else 1,
-                          decision_hash=decision_hash(rules, inputs), inputs=inputs)
+                          decision_hash=decision_hash(rules, inputs_json), inputs_json=inputs_json)
 
     if inputs.prior_awards_in_campaign >= rules.max_awards_per_member_per_campaign:
         fired.append(Fired("once_per_campaign", f"本活动已获 {inputs.prior_awards_in_campaign} 次，上限 "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -83,6 +84,13 @@ class MedicalCosts(BaseModel):
 
 class _Document(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @cached_property
+    def sha256(self) -> str:
+        """The content hash a decision hash covers, computed once per document. Documents are made by
+        `parse` only: a `model_copy(update=...)` would carry the original's hash."""
+        return content_sha256(self)
+
     rule_set_id: str = Field(pattern=r"^[a-z0-9-]+/[a-z0-9-]+/[0-9]{4}$",
                              description="programme/region/year, the same for every version")
     version: int = Field(ge=1, description="a new version is a new document; a loaded version never changes")

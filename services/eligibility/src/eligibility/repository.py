@@ -208,7 +208,7 @@ async def insert_cases(conn: asyncpg.Connection, cases: Sequence[NewCase], *, pr
         [c.payee_account_enc for c in cases], ["eligible" if x.eligible else "ineligible" for x in a],
         [x.amount_fen for x in a], [x.tier for x in a], [reasons_json(x) for x in a],
         [x.approvals_required for x in a], [c.import_row for c in cases], [c.household_ref for c in cases],
-        [json.dumps(c.application, ensure_ascii=False) for c in cases], [json.dumps(x.inputs.as_json()) for x in a],
+        [json.dumps(c.application, ensure_ascii=False) for c in cases], [x.inputs_json for x in a],
         [x.decision_hash for x in a],
     )
 
@@ -218,11 +218,7 @@ async def reassess_case(conn: asyncpg.Connection, case_id: UUID, *, assessment: 
     a = assessment
     await conn.execute(Q["reassess_case"], case_id, "eligible" if a.eligible else "ineligible", a.amount_fen, a.tier,
                        rules.rule_set_id, rules.version, reasons_json(a), a.approvals_required,
-                       json.dumps(a.inputs.as_json()), a.decision_hash, excluded)
-
-
-async def record_withdrawal(conn: asyncpg.Connection, *, case_id: UUID, withdrawn_by: str, reason: str) -> None:
-    await conn.execute(Q["record_withdrawal"], case_id, withdrawn_by, reason)
+                       a.inputs_json, a.decision_hash, excluded)
 
 
 async def cases_for_decision(conn: asyncpg.Connection, *, campaign: str | None, case_ids: list[UUID],
@@ -239,8 +235,9 @@ async def case_by_id(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record 
     return await conn.fetchrow(Q["case_by_id"], case_id)
 
 
-async def record_rejection(conn: asyncpg.Connection, *, case_id: UUID, rejected_by: str, reason: str) -> None:
-    await conn.execute(Q["record_rejection"], case_id, rejected_by, reason)
+async def close_case(conn: asyncpg.Connection, *, case_id: UUID, status: str, by: str, reason: str) -> None:
+    """Rejected or withdrawn: decided against, by whom and why."""
+    await conn.execute(Q["close_case"], case_id, status, by, reason)
 
 
 async def record_payment_outcomes(conn: asyncpg.Connection, *, case_ids: list[UUID], payment_ids: list[UUID],

@@ -39,11 +39,16 @@ class Column:
     meaning: str = ""
 
 
+PERSON = (
+    Column("national_id", "身份证号", ("身份证号", "身份证号码", "公民身份号码", "证件号码", "national_id"),
+           meaning="18-character national ID (GB 11643); full-width digits, a lowercase x and spaces are fine"),
+    Column("name", "姓名", ("姓名", "职工姓名", "name"), meaning="the member's name"),
+)
+HOUSEHOLD = Column("household_id", "户号", ("户号", "户籍编号", "household_id"), required=False,
+                   meaning="the household number: members of one household share the household caps")
 COLUMNS: dict[RosterKind, tuple[Column, ...]] = {
     RosterKind.CASES: (
-        Column("national_id", "身份证号", ("身份证号", "身份证号码", "公民身份号码", "证件号码", "national_id"),
-               meaning="18-character national ID (GB 11643); full-width digits, a lowercase x and spaces are fine"),
-        Column("name", "姓名", ("姓名", "职工姓名", "name"), meaning="the member's name"),
+        *PERSON,
         Column("payee_account", "银行账号", ("银行账号", "银行卡号", "收款账号", "账号", "payee_account"),
                meaning="12 to 30 digits; spaces and dashes are dropped; keep the Excel column as text"),
         Column("payee_name", "收款人", ("收款人", "收款人姓名", "户名", "payee_name"), required=False,
@@ -56,22 +61,17 @@ COLUMNS: dict[RosterKind, tuple[Column, ...]] = {
                meaning="serious-illness relief: out-of-pocket medical costs this year, in yuan"),
     ),
     RosterKind.HARDSHIP_FILES: (
-        Column("national_id", "身份证号", ("身份证号", "身份证号码", "公民身份号码", "证件号码", "national_id"),
-               meaning="18-character national ID (GB 11643)"),
-        Column("name", "姓名", ("姓名", "职工姓名", "name"), meaning="the member's name"),
+        *PERSON,
         Column("household_size", "家庭人口", ("家庭人口", "家庭人数", "household_size"),
                meaning="people in the household, 1 to 30"),
         Column("income", "家庭月收入", ("家庭月收入", "家庭月收入（元）", "household_income"),
                meaning="the household's income per month in yuan (元), up to two decimals"),
         Column("causes", "致困原因", ("致困原因", "困难原因", "causes"), required=False,
                meaning="any of 因病, 大病, 因残, 因学, 意外, 失业, separated by 、 or commas"),
-        Column("household_id", "户号", ("户号", "户籍编号", "household_id"), required=False,
-               meaning="the household number: members of one household share the household caps"),
+        HOUSEHOLD,
     ),
     RosterKind.MEMBERS: (
-        Column("national_id", "身份证号", ("身份证号", "身份证号码", "公民身份号码", "证件号码", "national_id"),
-               meaning="18-character national ID (GB 11643)"),
-        Column("name", "姓名", ("姓名", "职工姓名", "name"), meaning="the member's name"),
+        *PERSON,
         Column("union_name", "基层工会", ("基层工会", "工会名称", "所在工会", "union_name"),
                meaning="the grassroots union (usually the employer's)"),
         Column("occupation", "职业类别", ("职业类别", "人员类别", "occupation"),
@@ -80,8 +80,7 @@ COLUMNS: dict[RosterKind, tuple[Column, ...]] = {
                meaning="是 / 否 (yes / no)"),
         Column("hardship_cadre", "困难工会干部", ("困难工会干部", "hardship_cadre"), required=False,
                meaning="是 / 否 (yes / no)"),
-        Column("household_id", "户号", ("户号", "户籍编号", "household_id"), required=False,
-               meaning="the household number: members of one household share the household caps"),
+        HOUSEHOLD,
     ),
 }
 

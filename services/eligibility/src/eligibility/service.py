@@ -26,7 +26,6 @@ from contracts.eligibility import (
     CaseRejectedV1,
     CaseWithdrawnV1,
     EligibilityAssessedV1,
-    FiredRule,
     HardshipFileExpiredV1,
     HardshipFileGradedV1,
 )
@@ -347,8 +346,7 @@ def _assessed_event(case_id: UUID, campaign: str, a: Assessment, rules: Programm
     return new_envelope(EligibilityAssessedV1(
         case_id=case_id, campaign=campaign, eligible=a.eligible, amount_fen=a.amount_fen, tier=a.tier,
         rule_set_id=rules.rule_set_id, rule_set_version=rules.version, reasons=a.reasons,
-        approvals_required=a.approvals_required, decision_hash=a.decision_hash,
-        rules_fired=tuple(FiredRule(rule=f.rule, zh=f.zh, en=f.en) for f in a.fired), inputs=a.inputs.as_json()),
+        approvals_required=a.approvals_required, decision_hash=a.decision_hash, inputs=json.loads(a.inputs_json)),
         producer=PRODUCER, causation=causation)
 
 
@@ -409,26 +407,27 @@ async def reject_case(conn: asyncpg.Connection, who: Principal, case_id: UUID, c
     """An approver turns an eligible case down, with a reason; its award goes back under the caps."""
     case = await _case_in_region(conn, who, case_id)
     check_rejection(_for_decision(case), who.user)
-    await repo.record_rejection(conn, case_id=case_id, rejected_by=who.user, reason=command.reason)
-    await _release_award(conn, case)
-    await repo.insert_history(conn, [(case_id, "rejected", who.user, {"reason": command.reason})])
-    log.info("case rejected", case_id=str(case_id), by=who.user)
-    return Done({"case_id": str(case_id), "status": "rejected", "reason": command.reason},
-                [new_envelope(CaseRejectedV1(case_id=case_id, campaign=case["campaign"], rejected_by=who.user,
-                                             reason=command.reason), producer=PRODUCER)])
+    return await _close(conn, who, case, "rejected", command.reason, CaseRejectedV1(
+        case_id=case_id, campaign=case["campaign"], rejected_by=who.user, reason=command.reason))
 
 
 async def withdraw_case(conn: asyncpg.Connection, who: Principal, case_id: UUID, command: RejectionIn) -> Done:
     """The caseworker withdraws a case not yet decided (the member moved, applied by mistake)."""
     case = await _case_in_region(conn, who, case_id)
     check_withdrawal(_for_decision(case))
-    await repo.record_withdrawal(conn, case_id=case_id, withdrawn_by=who.user, reason=command.reason)
+    return await _close(conn, who, case, "withdrawn", command.reason, CaseWithdrawnV1(
+        case_id=case_id, campaign=case["campaign"], withdrawn_by=who.user, reason=command.reason))
+
+
+async def _close(conn: asyncpg.Connection, who: Principal, case: asyncpg.Record, status: str, reason: str,
+                 event: CaseRejectedV1 | CaseWithdrawnV1) -> Done:
+    """A case that will not be paid: its status and reason, its award back under the caps, its trail."""
+    await repo.close_case(conn, case_id=case["case_id"], status=status, by=who.user, reason=reason)
     await _release_award(conn, case)
-    await repo.insert_history(conn, [(case_id, "withdrawn", who.user, {"reason": command.reason})])
-    log.info("case withdrawn", case_id=str(case_id), by=who.user)
-    return Done({"case_id": str(case_id), "status": "withdrawn", "reason": command.reason},
-                [new_envelope(CaseWithdrawnV1(case_id=case_id, campaign=case["campaign"], withdrawn_by=who.user,
-                                              reason=command.reason), producer=PRODUCER)])
+    await repo.insert_history(conn, [(case["case_id"], status, who.user, {"reason": reason})])
+    log.info(f"case {status}", case_id=str(case["case_id"]), by=who.user)
+    return Done({"case_id": str(case["case_id"]), "status": status, "reason": reason},
+                [new_envelope(event, producer=PRODUCER)])
 
 
 async def appeal_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal, case_id: UUID, command: AppealIn, *,

@@ -45,27 +45,28 @@ WHERE member_ref = ANY($1::text[]);
 
 -- name: upsert_hardship_files
 -- One statement for a whole roster chunk; a member's file in a region is opened once, and reviewed
--- (re-graded, its period renewed) after. Returns each file's level before and after.
+-- (re-graded, its period renewed) after. Returns each file's level before (NULL: opened now) and after.
 WITH before AS (
-    SELECT member_ref, level, status FROM hardship_files WHERE region = $1 AND member_ref = ANY($4::text[])
+    SELECT member_ref, level FROM hardship_files WHERE region = $1 AND member_ref = ANY($4::text[])
+), upserted AS (
+    INSERT INTO hardship_files AS h (file_id, member_ref, region, level, national_id_enc, name_enc, valid_until,
+                                     opened_by, household_ref, household_size, income_fen_per_month, causes, grading,
+                                     standards_id, standards_version)
+    SELECT f.file_id, f.member_ref, $1, f.level, f.national_id_enc, f.name_enc, f.valid_until, $2, f.household_ref,
+           f.household_size, f.income, string_to_array(f.causes, ','), f.grading, $14, $15
+    FROM unnest($3::uuid[], $4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::date[], $9::text[], $10::int[],
+                $11::bigint[], $12::text[], $13::jsonb[])
+         AS f(file_id, member_ref, level, national_id_enc, name_enc, valid_until, household_ref, household_size, income,
+              causes, grading)
+    ON CONFLICT (member_ref, region) DO UPDATE
+    SET level = EXCLUDED.level, valid_until = EXCLUDED.valid_until, name_enc = EXCLUDED.name_enc,
+        household_ref = EXCLUDED.household_ref, household_size = EXCLUDED.household_size,
+        income_fen_per_month = EXCLUDED.income_fen_per_month, causes = EXCLUDED.causes, grading = EXCLUDED.grading,
+        standards_id = EXCLUDED.standards_id, standards_version = EXCLUDED.standards_version,
+        status = 'active', expired_at = NULL, reviewed_at = now()
+    RETURNING h.file_id, h.member_ref, h.level
 )
-INSERT INTO hardship_files AS h (file_id, member_ref, region, level, national_id_enc, name_enc, valid_until, opened_by,
-                                 household_ref, household_size, income_fen_per_month, causes, grading, standards_id,
-                                 standards_version)
-SELECT f.file_id, f.member_ref, $1, f.level, f.national_id_enc, f.name_enc, f.valid_until, $2, f.household_ref,
-       f.household_size, f.income, string_to_array(f.causes, ','), f.grading, $14, $15
-FROM unnest($3::uuid[], $4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::date[], $9::text[], $10::int[],
-            $11::bigint[], $12::text[], $13::jsonb[])
-     AS f(file_id, member_ref, level, national_id_enc, name_enc, valid_until, household_ref, household_size, income,
-          causes, grading)
-ON CONFLICT (member_ref, region) DO UPDATE
-SET level = EXCLUDED.level, valid_until = EXCLUDED.valid_until, name_enc = EXCLUDED.name_enc,
-    household_ref = EXCLUDED.household_ref, household_size = EXCLUDED.household_size,
-    income_fen_per_month = EXCLUDED.income_fen_per_month, causes = EXCLUDED.causes, grading = EXCLUDED.grading,
-    standards_id = EXCLUDED.standards_id, standards_version = EXCLUDED.standards_version,
-    status = 'active', expired_at = NULL, reviewed_at = now()
-RETURNING h.file_id, h.member_ref, h.level,
-          (SELECT b.level FROM before b WHERE b.member_ref = h.member_ref) AS level_before;
+SELECT u.file_id, u.member_ref, u.level, b.level AS level_before FROM upserted u LEFT JOIN before b USING (member_ref);
 
 -- name: hardship_files
 SELECT member_ref, level, valid_until, status, household_ref FROM hardship_files
@@ -130,9 +131,6 @@ UPDATE cases SET status = $2, amount_fen = $3, tier = $4, rule_set_id = $5, rule
                  appeals = appeals + 1, updated_at = now()
 WHERE case_id = $1;
 
--- name: record_withdrawal
-UPDATE cases SET status = 'withdrawn', decided_by = $2, decision_reason = $3, updated_at = now() WHERE case_id = $1;
-
 -- name: cases_for_decision
 -- The selection, locked in id order (so concurrent batch decisions cannot deadlock): listed ids,
 -- or every eligible case of an import.
@@ -151,9 +149,9 @@ WHERE c.case_id = a.case_id;
 -- name: case_by_id
 SELECT * FROM cases WHERE case_id = $1;
 
--- name: record_rejection
-UPDATE cases SET status = 'rejected', decided_by = $2, decision_reason = $3, updated_at = now()
-WHERE case_id = $1;
+-- name: close_case
+-- Rejected or withdrawn.
+UPDATE cases SET status = $2, decided_by = $3, decision_reason = $4, updated_at = now() WHERE case_id = $1;
 
 -- name: record_payment_outcomes
 -- A payment's status only moves forward: instructed, then settled or failed.
