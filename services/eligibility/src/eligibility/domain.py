@@ -219,6 +219,10 @@ def _tiers(rules: ProgrammeRules, inputs: Inputs, fired: list[Fired]) -> list[tu
 
 # --- decisions (maker-checker) -----------------------------------------------------------------------
 
+STATUS_ZH = {"eligible": "待审批", "ineligible": "不符合条件", "approved": "已批准", "rejected": "已驳回",
+             "withdrawn": "已撤回"}
+
+
 class DecisionRefused(Exception):
     """A caseworker decision that the rules do not allow; the API answers 409 with this reason."""
 
@@ -235,31 +239,35 @@ class CaseForDecision:
 def add_approval(case: CaseForDecision, approver: str) -> tuple[tuple[str, ...], bool]:
     """Maker-checker: returns the approvals after this one and whether the case is now fully approved."""
     if case.status != "eligible":
-        raise DecisionRefused(f"a case that is {case.status} cannot be approved")
+        raise DecisionRefused(f"{STATUS_ZH[case.status]}的案件不能审批（a case that is {case.status} cannot be approved）")
     if approver == case.registered_by:
-        raise DecisionRefused("the caseworker who registered a case may not approve it")
+        raise DecisionRefused("登记人不能审批自己登记的案件（the caseworker who registered a case may not approve it）")
     if approver in case.excluded_approvers:
-        raise DecisionRefused(f"{approver} decided this case before its appeal; a different approver must decide it")
+        raise DecisionRefused(f"{approver} 在申诉前已处理过此案，须由其他审批人决定（{approver} decided this case before its "
+                              f"appeal; a different approver must decide it）")
     if approver in case.approvals:
-        raise DecisionRefused(f"{approver} has already approved this case; another approver is needed")
+        raise DecisionRefused(f"{approver} 已审批过此案，需另一名审批人（{approver} has already approved this case; another "
+                              f"approver is needed）")
     approvals = (*case.approvals, approver)
     return approvals, len(approvals) >= case.approvals_required
 
 
 def check_rejection(case: CaseForDecision, rejecter: str) -> None:
     if case.status != "eligible":
-        raise DecisionRefused(f"a case that is {case.status} cannot be rejected")
+        raise DecisionRefused(f"{STATUS_ZH[case.status]}的案件不能驳回（a case that is {case.status} cannot be rejected）")
     if rejecter == case.registered_by:
-        raise DecisionRefused("the caseworker who registered a case may not decide it")
+        raise DecisionRefused("登记人不能决定自己登记的案件（the caseworker who registered a case may not decide it）")
     if rejecter in case.excluded_approvers:
-        raise DecisionRefused(f"{rejecter} decided this case before its appeal; a different approver must decide it")
+        raise DecisionRefused(f"{rejecter} 在申诉前已处理过此案，须由其他审批人决定（{rejecter} decided this case before its "
+                              f"appeal; a different approver must decide it）")
 
 
 def check_withdrawal(case: CaseForDecision) -> None:
     if case.status not in ("eligible", "ineligible"):
-        raise DecisionRefused(f"a case that is {case.status} cannot be withdrawn")
+        raise DecisionRefused(f"{STATUS_ZH[case.status]}的案件不能撤回（a case that is {case.status} cannot be withdrawn）")
 
 
 def check_appeal(case: CaseForDecision) -> None:
     if case.status not in ("ineligible", "rejected"):
-        raise DecisionRefused(f"only an ineligible or rejected case can be appealed, not one that is {case.status}")
+        raise DecisionRefused(f"只有不符合条件或被驳回的案件可以申诉，此案为{STATUS_ZH[case.status]}（only an ineligible or "
+                              f"rejected case can be appealed, not one that is {case.status}）")

@@ -359,7 +359,7 @@ async def approve_cases(conn: asyncpg.Connection, vault: PiiVault, who: Principa
                                          import_id=selection.import_id)
     found = {r["case_id"] for r in rows}
     answers: list[dict[str, Any]] = [{"case_id": str(i), "status": "refused", "refusal": "not_found",
-                "reason": f"no case {i}" + (f" in campaign {campaign}" if campaign else "")} for i in dict.fromkeys(selection.case_ids)
+                "reason": f"没有此案件（no case {i}" + (f" in campaign {campaign}" if campaign else "") + "）"} for i in dict.fromkeys(selection.case_ids)
                if i not in found]
     decided: list[UUID] = []
     approved: list[bool] = []
@@ -367,7 +367,8 @@ async def approve_cases(conn: asyncpg.Connection, vault: PiiVault, who: Principa
     for case in rows:
         if case["region"] != who.region:
             answers.append({"case_id": str(case["case_id"]), "status": "refused", "refusal": "forbidden",
-                            "reason": f"{who.user} acts only in region {who.region}, not {case['region']}"})
+                            "reason": f"只能办理本地区的案件（{who.user} acts only in region {who.region}, "
+                                      f"not {case['region']}）"})
             continue
         try:
             approvals, done = add_approval(_for_decision(case), who.user)
@@ -482,7 +483,7 @@ async def show_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal, c
     decision with who and when, and the payment's outcome."""
     case = await repo.case_by_id(conn, case_id)
     if case is None:
-        raise NotFound(f"no case {case_id}")
+        raise NotFound(f"没有案件 {case_id}（no case {case_id}）")
     ensure_region(who, case["region"])
     history = await repo.case_history(conn, case_id)
     return {
@@ -525,14 +526,15 @@ async def record_payment_outcomes(conn: asyncpg.Connection, envelopes: list[Enve
 async def _case_in_region(conn: asyncpg.Connection, who: Principal, case_id: UUID) -> asyncpg.Record:
     rows = await repo.cases_for_decision(conn, campaign=None, case_ids=[case_id], import_id=None)
     if not rows:
-        raise NotFound(f"no case {case_id}")
+        raise NotFound(f"没有案件 {case_id}（no case {case_id}）")
     ensure_region(who, rows[0]["region"])
     return rows[0]
 
 
 def ensure_region(who: Principal, region: str) -> None:
     if region != who.region:
-        raise Forbidden(f"{who.user} acts only in region {who.region}, not {region}")
+        raise Forbidden(f"{who.user} 只能办理 {who.region} 的业务，不能办理 {region} 的（{who.user} acts only in region "
+                        f"{who.region}, not {region}）")
 
 
 def _for_decision(case: asyncpg.Record) -> CaseForDecision:
