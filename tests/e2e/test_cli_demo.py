@@ -43,3 +43,15 @@ def test_the_whole_event_history_of_the_session_passes_the_audit(infra, deployme
     audit = last_json_line(siji(infra, deployment, "audit", "--json"))
     assert audit["findings"] == []
     assert sum(t["settled"] for t in audit["campaigns"].values()) > 0
+
+
+def test_siji_policies_load_list_and_diff(infra, deployment):
+    """The admin's commands: the shipped documents are loaded already (the service did it on its fresh
+    start), so loading them again changes nothing; list shows every programme."""
+    loaded = last_json_line(siji(infra, deployment, "policies", "load", "--json"))
+    assert {r["status"] for r in loaded["rule_sets"]} == {"unchanged"} and len(loaded["rule_sets"]) == 15
+    listed = last_json_line(siji(infra, deployment, "policies", "list", "--region", "taicang", "--json"))
+    assert {r["programme"] for r in listed["rule_sets"]} >= {"winter-warmth", "autumn-education-aid", "living-relief",
+                                                              "serious-illness-relief", "hardship-standards"}
+    same = last_json_line(siji(infra, deployment, "policies", "diff", "winter-warmth/taicang/2026", "1", "1", "--json"))
+    assert same["changes"] == []
