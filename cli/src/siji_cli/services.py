@@ -65,7 +65,8 @@ class Deployment:
                 f"{p}PII_KEY": self.pii_key,
             })
         env.update({"DISBURSEMENT_BANK_URL": self.url("bank_sim"),
-                    "BANK_SIM_JOURNAL": str(self.state_dir / "bank_sim.journal")})
+                    "BANK_SIM_JOURNAL": str(self.state_dir / "bank_sim.journal"),
+                    "BANK_SIM_STATEMENTS_DIR": str(self.state_dir / "bank_statements")})
         env.update(self.extra_env or {})
         return env
 

@@ -1,6 +1,13 @@
 """The simulated bank's books. A payment batch (pain.001) is executed once per message id and each of
 its lines once per end-to-end id, whatever is resent; a resent message gets its first answer back.
-Every batch is one append to a journal that survives restarts."""
+Every batch, and every business day closed, is one append to a journal that survives restarts.
+
+The bank keeps its own business date (China's working calendar). An accepted line is booked on the
+business date it arrives on, or, for a share of lines (`late_rate`), after the cut-off: on the next
+business day. Closing a day publishes its camt.053 statement: the settlement account's opening and
+closing balance, an electronic sequence number one higher each day, one entry per booking. On demand
+(deterministic under the seed) it books a share of lines twice (`duplicate_rate`) and returns a share
+of paid lines one to three business days later (`return_rate`) as credits with a reason code."""
 
 from __future__ import annotations
 
@@ -8,14 +15,16 @@ import hashlib
 import json
 import random
 import uuid
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from siji_shared.iso20022 import LineStatus, ReceivedBatch, StatusReport
+from bank_sim.calendar import add_business_days, business_day_on_or_after, next_business_day, today_in_shanghai
+from siji_shared.iso20022 import LineStatus, ReceivedBatch, Statement, StatementEntry, StatusReport, build_camt053
 
 REJECTIONS = (("AC04", "payee account closed"), ("AC06", "payee account frozen"),
               ("BE01", "payee name does not match the account"))
+RETURNS = ("AC04", "AC01", "MD07")  # closed account, wrong account number, payee deceased
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,10 @@ class Booking:
     bank_reference: str = ""
     reason_code: str = ""
     reason: str = ""
+    booked_on: str = ""        # the business day it is on the statement
+    booked_twice: bool = False
+    returned_on: str = ""      # the business day it comes back, with return_code
+    return_code: str = ""
 
     @property
     def instruction_id(self) -> str:
@@ -49,21 +62,50 @@ class Behaviour:
     failure_rate: float
     unavailable_rate: float
     latency_ms: int
+    return_rate: float = 0.0
+    duplicate_rate: float = 0.0
+    late_rate: float = 0.0
+
+
+@dataclass(frozen=True)
+class Account:
+    """The paying union's settlement account at this bank."""
+
+    number: str
+    opening_balance_fen: int
+
+
+@dataclass
+class Day:
+    business_date: date
+    sequence_number: int
+    opening_balance_fen: int
+    statements: dict[str, bytes] = field(default_factory=dict)  # closed business date -> camt.053
+
+
+class DayNotClosed(LookupError):
+    """A statement asked for a day the bank has not closed."""
 
 
 class Bank:
-    def __init__(self, behaviour: Behaviour, *, seed: int, journal: Path | None) -> None:
+    def __init__(self, behaviour: Behaviour, *, seed: int, journal: Path | None, account: Account,
+                 statements_dir: Path | None = None, start: date | None = None) -> None:
         self.behaviour = behaviour
         self.seed = seed
         self.journal = journal
+        self.account = account
+        self.statements_dir = statements_dir
         self.bookings: dict[str, Booking] = {}
         self.messages: dict[str, tuple[str, StatusReport]] = {}
         self.repeated_messages = 0
         self.repeated_lines = 0
         self._random = random.Random(seed)
-        if journal and journal.exists():
+        self.day = Day(business_day_on_or_after(start or today_in_shanghai()), 1, account.opening_balance_fen)
+        if journal and journal.exists() and journal.stat().st_size:
             for line in journal.read_text().splitlines():
                 self._replay(json.loads(line))
+        else:
+            self._record({"start": self.day.business_date.isoformat()})
 
     def outage_now(self) -> bool:
         return self._random.random() < self.behaviour.unavailable_rate
@@ -109,6 +151,50 @@ class Bank:
     def settled(self) -> list[Booking]:
         return [b for b in self.bookings.values() if b.settled]
 
+    def close_days(self, count: int) -> list[date]:
+        """Close `count` business days, each with its statement; the business date moves on."""
+        closed = []
+        for _ in range(count):
+            closed.append(self.day.business_date)
+            self._record({"close": self.day.business_date.isoformat(), "at": datetime.now(UTC).isoformat()})
+        return closed
+
+    def statement(self, day: date) -> bytes:
+        if (xml := self.day.statements.get(day.isoformat())) is None:
+            raise DayNotClosed(f"{day.isoformat()} is not a closed business day of this bank (its business date is "
+                               f"{self.day.business_date.isoformat()}; a statement comes when the day closes)")
+        return xml
+
+    def closed_days(self) -> list[str]:
+        return sorted(self.day.statements)
+
+    def _close(self, day: date, at: datetime) -> None:
+        """The day's entries: payments booked on it (twice where the bank errs) and returns due on it."""
+        iso = day.isoformat()
+        entries: list[StatementEntry] = []
+        for b in self.bookings.values():
+            if b.settled and b.booked_on == iso:
+                entries.append(StatementEntry(b.end_to_end_id, b.amount_fen, False, b.bank_reference, day))
+                if b.booked_twice:
+                    entries.append(StatementEntry(b.end_to_end_id, b.amount_fen, False, f"{b.bank_reference}D", day))
+            if b.settled and b.returned_on == iso:
+                entries.append(StatementEntry(b.end_to_end_id, b.amount_fen, True, f"{b.bank_reference}R", day,
+                                              return_reason_code=b.return_code))
+        movement = sum(e.amount_fen if e.credit else -e.amount_fen for e in entries)
+        statement = Statement(message_id=f"STMT{iso.replace('-', '')}{self.day.sequence_number:06d}",
+                              created_at=at, statement_id=f"{self.account.number}-{iso}",
+                              sequence_number=self.day.sequence_number, account=self.account.number,
+                              business_date=day, opening_balance_fen=self.day.opening_balance_fen,
+                              closing_balance_fen=self.day.opening_balance_fen + movement, entries=entries)
+        xml = build_camt053(statement)
+        self.day.statements[iso] = xml
+        if self.statements_dir:
+            self.statements_dir.mkdir(parents=True, exist_ok=True)
+            (self.statements_dir / f"camt.053-{iso}.xml").write_bytes(xml)
+        self.day.business_date = next_business_day(day)
+        self.day.sequence_number += 1
+        self.day.opening_balance_fen = statement.closing_balance_fen
+
     def stats(self) -> dict:
         settled = self.settled()
         return {"messages": len(self.messages), "lines": len(self.bookings), "settled": len(settled),
@@ -132,8 +218,15 @@ class Bank:
             return Booking(end_to_end_id, message_id, amount_fen, account, False, now.isoformat(), reason_code=code,
                            reason=reason)
         reference = f"BK{hashlib.sha256(end_to_end_id.encode()).hexdigest()[:16].upper()}"
+        late, twice, back = (self._draw(f"{kind}:{end_to_end_id}") for kind in ("late", "twice", "return"))
+        booked_on = next_business_day(self.day.business_date) if late < self.behaviour.late_rate \
+            else self.day.business_date
+        returned = back < self.behaviour.return_rate
         return Booking(end_to_end_id, message_id, amount_fen, account, True, now.isoformat(),
-                       bank_reference=reference)
+                       bank_reference=reference, booked_on=booked_on.isoformat(),
+                       booked_twice=twice < self.behaviour.duplicate_rate,
+                       returned_on=add_business_days(booked_on, 1 + int(back * 1000) % 3).isoformat() if returned else "",
+                       return_code=RETURNS[int(back * 10000) % len(RETURNS)] if returned else "")
 
     def _draw(self, end_to_end_id: str) -> float:
         """The same line always draws the same fate, so a test can predict nothing but a rate."""
@@ -151,6 +244,12 @@ class Bank:
                 journal.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
     def _replay(self, entry: dict) -> None:
+        if "start" in entry:
+            self.day.business_date = date.fromisoformat(entry["start"])
+            return
+        if "close" in entry:
+            self._close(date.fromisoformat(entry["close"]), datetime.fromisoformat(entry["at"]))
+            return
         report = entry["report"]
         self.messages[entry["message_id"]] = (entry["digest"], StatusReport(
             **{**report, "created_at": datetime.fromisoformat(report["created_at"]),

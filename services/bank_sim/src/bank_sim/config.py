@@ -1,3 +1,4 @@
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field
@@ -14,5 +15,13 @@ class Settings(BaseSettings):
     failure_rate: float = Field(default=0.02, ge=0, le=1, description="share of payment lines the bank rejects")
     unavailable_rate: float = Field(default=0.0, ge=0, le=1, description="share of batch requests answered 503")
     latency_ms: int = Field(default=5, ge=0)
+    return_rate: float = Field(default=0.0, ge=0, le=1, description="share of paid lines returned days later")
+    duplicate_rate: float = Field(default=0.0, ge=0, le=1, description="share of paid lines booked twice")
+    late_rate: float = Field(default=0.0, ge=0, le=1, description="share of paid lines booked after the cut-off")
     seed: int = 2026
     journal: Path | None = Field(default=None, description="append-only file that survives restarts")
+    statements_dir: Path | None = Field(default=None, description="where each closed day's camt.053 is written")
+    business_date: date | None = Field(default=None, description="the first business date (default: today in "
+                                                                 "Asia/Shanghai, or the next business day)")
+    account: str = Field(default="10551101040012345", description="the paying union's settlement account")
+    opening_balance_fen: int = Field(default=100_000_000_000, description="its balance when the bank opens")

@@ -1,15 +1,18 @@
 """create_app(): the bank simulator's HTTP API: payment batches in (pain.001), status reports out
-(pain.002), the day's statement, and the behaviour tests set (failure, outage, latency)."""
+(pain.002), its business date and each closed day's camt.053 statement, and the behaviour tests set
+(failure, outage, latency, returns, duplicates, late bookings)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+from datetime import date
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
-from bank_sim.bank import Bank, Behaviour, ConflictingMessage
+from bank_sim.bank import Account, Bank, Behaviour, ConflictingMessage, DayNotClosed
+from bank_sim.calendar import CalendarUnknown
 from bank_sim.config import Settings
 from siji_shared.iso20022 import MessageInvalid, build_pain002, parse_pain001
 from siji_shared.logging import configure_logging
@@ -21,13 +24,22 @@ class BehaviourIn(BaseModel):
     failure_rate: float = Field(ge=0, le=1)
     unavailable_rate: float = Field(ge=0, le=1)
     latency_ms: int = Field(ge=0, le=60000)
+    return_rate: float = Field(0.0, ge=0, le=1)
+    duplicate_rate: float = Field(0.0, ge=0, le=1)
+    late_rate: float = Field(0.0, ge=0, le=1)
+
+
+class AdvanceIn(BaseModel):
+    days: int = Field(1, ge=1, le=31, description="business days to close")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging("bank_sim", fmt=settings.log_format, level=settings.log_level)
-    bank = Bank(Behaviour(settings.failure_rate, settings.unavailable_rate, settings.latency_ms),
-                seed=settings.seed, journal=settings.journal)
+    bank = Bank(Behaviour(settings.failure_rate, settings.unavailable_rate, settings.latency_ms,
+                          settings.return_rate, settings.duplicate_rate, settings.late_rate),
+                seed=settings.seed, journal=settings.journal, statements_dir=settings.statements_dir,
+                account=Account(settings.account, settings.opening_balance_fen), start=settings.business_date)
     app = FastAPI(title="Siji bank simulator")
     app.state.settings = settings
 
@@ -56,6 +68,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         entries = [{"instruction_id": b.instruction_id, "bank_reference": b.bank_reference,
                     "amount_fen": b.amount_fen, "booked_at": b.processed_at} for b in bank.settled()]
         return {"entries": entries, "count": len(entries), "total_fen": sum(e["amount_fen"] for e in entries)}
+
+    @app.get("/v1/business-date")
+    async def business_date() -> dict:
+        return {"business_date": bank.day.business_date.isoformat(), "closed_days": bank.closed_days(),
+                "account": bank.account.number}
+
+    @app.get("/v1/statements/{day}")
+    async def statement_of(day: date) -> Response:
+        """A closed business day's camt.053 statement."""
+        try:
+            return Response(bank.statement(day), media_type=XML)
+        except DayNotClosed as exc:
+            raise HTTPException(404, str(exc)) from exc
+
+    @app.post("/admin/business-date/advance")
+    async def advance(body: AdvanceIn) -> dict:
+        """Close the business day (or several): each gets its statement, and the date moves on."""
+        try:
+            closed = bank.close_days(body.days)
+        except CalendarUnknown as exc:
+            raise HTTPException(409, str(exc)) from exc
+        return {"closed": [d.isoformat() for d in closed], "business_date": bank.day.business_date.isoformat()}
 
     @app.get("/v1/stats")
     async def stats() -> dict:

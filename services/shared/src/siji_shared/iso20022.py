@@ -1,6 +1,7 @@
 """The bank's formats, ISO 20022: a payment batch goes to the bank as one pain.001.001.09
 (CustomerCreditTransferInitiation) and comes back answered line by line in a pain.002.001.12
-(CustomerPaymentStatusReport). Amounts travel as yuan with two decimals and are integer fen on both
+(CustomerPaymentStatusReport); each business day's account statement is a camt.053.001.08
+(BankToCustomerStatement). Amounts travel as yuan with two decimals and are integer fen on both
 sides of this module, never floats. Disbursement builds pain.001 and parses pain.002; the bank
 simulator does the reverse.
 
@@ -19,9 +20,11 @@ from lxml import etree
 
 PAIN_001 = "pain.001.001.09"
 PAIN_002 = "pain.002.001.12"
+CAMT_053 = "camt.053.001.08"
 CURRENCY = "CNY"
 NS_001 = f"urn:iso:std:iso:20022:tech:xsd:{PAIN_001}"
 NS_002 = f"urn:iso:std:iso:20022:tech:xsd:{PAIN_002}"
+NS_053 = f"urn:iso:std:iso:20022:tech:xsd:{CAMT_053}"
 ACCEPTED = frozenset({"ACSC", "ACCC", "ACSP", "ACCP", "ACTC"})
 _parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)  # strict: no recovery
 
@@ -85,6 +88,37 @@ class StatusReport:
     lines: list[LineStatus] = field(default_factory=list)
     group_reason_code: str = ""
     group_reason: str = ""
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    """One booked movement: a payment out (a debit) or a return of one (a credit, with its reason)."""
+
+    end_to_end_id: str
+    amount_fen: int
+    credit: bool
+    bank_reference: str  # AcctSvcrRef, unique per entry
+    booking_date: date
+    return_reason_code: str = ""  # AC04 closed account, AC01 wrong account number, MD07 payee deceased
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A business day's camt.053 for one account. Balances are signed fen, credit positive."""
+
+    message_id: str
+    created_at: datetime
+    statement_id: str
+    sequence_number: int  # ElctrncSeqNb: one more each business day, so a gap shows
+    account: str
+    business_date: date
+    opening_balance_fen: int
+    closing_balance_fen: int
+    entries: list[StatementEntry] = field(default_factory=list)
+
+    @property
+    def movement_fen(self) -> int:
+        return sum(e.amount_fen if e.credit else -e.amount_fen for e in self.entries)
 
 
 def build_pain001(batch: PaymentBatch) -> bytes:
@@ -187,6 +221,78 @@ def parse_pain002(xml: bytes) -> StatusReport:
     return StatusReport(message_id=q.text(message, "GrpHdr/MsgId"), original_message_id=q.text(group, "OrgnlMsgId"),
                         group_status=q.text(group, "GrpSts", ""), created_at=_moment(q.text(message, "GrpHdr/CreDtTm")),
                         lines=lines, group_reason_code=group_code, group_reason=group_reason)
+
+
+def build_camt053(statement: Statement) -> bytes:
+    x = _Builder(NS_053)
+    root = x.root("Document")
+    message = x.add(root, "BkToCstmrStmt")
+    header = x.add(message, "GrpHdr")
+    x.add(header, "MsgId", statement.message_id)
+    x.add(header, "CreDtTm", _timestamp(statement.created_at))
+    stmt = x.add(message, "Stmt")
+    x.add(stmt, "Id", statement.statement_id)
+    x.add(stmt, "ElctrncSeqNb", str(statement.sequence_number))
+    x.add(stmt, "CreDtTm", _timestamp(statement.created_at))
+    account = x.add(stmt, "Acct")
+    x.account(account, statement.account)
+    x.add(account, "Ccy", CURRENCY)
+    for code, balance in (("OPBD", statement.opening_balance_fen), ("CLBD", statement.closing_balance_fen)):
+        element = x.add(stmt, "Bal")
+        x.add(x.add(x.add(element, "Tp"), "CdOrPrtry"), "Cd", code)
+        x.add(element, "Amt", _amount(abs(balance))).set("Ccy", CURRENCY)
+        x.add(element, "CdtDbtInd", "CRDT" if balance >= 0 else "DBIT")
+        x.add(x.add(element, "Dt"), "Dt", statement.business_date.isoformat())
+    summary = x.add(stmt, "TxsSummry")
+    totals = x.add(summary, "TtlNtries")
+    x.add(totals, "NbOfNtries", str(len(statement.entries)))
+    x.add(totals, "Sum", _amount(sum(e.amount_fen for e in statement.entries)))
+    for entry in statement.entries:
+        element = x.add(stmt, "Ntry")
+        x.add(element, "Amt", _amount(entry.amount_fen)).set("Ccy", CURRENCY)
+        x.add(element, "CdtDbtInd", "CRDT" if entry.credit else "DBIT")
+        x.add(x.add(element, "Sts"), "Cd", "BOOK")
+        x.add(x.add(element, "BookgDt"), "Dt", entry.booking_date.isoformat())
+        x.add(x.add(element, "ValDt"), "Dt", entry.booking_date.isoformat())
+        x.add(element, "AcctSvcrRef", entry.bank_reference)
+        code = x.add(x.add(element, "BkTxCd"), "Domn")
+        x.add(code, "Cd", "PMNT")
+        family = x.add(code, "Fmly")
+        x.add(family, "Cd", "ICDT")
+        x.add(family, "SubFmlyCd", "RRTN" if entry.credit else "ESCT")  # a returned or an issued credit transfer
+        details = x.add(x.add(element, "NtryDtls"), "TxDtls")
+        references = x.add(details, "Refs")
+        x.add(references, "AcctSvcrRef", entry.bank_reference)
+        x.add(references, "EndToEndId", entry.end_to_end_id)
+        if entry.return_reason_code:
+            x.add(x.add(x.add(details, "RtrInf"), "Rsn"), "Cd", entry.return_reason_code)
+    return x.bytes(root)
+
+
+def parse_camt053(xml: bytes) -> Statement:
+    q = _Reader(NS_053)
+    message = q.document(xml, "BkToCstmrStmt", CAMT_053)
+    stmt = q.one(message, "Stmt")
+    balances = {q.text(b, "Tp/CdOrPrtry/Cd"): b for b in q.all(stmt, "Bal")}
+    if not {"OPBD", "CLBD"} <= set(balances):
+        raise MessageInvalid("a statement needs its opening (OPBD) and closing (CLBD) balance")
+
+    def signed(element: etree._Element) -> int:
+        amount = fen(_decimal(q.text(element, "Amt")))
+        return amount if q.text(element, "CdtDbtInd") == "CRDT" else -amount
+
+    entries = [StatementEntry(
+        end_to_end_id=q.text(n, "NtryDtls/TxDtls/Refs/EndToEndId", ""), amount_fen=fen(_decimal(q.text(n, "Amt"))),
+        credit=q.text(n, "CdtDbtInd") == "CRDT", bank_reference=q.text(n, "AcctSvcrRef", ""),
+        booking_date=_date(q.text(n, "BookgDt/Dt")) or date.min,
+        return_reason_code=q.text(n, "NtryDtls/TxDtls/RtrInf/Rsn/Cd", "")) for n in q.all(stmt, "Ntry")]
+    opening = q.one(balances["OPBD"], "Dt")
+    return Statement(message_id=q.text(message, "GrpHdr/MsgId"), created_at=_moment(q.text(message, "GrpHdr/CreDtTm")),
+                     statement_id=q.text(stmt, "Id"), sequence_number=_int(q.text(stmt, "ElctrncSeqNb")),
+                     account=q.account(q.one(stmt, "Acct")),
+                     business_date=_date(q.text(opening, "Dt")) or date.min,
+                     opening_balance_fen=signed(balances["OPBD"]), closing_balance_fen=signed(balances["CLBD"]),
+                     entries=entries)
 
 
 def yuan(amount_fen: int) -> Decimal:
