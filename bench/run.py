@@ -125,7 +125,8 @@ async def measure(infra: Infrastructure, deployment: Deployment, args: argparse.
     raw = {**kafka, **pg}
     relay = await outbox_relay_drain(infra.database_url, infra.bootstrap_servers, args.raw_events)
 
-    run = CampaignRun(deployment, recipients=args.recipients, show_progress=True, autumn_aid_share=0.0)
+    run = CampaignRun(deployment, recipients=args.recipients, show_progress=True, autumn_aid_share=0.0,
+                      close_bank_day=False)
     report = await run.run(settle_timeout=1800)
     timings = await campaign_timings(infra.database_url, run.campaign)
     seconds, counts = report["stage_seconds"], report["stage_counts"]

@@ -33,9 +33,13 @@ async def test_5000_cases_each_settled_once_or_shown_failed_and_the_budget_balan
     aid_audit = await audit_campaign(infra.database_url, deployment, aid["campaign"])
     assert aid_audit["settled_fen"] == aid["settled_fen"]
 
+    day = report["bank_day"]  # the bank closed its day; reconciliation took its camt.053 from the bank
+    assert day["unexplained"] == day["open"] == 0, day["open_items"]
+    assert day["classes"]["MATCHED"]["items"] >= 2 * (report["settled"] + aid["settled"]), "each payment and its entry"
+
 
 async def test_no_service_log_line_holds_a_national_id_or_account_number(deployment):
-    await CampaignRun(deployment, recipients=20, show_progress=False).run(settle_timeout=120)
+    await CampaignRun(deployment, recipients=20, show_progress=False, close_bank_day=False).run(settle_timeout=120)
     lines = [line for spec in ("eligibility", "disbursement", "bank_sim")
              for line in deployment.log_file(spec).read_text(encoding="utf-8").splitlines()]
     assert any('"cases registered"' in line for line in lines), "the campaign was logged"

@@ -43,7 +43,8 @@ async def test_a_service_killed_while_paying_pays_each_case_exactly_once(infra, 
     """Batches of 40 and a slow bank: the kill lands while a batch is at the bank, so the batch goes
     again under the same message id after the restart."""
     await api.set_bank(failure_rate=0.03, latency_ms=300)
-    run = CampaignRun(deployment, recipients=300, show_progress=False, autumn_aid_share=0.0)
+    run = CampaignRun(deployment, recipients=300, show_progress=False, autumn_aid_share=0.0,
+                      close_bank_day=False)
     campaign = asyncio.create_task(run.run(settle_timeout=180))
     await when_settled(infra.database_url, run.campaign, at_least=40)
     await kill_and_restart(deployment, victim)
@@ -61,7 +62,8 @@ async def test_a_service_killed_while_paying_pays_each_case_exactly_once(infra, 
 
 async def test_a_bank_outage_delays_payments_but_loses_none(infra, deployment, api):
     await api.set_bank(failure_rate=0.0, unavailable_rate=0.3, latency_ms=2)
-    run = CampaignRun(deployment, recipients=100, show_progress=False, autumn_aid_share=0.0)
+    run = CampaignRun(deployment, recipients=100, show_progress=False, autumn_aid_share=0.0,
+                      close_bank_day=False)
     report = await run.run(settle_timeout=180)
     assert report["failed"] == 0 and report["settled"] == report["approved"]
     await audit_campaign(infra.database_url, deployment, run.campaign)

@@ -7,11 +7,14 @@ import pytest
 
 import disbursement.main
 import eligibility.main
+import reconciliation.main
 from disbursement.bootstrap import bootstrap as disbursement_bootstrap
 from disbursement.config import Settings as DisbursementSettings
 from eligibility import policies
 from eligibility.bootstrap import bootstrap as eligibility_bootstrap
 from eligibility.config import Settings as EligibilitySettings
+from reconciliation.bootstrap import bootstrap as reconciliation_bootstrap
+from reconciliation.config import Settings as ReconciliationSettings
 from siji_shared.db import create_pool, migrate
 from support.service import VAULT, NoDeadLetters
 
@@ -33,6 +36,15 @@ async def elig(infra, schema):
 async def disb(infra, schema):
     pool = await fresh(infra, schema, disbursement.main.MIGRATIONS)
     container = disbursement_bootstrap(DisbursementSettings(), pool=pool, dead_letters=NoDeadLetters(), vault=VAULT)
+    yield container
+    await container.aclose()
+    await pool.close()
+
+
+@pytest.fixture
+async def recon(infra, schema):
+    pool = await fresh(infra, schema, reconciliation.main.MIGRATIONS)
+    container = reconciliation_bootstrap(ReconciliationSettings(), pool=pool, dead_letters=NoDeadLetters())
     yield container
     await container.aclose()
     await pool.close()

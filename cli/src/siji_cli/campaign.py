@@ -47,6 +47,7 @@ class CampaignRun:
     stage_counts: dict[str, int] = field(default_factory=dict)
     before_stage: Callable[[str], Awaitable[None]] | None = None
     autumn_aid_share: float = 0.1  # members whose child enters school; 0: winter warmth alone (the benchmark)
+    close_bank_day: bool = True  # end with the bank's day closed and reconciled (not in tests sharing one bank)
 
     def headers(self, user: str, role: Role, *, key: bool = False) -> dict[str, str]:
         token = issue_token(self.deployment.token_secret, user=user, role=role, region=self.region)
@@ -100,7 +101,26 @@ class CampaignRun:
         report = self._report(summary, files, imported, budget, payments["payments"], statement["entries"])
         if autumn:
             report["autumn_aid"] = autumn
+        if self.close_bank_day:
+            report["bank_day"] = await self._close_bank_day(settle_timeout)
         return report
+
+    async def _close_bank_day(self, timeout: float) -> dict:
+        """The bank closes its business day; finance's reconciliation of it, once the statement is in."""
+        closed = await self._post(f"{self.deployment.url('bank_sim')}/admin/business-date/advance", {}, {"days": 1})
+        day = closed["closed"][0]
+        finance = self.headers(f"fin-{self.region}-01", Role.FINANCE)
+        url = f"{self.deployment.url('reconciliation')}/days/{day}"
+        deadline = time.monotonic() + timeout
+        while True:
+            response = await self.http.get(url, headers=finance)
+            if response.status_code == 200 and (response.json()["closed"] or time.monotonic() > deadline):
+                report = response.json()
+                return {"business_date": day, "open": report["open"], "unexplained": report["unexplained"],
+                        "classes": report["classes"], "open_items": report["open_items"][:20]}
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the statement of {day} was not reconciled within {timeout:.0f} s")
+            await asyncio.sleep(0.5)
 
     async def _autumn_aid(self, folder: Path, people: list, settle_timeout: float) -> dict:
         """金秋助学 on the same members: hardship households whose child enters school this autumn, each

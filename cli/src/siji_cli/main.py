@@ -106,7 +106,7 @@ def demo(recipients: int = typer.Option(2000, min=1, help="synthetic members in 
         typer.echo(json.dumps(report, ensure_ascii=False))
     else:
         print_report(report)
-    if not report["budget_balanced"] or report["reconciliation"]["unmatched"]:
+    if not report["budget_balanced"] or report["reconciliation"]["unmatched"] or report["bank_day"]["unexplained"]:
         raise typer.Exit(1)
 
 
@@ -183,6 +183,54 @@ def approve(campaign: str = typer.Option(...), region: str = typer.Option(..., h
                 *(f"  {c['case_id']}: refused, {c['reason']}" for c in answer["cases"] if c["status"] == "refused")]
 
     _answer(response, as_json, lines)
+
+
+reconcile_app = typer.Typer(help="finance: the bank's statements matched to the payments")
+app.add_typer(reconcile_app, name="reconcile")
+
+
+@reconcile_app.callback(invoke_without_command=True)
+def reconcile(ctx: typer.Context, day: str = typer.Option(None, "--date", help="a business day, YYYY-MM-DD "
+                                                                         "(default: the bank's latest)"),
+              user: str = typer.Option("fin-01", help="the finance user"),
+              as_json: bool = typer.Option(False, "--json", help="print the day's report as one JSON line")) -> None:
+    """A business day's reconciliation: counts and sums per class, the open mismatches and what to do
+    about each. Exit status 1 while any is unexplained (open and not signed off)."""
+    if ctx.invoked_subcommand:
+        return
+    deployment, headers = _finance_api(user)
+    response = httpx.get(f"{deployment.url('reconciliation')}/days/{day or 'latest'}", headers=headers, timeout=60.0)
+
+    def lines(report: dict) -> list[str]:
+        closed = report["closed"]
+        return [f"business day {report['business_date']}: "
+                + ("closed" + (f" by {closed['by']} ({closed['reason']})" if closed else "") if closed else "open"),
+                *(f"  {name:<24} {c['items']:>8,} items {c['amount_fen'] / 100:>16,.2f} yuan"
+                  for name, c in sorted(report["classes"].items())),
+                f"{report['open']} open mismatch(es), {report['unexplained']} unexplained",
+                *(f"  {i['classification']} {i['item_id']}: {i['detail']} -> {i['what_to_do']}"
+                  for i in report["open_items"])]
+
+    _answer(response, as_json, lines)
+    if response.json()["unexplained"]:
+        raise typer.Exit(1)
+
+
+@reconcile_app.command("import")
+def reconcile_import(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="a camt.053 statement"),
+                     user: str = typer.Option("fin-01"), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Upload a statement the bank sent by other means; the same day twice changes nothing."""
+    deployment, headers = _finance_api(user)
+    response = httpx.post(f"{deployment.url('reconciliation')}/statements", content=file.read_bytes(),
+                          headers={**headers, "Content-Type": "application/xml"}, timeout=120.0)
+    _answer(response, as_json, lambda a: [f"statement of {a['business_date']} (sequence {a['sequence_number']}, "
+                                          f"{a['entries']} entries): {'taken' if a['taken'] else 'already taken'}"])
+
+
+def _finance_api(user: str) -> tuple[Deployment, dict[str, str]]:
+    deployment = _deployment(_infra())
+    token = issue_token(deployment.token_secret, user=user, role=Role.FINANCE, region="province")
+    return deployment, {"Authorization": f"Bearer {token}"}
 
 
 policies_app = typer.Typer(help="policy as data: the eligibility rule sets (services/eligibility/policies/)")

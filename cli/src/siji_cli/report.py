@@ -38,6 +38,10 @@ def print_report(report: dict) -> None:
             ("autumn aid paid", f"{aid['settled']:,} settled, {aid['failed']:,} failed, {yuan(aid['settled_fen'])}; "
                                 f"budget balances: {'yes' if aid['budget_balanced'] else 'NO'}"),
         ]
+    if day := report.get("bank_day"):
+        matched = day["classes"].get("MATCHED", {"items": 0})["items"]
+        rows.append((f"bank statement {day['business_date']} (camt.053)",
+                     f"{matched:,} items matched, {day['open']:,} open, {day['unexplained']:,} unexplained"))
     rows.append(("wall time", f"{report['wall_seconds']} s"))
     for label, value in rows:
         table.add_row(label, value)

@@ -26,6 +26,7 @@ SERVICES = (
     ServiceSpec("bank_sim", "bank_sim", "BANK_SIM_", 8109, uses_infra=False),
     ServiceSpec("eligibility", "eligibility", "ELIGIBILITY_", 8101),
     ServiceSpec("disbursement", "disbursement", "DISBURSEMENT_", 8102),
+    ServiceSpec("reconciliation", "reconciliation", "RECONCILIATION_", 8103),
 )
 
 
@@ -64,7 +65,7 @@ class Deployment:
                 f"{p}TOKEN_SECRET": self.token_secret,
                 f"{p}PII_KEY": self.pii_key,
             })
-        env.update({"DISBURSEMENT_BANK_URL": self.url("bank_sim"),
+        env.update({"DISBURSEMENT_BANK_URL": self.url("bank_sim"), "RECONCILIATION_BANK_URL": self.url("bank_sim"),
                     "BANK_SIM_JOURNAL": str(self.state_dir / "bank_sim.journal"),
                     "BANK_SIM_STATEMENTS_DIR": str(self.state_dir / "bank_statements")})
         env.update(self.extra_env or {})

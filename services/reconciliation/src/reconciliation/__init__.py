@@ -1,0 +1,1 @@
+"""Reconciliation: the bank's statements matched to the payments, every mismatch explained."""

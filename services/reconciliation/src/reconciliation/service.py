@@ -1,0 +1,131 @@
+"""Reconciliation's use cases: take what disbursement reports and what the bank books, classify every
+payment, statement entry and statement, close the days that are fully explained, report a day. Each
+returns what it answers and the events it emits; its caller stages them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+import asyncpg
+import structlog
+
+from contracts import Envelope, new_envelope
+from contracts.disbursement import PaymentFailedV1, PaymentInstructedV1, PaymentSettledV1
+from contracts.reconciliation import DayClosedV1, ItemClassifiedV1
+from reconciliation import repository as repo
+from reconciliation.domain import EXPLAINED, WHAT_TO_DO
+from siji_shared.iso20022 import MessageInvalid, parse_camt053
+from siji_shared.usecase import Done
+
+PRODUCER = "reconciliation"
+STATUS: dict[type, str] = {PaymentInstructedV1: "instructed", PaymentSettledV1: "settled", PaymentFailedV1: "failed"}
+SHOWN_OPEN = 200
+log = structlog.get_logger(__name__)
+
+
+class NotFound(LookupError):
+    pass
+
+
+class StatementRefused(ValueError):
+    """Not a camt.053 this service can take; nothing is stored."""
+
+
+async def record_payments(conn: asyncpg.Connection, envelopes: list[Envelope]) -> list[Envelope]:
+    """Consumer of disbursement.payments: the latest state of each payment of the batch."""
+    latest: dict[Any, tuple] = {}
+    for e in envelopes:
+        p = e.payload
+        status = STATUS[type(p)]
+        previous = latest.get(p.payment_id)
+        if previous and previous[3] != "instructed" and status == "instructed":
+            continue  # an instruction redelivered after the outcome: the outcome stands
+        latest[p.payment_id] = (p.payment_id, p.campaign, p.amount_fen, status, getattr(p, "bank_reference", None),
+                                getattr(p, "stage", None))
+    await repo.upsert_payments(conn, list(latest.values()))
+    return []
+
+
+async def take_statement(conn: asyncpg.Connection, document: bytes, *, source: str, grace: int) -> Done:
+    """A business day's camt.053, fetched from the bank or uploaded by finance; the same day again
+    changes nothing. Classification follows in the same transaction."""
+    try:
+        statement = parse_camt053(document)
+    except MessageInvalid as exc:
+        raise StatementRefused(f"not a statement this service can take: {exc}") from exc
+    taken = await repo.insert_statement(conn, statement, source=source, document=document)
+    log.info("statement taken" if taken else "statement already taken", business_date=statement.business_date,
+             sequence=statement.sequence_number, entries=len(statement.entries), source=source)
+    answer = {"business_date": statement.business_date.isoformat(), "sequence_number": statement.sequence_number,
+              "entries": len(statement.entries), "taken": taken}
+    if not taken:
+        return Done(answer)
+    classified = await classify(conn, grace=grace)
+    return Done(answer, classified.events)
+
+
+async def classify(conn: asyncpg.Connection, *, grace: int) -> Done:
+    """Every item's classification now; an event for each new or changed one; the days with nothing
+    open closed (an event each). `grace`: statements a paid line may be absent from before it is missing."""
+    changed = await repo.classify(conn, grace=grace)
+    events: list[Envelope] = [new_envelope(ItemClassifiedV1(
+        item_id=r["item_id"], business_date=r["business_date"], classification=r["classification"],
+        previous=r["previous"], payment_id=r["payment_id"], end_to_end_id=r["end_to_end_id"],
+        amount_fen=r["amount_fen"], detail=r["detail"]), producer=PRODUCER) for r in changed]
+    for day in await repo.days_to_close(conn, explained=list(EXPLAINED)):
+        await repo.close_day(conn, day, by="reconciliation", open_items=0, reason="everything matched or explained")
+        events.append(new_envelope(DayClosedV1(business_date=day, closed_by="reconciliation", open_items=0),
+                                   producer=PRODUCER))
+    if changed:
+        log.info("items classified", changed=len(changed), open=sum(r["classification"] not in EXPLAINED
+                                                                    for r in changed))
+    return Done(len(changed), events)
+
+
+async def sign_off(conn: asyncpg.Connection, day: date, *, by: str, reason: str) -> Done:
+    """Finance closes a day that still has open mismatches, with a reason; a closed day stays closed."""
+    if await repo.statement_of(conn, day) is None:
+        raise NotFound(f"no statement for {day.isoformat()} has been taken")
+    open_now = await repo.open_items(conn, day, explained=list(EXPLAINED), limit=1_000_000)
+    if not await repo.close_day(conn, day, by=by, open_items=len(open_now), reason=reason):
+        raise DayAlreadyClosed(f"{day.isoformat()} is closed already; later corrections land on the day they happen")
+    return Done(await report(conn, day), [new_envelope(DayClosedV1(
+        business_date=day, closed_by=by, open_items=len(open_now), reason=reason), producer=PRODUCER)])
+
+
+class DayAlreadyClosed(ValueError):
+    pass
+
+
+async def report(conn: asyncpg.Connection, day: date | None) -> dict[str, Any]:
+    """A day's counts and sums per classification, its open mismatches with what to do about each."""
+    day = day or max(await repo.statement_days(conn), default=None)
+    if day is None or await repo.statement_of(conn, day) is None:
+        raise NotFound(f"no statement for {day.isoformat() if day else 'any day'} has been taken yet")
+    totals = {r["classification"]: {"items": r["items"], "amount_fen": r["amount_fen"]}
+              for r in await repo.day_totals(conn, day)}
+    open_rows = await repo.open_items(conn, day, explained=list(EXPLAINED), limit=SHOWN_OPEN)
+    closed = await repo.day_closed(conn, day)
+    open_count = sum(v["items"] for k, v in totals.items() if k not in EXPLAINED)
+    return {"business_date": day.isoformat(), "classes": totals, "open": open_count,
+            "closed": None if closed is None else {"by": closed["closed_by"], "open_items": closed["open_items"],
+                                                  "reason": closed["reason"], "at": closed["closed_at"].isoformat()},
+            "unexplained": open_count if closed is None else 0,
+            "open_items": [{"item_id": r["item_id"], "classification": r["classification"],
+                            "payment_id": str(r["payment_id"]) if r["payment_id"] else None,
+                            "end_to_end_id": r["end_to_end_id"], "amount_fen": r["amount_fen"], "detail": r["detail"],
+                            "what_to_do": WHAT_TO_DO[r["classification"]]} for r in open_rows]}
+
+
+async def export_csv(conn: asyncpg.Connection, day: date) -> str:
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(["item", "classification", "payment_id", "end_to_end_id", "amount_fen", "detail", "what_to_do"])
+    for r in await repo.day_items(conn, day):
+        writer.writerow([r["item_id"], r["classification"], r["payment_id"] or "", r["end_to_end_id"] or "",
+                         r["amount_fen"], r["detail"], WHAT_TO_DO.get(r["classification"], "")])
+    return out.getvalue()
