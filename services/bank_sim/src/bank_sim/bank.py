@@ -255,7 +255,9 @@ class Bank:
             **{**report, "created_at": datetime.fromisoformat(report["created_at"]),
                "lines": [LineStatus(**line) for line in report["lines"]]}))
         for booking in entry["bookings"]:
-            self.bookings[booking["end_to_end_id"]] = Booking(**booking)
+            # a journal from before business dates: its lines are booked on the first business date
+            self.bookings[booking["end_to_end_id"]] = Booking(**{
+                **booking, "booked_on": booking.get("booked_on") or self.day.business_date.isoformat()})
 
 
 def _report_data(report: StatusReport) -> dict:
