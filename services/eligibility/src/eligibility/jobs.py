@@ -12,7 +12,7 @@ import structlog
 from eligibility import policies, service
 from eligibility.bootstrap import Eligibility
 from siji_shared import outbox
-from siji_shared.leader import run_as_leader
+from siji_shared.leader import run_as_schema_leader
 
 log = structlog.get_logger(__name__)
 
@@ -28,11 +28,8 @@ def background(c: Eligibility) -> list[Coroutine[Any, Any, None]]:
 
 
 async def expiry(c: Eligibility) -> None:
-    """Leader per schema: the advisory lock is database-wide, and services (or tests) share a database."""
-    async with c.pool.acquire() as conn:
-        schema = await conn.fetchval("SELECT current_schema()")
-    await run_as_leader(c.pool, name=f"siji-expiry:{schema}", channel=f"{schema}_expiry",
-                        step=lambda: expire_due(c), poll_seconds=c.settings.expiry_interval_seconds)
+    await run_as_schema_leader(c.pool, job="expiry", step=lambda: expire_due(c),
+                               poll_seconds=c.settings.expiry_interval_seconds)
 
 
 async def expire_due(c: Eligibility, today: date | None = None) -> bool:

@@ -13,7 +13,7 @@ from reconciliation import repository as repo
 from reconciliation import service
 from reconciliation.bootstrap import Reconciliation
 from siji_shared import outbox
-from siji_shared.leader import run_as_leader
+from siji_shared.leader import run_as_schema_leader
 
 log = structlog.get_logger(__name__)
 
@@ -24,10 +24,8 @@ class StatementFetcher:
         self.classified_at: tuple | None = None  # what the last classification saw
 
     async def run(self) -> None:
-        async with self.c.pool.acquire() as conn:
-            schema = await conn.fetchval("SELECT current_schema()")
-        await run_as_leader(self.c.pool, name=f"siji-statements:{schema}", channel=f"{schema}_statements",
-                            step=self.step, poll_seconds=self.c.settings.statement_poll_seconds)
+        await run_as_schema_leader(self.c.pool, job="statements", step=self.step,
+                                   poll_seconds=self.c.settings.statement_poll_seconds)
 
     async def step(self) -> bool:
         """Take the statements of days the bank has closed since; then classify. False: wait for the next poll."""

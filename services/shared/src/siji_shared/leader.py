@@ -46,3 +46,13 @@ async def run_as_leader(pool: asyncpg.Pool, *, name: str, channel: str, step: Ca
     finally:
         await listener.remove_listener(channel, on_notify)
         await pool.release(listener, timeout=5)  # the pool's reset also drops the advisory lock
+
+
+async def run_as_schema_leader(pool: asyncpg.Pool, *, job: str, step: Callable[[], Awaitable[bool]],
+                               poll_seconds: float) -> None:
+    """`run_as_leader` for a job of the pool's schema: one leader per schema and job (the advisory lock is
+    database-wide, and services, or tests, share a database); woken by NOTIFY on `<schema>_<job>`."""
+    async with pool.acquire() as conn:
+        schema = await conn.fetchval("SELECT current_schema()")
+    await run_as_leader(pool, name=f"siji-{job}:{schema}", channel=f"{schema}_{job}", step=step,
+                        poll_seconds=poll_seconds)
