@@ -119,7 +119,7 @@ async def test_bad_input_gets_a_clear_4xx_without_echoing_personal_data(api):
     assert unknown.status_code == 404
 
 
-async def test_a_budget_that_runs_out_fails_payments_instead_of_overdrawing(api, infra, deployment):
+async def test_what_a_budget_cannot_cover_waits_and_a_top_up_pays_it_in_approval_order(api, infra, deployment):
     c = campaign()
     cases = []
     for seed in range(3):
@@ -134,19 +134,24 @@ async def test_a_budget_that_runs_out_fails_payments_instead_of_overdrawing(api,
             assert (await api.post("eligibility", f"/cases/{case['case_id']}/approve", None,
                                    **CHECKER)).json()["status"] == "approved"
 
-        async def outcomes():
-            summary = (await api.get("eligibility", f"/campaigns/{c}/summary")).json()
-            return summary if summary["settled"] + summary["failed"] == 3 else None
+        async def outcomes(settled: int):
+            async def check():
+                summary = (await api.get("eligibility", f"/campaigns/{c}/summary")).json()
+                return summary if summary["settled"] == settled else None
+            return await eventually(check)
 
-        summary = await eventually(outcomes)
+        assert (await outcomes(2))["failed"] == 0, "nothing fails for lack of money"
+        waiting = (await api.get("disbursement", f"/campaigns/{c}/queue", user="fin-1", role=Role.FINANCE)).json()
+        assert (waiting["waiting"], waiting["waiting_fen"]) == (1, 50000)
+        third = (await api.get("eligibility", f"/cases/{cases[2]['case_id']}")).json()
+        assert third["payment"]["status"] == "waiting", "the case shows its payment waiting for the budget"
+        topped = await api.post("disbursement", f"/budgets/{c}/top-ups", {"amount_fen": 30000}, **FINANCE)
+        assert topped.status_code == 200 and topped.json()["released"] == 1, topped.text
+        await outcomes(3)
     finally:
         await api.set_bank()
-    assert (summary["settled"], summary["failed"]) == (2, 1)
     view = (await api.get("disbursement", f"/budgets/{c}")).json()
-    assert (view["paid_fen"], view["available_fen"], view["reserved_fen"]) == (100000, 20000, 0)
-    failed = next(p for p in (await api.get("disbursement", f"/campaigns/{c}/payments")).json()["payments"]
-                  if p["status"] == "failed")
-    assert failed["failure_stage"] == "budget" and "cannot cover" in failed["failure_reason"]
+    assert (view["total_fen"], view["paid_fen"], view["available_fen"], view["reserved_fen"]) == (150000, 150000, 0, 0)
     await audit_campaign(infra.database_url, deployment, c)
 
 

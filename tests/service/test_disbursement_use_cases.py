@@ -6,7 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contracts.disbursement import PaymentFailedV1, PaymentInstructedV1, PaymentSettledV1
+from contracts.disbursement import (
+    BudgetChangedV1,
+    PaymentFailedV1,
+    PaymentInstructedV1,
+    PaymentSettledV1,
+    PaymentWaitingV1,
+)
 from disbursement import domain, service
 from disbursement import repository as repo
 from disbursement.bank import BankOutcome
@@ -47,19 +53,30 @@ async def entries(disb) -> dict[uuid.UUID, list[str]]:
     return found
 
 
-async def test_a_batch_reserves_what_the_budget_covers_and_fails_the_rest_once_per_case(disb):
+async def test_what_the_budget_cannot_cover_waits_in_approval_order_and_a_top_up_pays_it(disb):
     await budget(disb, "c", 200_000)
     approvals = [envelope_of(case_approved("c", amount_fen=a)) for a in (80_000, 80_000, 80_000, 30_000)]
     again = envelope_of(approvals[0].payload)  # the same approval redelivered under another event id
 
     events = await instruct(disb, [*approvals, again])
 
-    assert [type(e.payload) for e in events] == [PaymentInstructedV1, PaymentInstructedV1, PaymentFailedV1,
-                                                 PaymentInstructedV1], "first fit, in order, one per case"
-    assert "cannot cover 80000 fen" in events[2].payload.reason
+    assert [type(e.payload) for e in events] == [PaymentInstructedV1, PaymentInstructedV1, PaymentWaitingV1,
+                                                 PaymentWaitingV1], "in order: the small last one does not jump"
+    assert "cannot cover 80000 fen" in events[2].payload.reason and [e.payload.position for e in events[2:]] == [1, 2]
     assert [e.causation_id for e in events] == [a.event_id for a in approvals]
-    assert await balances(disb, "c") == {"funding": -200_000, "available": 10_000, "reserved": 190_000, "paid": 0}
+    assert await balances(disb, "c") == {"funding": -200_000, "available": 40_000, "reserved": 160_000, "paid": 0}
     assert await instruct(disb, approvals) == [], "redelivered: nothing twice"
+    later = await instruct(disb, [envelope_of(case_approved("c", amount_fen=10_000))])
+    assert [type(e.payload) for e in later] == [PaymentWaitingV1], "behind the queue, though the money is there"
+
+    async with disb.pool.acquire() as conn, conn.transaction():
+        topped = await service.top_up_budget(conn, FINANCE, "c", service.TopUpIn(amount_fen=60_000))
+    assert isinstance(topped.events[0].payload, BudgetChangedV1) and topped.body["released"] == 1
+    assert [(type(e.payload), e.payload.amount_fen) for e in topped.events[1:]] == [(PaymentInstructedV1, 80_000)]
+    async with disb.pool.acquire() as conn:
+        waiting = await repo.waiting_of_campaign(conn, "c")
+    assert [w["amount_fen"] for w in waiting] == [30_000, 10_000], "the head paid; the 30,000 behind it does not fit"
+    assert await balances(disb, "c") == {"funding": -260_000, "available": 20_000, "reserved": 240_000, "paid": 0}
 
 
 async def test_approvals_for_a_campaign_without_a_budget_break_a_rule(disb):

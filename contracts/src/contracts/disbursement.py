@@ -1,14 +1,15 @@
-"""Events the disbursement service produces, on topic disbursement.payments keyed by payment id."""
+"""Events the disbursement service produces: payments on disbursement.payments keyed by payment id,
+budgets on disbursement.budgets keyed by campaign."""
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
 from contracts.envelope import EventPayload, register
 from contracts.topics import Topic
-from contracts.types import Code, PositiveFen
+from contracts.types import Code, Fen, PositiveFen
 
 
 class PaymentEvent(EventPayload):
@@ -60,3 +61,37 @@ class PaymentFailedV1(PaymentEvent):
     stage: FailureStage
     reason: str = Field(min_length=1, max_length=500)
     failed_at: AwareDatetime | None = None
+
+
+@register
+class PaymentWaitingV1(PaymentEvent):
+    """Approved, but the budget cannot cover it yet: it waits in the campaign's queue, neither failed nor
+    lost, and is instructed in approval order once the budget is topped up."""
+
+    event_type: ClassVar[str] = "payment.waiting"
+    schema_version: ClassVar[int] = 1
+
+    reason: str = Field(min_length=1, max_length=500)
+    position: int = Field(ge=1, description="its place in the campaign's queue when it joined")
+
+
+@register
+class BudgetChangedV1(EventPayload):
+    """A campaign's budget was created or topped up by finance."""
+
+    topic: ClassVar[Topic] = Topic.DISBURSEMENT_BUDGETS
+    event_type: ClassVar[str] = "budget.changed"
+    schema_version: ClassVar[int] = 1
+
+    campaign: Code
+    change: Literal["created", "topped_up"]
+    amount_fen: PositiveFen
+    total_fen: PositiveFen
+    available_fen: Fen
+    changed_by: str
+
+    def partition_key(self) -> str:
+        return self.campaign
+
+    def correlation(self) -> str:
+        return self.campaign

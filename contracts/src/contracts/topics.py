@@ -7,6 +7,7 @@ class Topic(StrEnum):
     ELIGIBILITY_CASES = "eligibility.cases"
     ELIGIBILITY_HARDSHIP_FILES = "eligibility.hardship-files"
     DISBURSEMENT_PAYMENTS = "disbursement.payments"
+    DISBURSEMENT_BUDGETS = "disbursement.budgets"
     RECONCILIATION_ITEMS = "reconciliation.items"
 
     @property

@@ -10,7 +10,7 @@ from disbursement.api import router
 from disbursement.bootstrap import bootstrap
 from disbursement.config import Settings
 from disbursement.dispatcher import SCHEMA, Dispatcher
-from disbursement.service import BudgetExists
+from disbursement.service import BudgetExists, NoBudget
 from siji_shared.http import install_error_handlers
 from siji_shared.logging import configure_logging
 from siji_shared.service_app import ServiceWiring, health_router, service_lifespan
@@ -28,5 +28,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(router)
     app.include_router(health_router)
-    install_error_handlers(app, {BudgetExists: 409})
+    install_error_handlers(app, {BudgetExists: 409, NoBudget: 404})
     return app

@@ -57,6 +57,13 @@ async def budgets_of(conn: asyncpg.Connection, campaigns: list[str]) -> set[str]
     return {r["campaign"] for r in await conn.fetch(Q["budgets_of"], campaigns)}
 
 
+async def budget_of(conn: asyncpg.Connection, campaign: str) -> dict:
+    """The view of a budget known to exist (created or locked in this transaction)."""
+    view = await budget_view(conn, campaign)
+    assert view is not None, f"campaign {campaign} has a budget"
+    return view
+
+
 async def budget_view(conn: asyncpg.Connection, campaign: str) -> dict | None:
     row = await conn.fetchrow(Q["budget_view"], campaign)
     if row is None:
@@ -133,3 +140,33 @@ async def close_batch(conn: asyncpg.Connection, batch_id: UUID, *, group_status:
 
 async def payments_of_campaign(conn: asyncpg.Connection, campaign: str) -> list[dict]:
     return [dict(r) for r in await conn.fetch(Q["payments_of_campaign"], campaign)]
+
+
+async def lock_available(conn: asyncpg.Connection, campaigns: list[str]) -> dict[str, int]:
+    return {r["campaign"]: r["balance_fen"] for r in await conn.fetch(Q["lock_available"], campaigns)}
+
+
+async def queue_lengths(conn: asyncpg.Connection, campaigns: list[str]) -> dict[str, int]:
+    return {r["campaign"]: r["waiting"] for r in await conn.fetch(Q["queue_lengths"], campaigns)}
+
+
+async def mark_waiting(conn: asyncpg.Connection, payment_ids: list[UUID]) -> None:
+    if payment_ids:
+        await conn.execute(Q["mark_waiting"], payment_ids)
+
+
+async def waiting_payments(conn: asyncpg.Connection, campaign: str) -> list[asyncpg.Record]:
+    return await conn.fetch(Q["waiting_payments"], campaign)
+
+
+async def mark_instructed(conn: asyncpg.Connection, payment_ids: list[UUID]) -> None:
+    if payment_ids:
+        await conn.execute(Q["mark_instructed"], payment_ids)
+
+
+async def add_to_budget(conn: asyncpg.Connection, campaign: str, amount_fen: int) -> int:
+    return await conn.fetchval(Q["add_to_budget"], campaign, amount_fen)
+
+
+async def waiting_of_campaign(conn: asyncpg.Connection, campaign: str) -> list[dict]:
+    return [dict(r) for r in await conn.fetch(Q["waiting_of_campaign"], campaign)]

@@ -12,7 +12,15 @@ import structlog
 from pydantic import BaseModel
 
 from contracts import Envelope, new_envelope
-from contracts.disbursement import FailureStage, PaymentEvent, PaymentFailedV1, PaymentInstructedV1, PaymentSettledV1
+from contracts.disbursement import (
+    BudgetChangedV1,
+    FailureStage,
+    PaymentEvent,
+    PaymentFailedV1,
+    PaymentInstructedV1,
+    PaymentSettledV1,
+    PaymentWaitingV1,
+)
 from contracts.eligibility import CaseApprovedV1
 from contracts.types import Code, PositiveFen
 from disbursement import domain
@@ -44,13 +52,17 @@ async def create_budget(conn: asyncpg.Connection, who: Principal, command: Budge
         raise BudgetExists(f"campaign {command.campaign} already has a budget")
     log.info("budget created", campaign=command.campaign, total_fen=command.total_fen, by=who.user)
     await _must_transfer(conn, [(domain.fund(command.campaign), repo.Movement(command.campaign, command.total_fen))])
-    return Done(await repo.budget_view(conn, command.campaign))
+    view = await repo.budget_of(conn, command.campaign)
+    return Done(view, [new_envelope(BudgetChangedV1(
+        campaign=command.campaign, change="created", amount_fen=command.total_fen, total_fen=command.total_fen,
+        available_fen=view["available_fen"], changed_by=who.user), producer=PRODUCER)])
 
 
 async def instruct_payments(conn: asyncpg.Connection, envelopes: list[Envelope[CaseApprovedV1]], *,
                             vault: PiiVault) -> list[Envelope]:
-    """Approved cases become payments, one per case whatever is redelivered: each reserves its amount
-    from its campaign's budget, or fails for lack of it. A campaign without a budget breaks a rule."""
+    """Approved cases become payments, one per case whatever is redelivered, in approval order: each
+    reserves its amount from its campaign's budget, or, when the budget cannot cover it (or others wait
+    before it), waits in the campaign's queue for a top-up. A campaign without a budget breaks a rule."""
     first_of_case: dict[UUID, Envelope[CaseApprovedV1]] = {}
     for e in envelopes:
         first_of_case.setdefault(e.payload.case_id, e)
@@ -67,27 +79,75 @@ async def instruct_payments(conn: asyncpg.Connection, envelopes: list[Envelope[C
         payee_account_masked=mask_account(e.payload.payee_account)) for e in cases]
     inserted = await repo.insert_payments(conn, payments)
     new = [(p, e) for p, e in zip(payments, cases, strict=True) if p.payment_id in inserted]
-    reserved = await repo.transfers(conn, [(domain.reserve(p.campaign), repo.Movement(p.campaign, p.amount_fen,
-                                                                                       p.payment_id))
-                                           for p, _ in new])
-    uncovered = {p.payment_id: f"budget of campaign {p.campaign} cannot cover {p.amount_fen} fen"
-                 for (p, _), ok in zip(new, reserved, strict=True) if not ok}
-    await repo.fail_payments(conn, list(uncovered.items()), stage=FailureStage.BUDGET)
-    now = datetime.now(UTC)
+    available = await repo.lock_available(conn, campaigns)
+    queued = await repo.queue_lengths(conn, campaigns)
     events: list[Envelope] = []
+    reserve: list[repo.NewPayment] = []
+    waiting: list[UUID] = []
     for p, cause in new:
         event: PaymentEvent
-        if p.payment_id in uncovered:
-            event = PaymentFailedV1(payment_id=p.payment_id, case_id=p.case_id, campaign=p.campaign,
-                                    amount_fen=p.amount_fen, stage=FailureStage.BUDGET,
-                                    reason=uncovered[p.payment_id], failed_at=now)
+        if queued.get(p.campaign) or p.amount_fen > available[p.campaign]:
+            queued[p.campaign] = position = queued.get(p.campaign, 0) + 1
+            waiting.append(p.payment_id)
+            event = PaymentWaitingV1(payment_id=p.payment_id, case_id=p.case_id, campaign=p.campaign,
+                                     amount_fen=p.amount_fen, position=position, reason=(
+                                         f"budget of campaign {p.campaign} cannot cover {p.amount_fen} fen now "
+                                         f"({available[p.campaign]} fen left); paid in approval order after a top-up"))
         else:
+            available[p.campaign] -= p.amount_fen
+            reserve.append(p)
             event = PaymentInstructedV1(payment_id=p.payment_id, case_id=p.case_id, campaign=p.campaign,
                                         amount_fen=p.amount_fen, payee_account_masked=p.payee_account_masked)
         events.append(new_envelope(event, producer=PRODUCER, causation=cause))
-    log.info("payments instructed", payments=len(new) - len(uncovered), failed_for_budget=len(uncovered),
+    await _must_transfer(conn, [(domain.reserve(p.campaign), repo.Movement(p.campaign, p.amount_fen, p.payment_id))
+                                for p in reserve])
+    await repo.mark_waiting(conn, waiting)
+    log.info("payments instructed", payments=len(reserve), waiting_for_budget=len(waiting),
              already_there=len(cases) - len(new))
     return events
+
+
+class TopUpIn(BaseModel):
+    amount_fen: PositiveFen
+
+
+class NoBudget(LookupError):
+    pass
+
+
+async def top_up_budget(conn: asyncpg.Connection, who: Principal, campaign: str, command: TopUpIn) -> Done:
+    """Finance adds money to a campaign's budget; the approvals waiting for it are instructed, in
+    approval order, as far as it goes."""
+    view = await repo.budget_view(conn, campaign)
+    if view is None:
+        raise NoBudget(f"campaign {campaign} has no budget")
+    who.ensure_region(view["region"])
+    total = await repo.add_to_budget(conn, campaign, command.amount_fen)
+    await _must_transfer(conn, [(domain.fund(campaign), repo.Movement(campaign, command.amount_fen))])
+    released = await release_queue(conn, campaign)
+    view = await repo.budget_of(conn, campaign)
+    log.info("budget topped up", campaign=campaign, amount_fen=command.amount_fen, released=len(released), by=who.user)
+    return Done({**view, "released": len(released)}, [new_envelope(BudgetChangedV1(
+        campaign=campaign, change="topped_up", amount_fen=command.amount_fen, total_fen=total,
+        available_fen=view["available_fen"], changed_by=who.user), producer=PRODUCER), *released])
+
+
+async def release_queue(conn: asyncpg.Connection, campaign: str) -> list[Envelope]:
+    """Instruct the longest run of the queue, from its head, that the available money covers."""
+    queue = await repo.waiting_payments(conn, campaign)
+    left = (await repo.lock_available(conn, [campaign]))[campaign]
+    paid = []
+    for row in queue:
+        if row["amount_fen"] > left:
+            break
+        left -= row["amount_fen"]
+        paid.append(row)
+    await _must_transfer(conn, [(domain.reserve(campaign), repo.Movement(campaign, r["amount_fen"], r["payment_id"]))
+                                for r in paid])
+    await repo.mark_instructed(conn, [r["payment_id"] for r in paid])
+    return [new_envelope(PaymentInstructedV1(
+        payment_id=r["payment_id"], case_id=r["case_id"], campaign=campaign, amount_fen=r["amount_fen"],
+        payee_account_masked=r["payee_account_masked"]), producer=PRODUCER) for r in paid]
 
 
 async def record_bank_outcomes(conn: asyncpg.Connection, outcomes: list[BankOutcome]) -> list[Envelope]:

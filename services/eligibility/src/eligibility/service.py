@@ -18,7 +18,7 @@ import structlog
 from pydantic import BaseModel, Field, model_validator
 
 from contracts import Envelope, new_envelope
-from contracts.disbursement import PaymentFailedV1, PaymentInstructedV1, PaymentSettledV1
+from contracts.disbursement import PaymentFailedV1, PaymentInstructedV1, PaymentSettledV1, PaymentWaitingV1
 from contracts.eligibility import (
     CaseAppealedV1,
     CaseApprovedV1,
@@ -509,7 +509,8 @@ async def show_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal, c
     }
 
 
-PAYMENT_STATUS: dict[type, str] = {PaymentInstructedV1: "instructed", PaymentSettledV1: "settled", PaymentFailedV1: "failed"}
+PAYMENT_STATUS: dict[type, str] = {PaymentWaitingV1: "waiting", PaymentInstructedV1: "instructed",
+                                   PaymentSettledV1: "settled", PaymentFailedV1: "failed"}
 
 
 async def record_payment_outcomes(conn: asyncpg.Connection, envelopes: list[Envelope]) -> list[Envelope]:

@@ -85,3 +85,31 @@ WHERE batch_id = $1 AND status = 'instructed';
 SELECT payment_id, case_id, amount_fen, status, failure_stage, failure_reason, bank_reference, settled_at,
        payee_account_masked, batch_id
 FROM payments WHERE campaign = $1 ORDER BY created_at;
+
+-- name: lock_available
+-- The campaigns' available money, row-locked (in account order, as the ledger locks) while a batch is
+-- reserved in approval order.
+SELECT campaign, balance_fen FROM accounts WHERE kind = 'available' AND campaign = ANY($1::text[])
+ORDER BY account FOR UPDATE;
+
+-- name: queue_lengths
+SELECT campaign, count(*) AS waiting FROM payments WHERE status = 'waiting' AND campaign = ANY($1::text[])
+GROUP BY campaign;
+
+-- name: mark_waiting
+UPDATE payments SET status = 'waiting', updated_at = now() WHERE payment_id = ANY($1::uuid[]) AND status = 'instructed';
+
+-- name: waiting_payments
+-- A campaign's queue, in approval order, locked while it is paid.
+SELECT payment_id, case_id, campaign, amount_fen, payee_account_masked FROM payments
+WHERE campaign = $1 AND status = 'waiting' ORDER BY queue_seq FOR UPDATE;
+
+-- name: mark_instructed
+UPDATE payments SET status = 'instructed', updated_at = now() WHERE payment_id = ANY($1::uuid[]) AND status = 'waiting';
+
+-- name: add_to_budget
+UPDATE budgets SET total_fen = total_fen + $2 WHERE campaign = $1 RETURNING total_fen;
+
+-- name: waiting_of_campaign
+SELECT payment_id, case_id, amount_fen, queue_seq FROM payments WHERE campaign = $1 AND status = 'waiting'
+ORDER BY queue_seq;

@@ -154,12 +154,14 @@ SELECT * FROM cases WHERE case_id = $1;
 UPDATE cases SET status = $2, decided_by = $3, decision_reason = $4, updated_at = now() WHERE case_id = $1;
 
 -- name: record_payment_outcomes
--- A payment's status only moves forward: instructed, then settled or failed.
+-- A payment's status only moves forward: waiting (for the budget), instructed, then settled or failed.
 UPDATE cases c SET payment_id = p.payment_id, payment_status = p.status, payment_reason = p.reason,
                    updated_at = now()
 FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS p(case_id, payment_id, status, reason)
 WHERE c.case_id = p.case_id
-  AND (c.payment_status IS NULL OR c.payment_status = 'instructed' OR c.payment_status = p.status);
+  AND (c.payment_status IS NULL OR c.payment_status = p.status
+       OR (c.payment_status = 'waiting' AND p.status IN ('instructed', 'settled', 'failed'))
+       OR (c.payment_status = 'instructed' AND p.status IN ('settled', 'failed')));
 
 -- name: campaign_summary
 SELECT count(*)                                                   AS registered,
