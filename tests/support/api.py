@@ -31,10 +31,19 @@ class Api:
                   region: str | None = None) -> httpx.Response:
         return await self.http.get(f"{self.deployment.url(service)}{path}", headers=self.auth(user, role, region))
 
-    async def set_bank(self, *, failure_rate: float = 0.03, unavailable_rate: float = 0.0, latency_ms: int = 2) -> None:
+    async def set_bank(self, *, failure_rate: float = 0.03, unavailable_rate: float = 0.0, latency_ms: int = 2,
+                       **misbehaviour: float) -> None:
+        """The bank's behaviour; `misbehaviour` sets return_rate, duplicate_rate, late_rate (else 0)."""
         response = await self.http.put(f"{self.deployment.url('bank_sim')}/admin/behaviour", json={
-            "failure_rate": failure_rate, "unavailable_rate": unavailable_rate, "latency_ms": latency_ms})
+            "failure_rate": failure_rate, "unavailable_rate": unavailable_rate, "latency_ms": latency_ms,
+            **misbehaviour})
         response.raise_for_status()
+
+    async def close_bank_days(self, days: int) -> list[str]:
+        response = await self.http.post(f"{self.deployment.url('bank_sim')}/admin/business-date/advance",
+                                        json={"days": days})
+        response.raise_for_status()
+        return response.json()["closed"]
 
     async def aclose(self) -> None:
         await self.http.aclose()

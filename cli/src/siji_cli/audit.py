@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from contracts import Envelope, decode
-from contracts.disbursement import PaymentFailedV1, PaymentSettledV1
+from contracts.disbursement import PaymentFailedV1, PaymentReturnedV1, PaymentSettledV1
 from contracts.eligibility import CaseApprovedV1, EligibilityAssessedV1
 from contracts.envelope import UndecodableEvent
 from contracts.topics import Topic
@@ -23,6 +23,7 @@ class CampaignTotals:
     settled: int = 0
     settled_fen: int = 0
     failed: int = 0
+    returned: int = 0  # paid, sent back by the payee's bank, not counted as settled
     awaiting_outcome: int = 0
 
 
@@ -47,6 +48,7 @@ def audit(envelopes: list[Envelope], *, campaign: str | None = None) -> AuditRep
     approved: dict[UUID, CaseApprovedV1] = {}
     settled: dict[UUID, list[PaymentSettledV1]] = defaultdict(list)
     failed: set[UUID] = set()
+    returned: dict[UUID, PaymentReturnedV1] = {}  # by payment id
     for envelope in unique.values():
         event = envelope.payload
         match event:
@@ -60,6 +62,8 @@ def audit(envelopes: list[Envelope], *, campaign: str | None = None) -> AuditRep
                 settled[event.case_id].append(event)
             case PaymentFailedV1():
                 failed.add(event.case_id)
+            case PaymentReturnedV1():
+                returned[event.payment_id] = event
 
     for case_id, approval in approved.items():
         totals = report.campaigns[approval.campaign]
@@ -73,12 +77,14 @@ def audit(envelopes: list[Envelope], *, campaign: str | None = None) -> AuditRep
                                    f"{assessment.amount_fen} fen")
         if case_id not in settled and case_id not in failed:
             totals.awaiting_outcome += 1
-    for case_id, payments in settled.items():
+    for case_id, all_payments in settled.items():
+        payments = [p for p in all_payments if p.payment_id not in returned]
         paid_for = approved.get(case_id)
         if paid_for is None:
             report.findings.append(f"case {case_id} paid without an approval")
             continue
         totals = report.campaigns[paid_for.campaign]
+        totals.returned += len(all_payments) - len(payments)
         if len(payments) > 1:
             report.findings.append(f"case {case_id} paid {len(payments)} times")
         if case_id in failed:

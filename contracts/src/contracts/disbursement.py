@@ -35,6 +35,7 @@ class PaymentInstructedV1(PaymentEvent):
     schema_version: ClassVar[int] = 1
 
     payee_account_masked: str
+    reissue_of: UUID | None = Field(None, description="the returned payment this one pays again")
 
 
 @register
@@ -95,3 +96,14 @@ class BudgetChangedV1(EventPayload):
 
     def correlation(self) -> str:
         return self.campaign
+
+
+@register
+class PaymentReturnedV1(PaymentEvent):
+    """The payee's bank sent a paid line back: reversed in the ledger (paid back to available); the case
+    needs a corrected account before it is paid again."""
+
+    event_type: ClassVar[str] = "payment.returned"
+    schema_version: ClassVar[int] = 1
+
+    reason: str = Field(min_length=1, max_length=500)

@@ -142,3 +142,17 @@ class HardshipFileExpiredV1(HardshipFileEvent):
     schema_version: ClassVar[int] = 1
 
     valid_until: date
+
+
+@register
+class CasePayeeCorrectedV1(CaseEvent):
+    """After a return, the caseworker entered the payee's corrected account: disbursement pays the
+    entitlement again, once. Carries the account because disbursement must instruct the bank."""
+
+    event_type: ClassVar[str] = "case.payee_corrected"
+    schema_version: ClassVar[int] = 1
+
+    returned_payment_id: UUID
+    corrected_by: str
+    payee_name: str = Field(min_length=1, max_length=100)
+    payee_account: str = Field(pattern=r"^[0-9]{12,30}$")

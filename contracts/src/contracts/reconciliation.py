@@ -33,6 +33,7 @@ class ItemClassifiedV1(EventPayload):
     end_to_end_id: str | None = None
     amount_fen: Fen = 0
     detail: str = ""
+    explained: bool = Field(False, description="matched, in transit, or a return already re-issued")
 
     def partition_key(self) -> str:
         return self.item_id
@@ -59,3 +60,22 @@ class DayClosedV1(EventPayload):
 
     def correlation(self) -> str:
         return self.partition_key()
+
+
+@register
+class ReturnFoundV1(EventPayload):
+    """A paid line came back on the bank's statement (RETURNED): disbursement reverses it."""
+
+    topic: ClassVar[Topic] = Topic.RECONCILIATION_ITEMS
+    event_type: ClassVar[str] = "reconciliation.return_found"
+    schema_version: ClassVar[int] = 1
+
+    payment_id: UUID
+    business_date: date
+    reason: str = Field(min_length=1, max_length=500)
+
+    def partition_key(self) -> str:
+        return f"payment:{self.payment_id}"
+
+    def correlation(self) -> str:
+        return str(self.payment_id)

@@ -46,9 +46,19 @@ def release(campaign: str) -> Transfer:
     return Transfer(account(campaign, Kind.CLEARED), account(campaign, Kind.AVAILABLE), "release")
 
 
+def give_back(campaign: str) -> Transfer:
+    """A paid line the payee's bank returned: the money is the budget's again."""
+    return Transfer(account(campaign, Kind.PAID), account(campaign, Kind.AVAILABLE), "return")
+
+
 def payment_id_for(case_id: UUID) -> UUID:
     """One payment per case, whatever happens upstream: the id is derived from the case."""
     return uuid.uuid5(PAYMENT_NAMESPACE, str(case_id))
+
+
+def reissue_id_for(returned_payment_id: UUID) -> UUID:
+    """A returned payment is paid again at most once: the new id is derived from the returned one."""
+    return uuid.uuid5(PAYMENT_NAMESPACE, f"reissue:{returned_payment_id}")
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -1,11 +1,13 @@
-"""Kafka subscribers: approved cases become payments."""
+"""Kafka subscribers: approved cases become payments; returned ones are reversed and, once the payee's
+account is corrected, paid again."""
 
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 
 from contracts import Envelope
-from contracts.eligibility import CaseApprovedV1
+from contracts.eligibility import CaseApprovedV1, CasePayeeCorrectedV1
+from contracts.reconciliation import ReturnFoundV1
 from contracts.topics import Topic
 from disbursement import service
 from disbursement.bootstrap import Disbursement
@@ -17,12 +19,22 @@ GROUP = "disbursement"
 def register(container: Disbursement) -> list[EventConsumer]:
     return [EventConsumer(
         topic=Topic.ELIGIBILITY_CASES, group_id=GROUP, pool=container.pool, dead_letters=container.dead_letters,
-        handlers={CaseApprovedV1: instruct_payments(container)},
+        handlers={CaseApprovedV1: instruct_payments(container), CasePayeeCorrectedV1: reissue_payments(container)},
+    ), EventConsumer(
+        topic=Topic.RECONCILIATION_ITEMS, group_id=GROUP, pool=container.pool, dead_letters=container.dead_letters,
+        handlers={ReturnFoundV1: service.return_payments},
     )]
 
 
 def instruct_payments(container: Disbursement) -> Callable[[asyncpg.Connection, list[Envelope]], Awaitable[list]]:
     async def handle(conn: asyncpg.Connection, envelopes: list[Envelope]) -> list[Envelope]:
         return await service.instruct_payments(conn, envelopes, vault=container.vault)
+
+    return handle
+
+
+def reissue_payments(container: Disbursement) -> Callable[[asyncpg.Connection, list[Envelope]], Awaitable[list]]:
+    async def handle(conn: asyncpg.Connection, envelopes: list[Envelope]) -> list[Envelope]:
+        return await service.reissue_payments(conn, envelopes, vault=container.vault)
 
     return handle

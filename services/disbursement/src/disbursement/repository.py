@@ -170,3 +170,22 @@ async def add_to_budget(conn: asyncpg.Connection, campaign: str, amount_fen: int
 
 async def waiting_of_campaign(conn: asyncpg.Connection, campaign: str) -> list[dict]:
     return [dict(r) for r in await conn.fetch(Q["waiting_of_campaign"], campaign)]
+
+
+async def return_payments(conn: asyncpg.Connection, returns: Sequence[tuple[UUID, str]]) -> list[asyncpg.Record]:
+    if not returns:
+        return []
+    return await conn.fetch(Q["return_payments"], [p for p, _ in returns], [r for _, r in returns])
+
+
+async def returned_payments_of(conn: asyncpg.Connection, payment_ids: list[UUID]) -> list[asyncpg.Record]:
+    return await conn.fetch(Q["returned_payments_of"], payment_ids)
+
+
+async def insert_reissues(conn: asyncpg.Connection, payments: Sequence[tuple[NewPayment, UUID]]) -> set[UUID]:
+    """(new payment, the returned one it pays again); returns the ids inserted."""
+    rows = await conn.fetch(Q["insert_reissues"], *(
+        [getattr(p, f) for p, _ in payments] for f in ("payment_id", "case_id", "campaign", "amount_fen",
+                                                       "payee_name_enc", "payee_account_enc",
+                                                       "payee_account_masked")), [r for _, r in payments])
+    return {r["payment_id"] for r in rows}

@@ -18,10 +18,12 @@ from contracts.disbursement import (
     PaymentEvent,
     PaymentFailedV1,
     PaymentInstructedV1,
+    PaymentReturnedV1,
     PaymentSettledV1,
     PaymentWaitingV1,
 )
-from contracts.eligibility import CaseApprovedV1
+from contracts.eligibility import CaseApprovedV1, CasePayeeCorrectedV1
+from contracts.reconciliation import ReturnFoundV1
 from contracts.types import Code, PositiveFen
 from disbursement import domain
 from disbursement import repository as repo
@@ -105,6 +107,41 @@ async def instruct_payments(conn: asyncpg.Connection, envelopes: list[Envelope[C
     log.info("payments instructed", payments=len(reserve), waiting_for_budget=len(waiting),
              already_there=len(cases) - len(new))
     return events
+
+
+async def return_payments(conn: asyncpg.Connection, envelopes: list[Envelope[ReturnFoundV1]]) -> list[Envelope]:
+    """Reconciliation found paid lines returned by the payee's bank: each is reversed once (paid back to
+    available) and marked returned; the case then needs a corrected account."""
+    returned = {e.payload.payment_id: e.payload.reason for e in envelopes}
+    rows = await repo.return_payments(conn, list(returned.items()))
+    await _must_transfer(conn, [(domain.give_back(r["campaign"]), _movement(r)) for r in rows])
+    if rows:
+        log.info("payments returned", payments=len(rows))
+    return [new_envelope(PaymentReturnedV1(**_payment_fields(r), reason=returned[r["payment_id"]]),
+                         producer=PRODUCER) for r in rows]
+
+
+async def reissue_payments(conn: asyncpg.Connection, envelopes: list[Envelope[CasePayeeCorrectedV1]], *,
+                           vault: PiiVault) -> list[Envelope]:
+    """A corrected account after a return: the entitlement is paid again as a new payment linked to the
+    returned one, at most once, and only for a payment that was returned (never one in transit)."""
+    corrections = {e.payload.returned_payment_id: e for e in envelopes}
+    returned = await repo.returned_payments_of(conn, list(corrections))
+    again = [(repo.NewPayment(
+        payment_id=domain.reissue_id_for(r["payment_id"]), case_id=r["case_id"], campaign=r["campaign"],
+        amount_fen=r["amount_fen"], payee_name_enc=vault.encrypt(corrections[r["payment_id"]].payload.payee_name),
+        payee_account_enc=vault.encrypt(corrections[r["payment_id"]].payload.payee_account),
+        payee_account_masked=mask_account(corrections[r["payment_id"]].payload.payee_account)), r["payment_id"])
+        for r in returned]
+    inserted = await repo.insert_reissues(conn, again) if again else set()
+    paid = [(p, first) for p, first in again if p.payment_id in inserted]
+    await _must_transfer(conn, [(domain.reserve(p.campaign), repo.Movement(p.campaign, p.amount_fen, p.payment_id))
+                                for p, _ in paid])
+    log.info("returned payments issued again", payments=len(paid), ignored=len(corrections) - len(paid))
+    return [new_envelope(PaymentInstructedV1(
+        payment_id=p.payment_id, case_id=p.case_id, campaign=p.campaign, amount_fen=p.amount_fen,
+        payee_account_masked=p.payee_account_masked, reissue_of=first), producer=PRODUCER,
+        causation=corrections[first]) for p, first in paid]
 
 
 class TopUpIn(BaseModel):

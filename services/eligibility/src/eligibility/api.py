@@ -21,6 +21,7 @@ from eligibility.service import (
     CaseIn,
     HardshipFileIn,
     MemberIn,
+    PayeeIn,
     RejectionIn,
 )
 from siji_shared.auth import Principal, Role, current_principal, require
@@ -115,6 +116,14 @@ async def withdraw_case(case_id: UUID, body: RejectionIn, request: Request, c: C
                         who: Principal = Caseworker):
     return await idempotent(request, c.pool, who, key=key, body=body.model_dump(), success_status=200,
                             effect=lambda conn: service.withdraw_case(conn, who, case_id, body))
+
+
+@router.post("/cases/{case_id}/payee")
+async def correct_payee(case_id: UUID, body: PayeeIn, request: Request, c: Container, key: str = IdempotencyKey,
+                        who: Principal = Caseworker):
+    """After the bank returned the payment: the corrected account, and the entitlement is paid again once."""
+    return await idempotent(request, c.pool, who, key=key, body=body.model_dump(), success_status=200,
+                            effect=lambda conn: service.correct_payee(conn, c.vault, who, case_id, body))
 
 
 @router.post("/cases/{case_id}/appeals")

@@ -287,3 +287,7 @@ async def insert_import_errors(conn: asyncpg.Connection, *, import_id: UUID,
 
 async def import_errors(conn: asyncpg.Connection, import_id: UUID, *, limit: int | None) -> list[asyncpg.Record]:
     return await conn.fetch(Q["import_errors"], import_id, limit)
+
+
+async def correct_payee(conn: asyncpg.Connection, *, case_id: UUID, name_enc: bytes, account_enc: bytes) -> None:
+    await conn.execute(Q["correct_payee"], case_id, name_enc, account_enc)

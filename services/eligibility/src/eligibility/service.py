@@ -18,10 +18,17 @@ import structlog
 from pydantic import BaseModel, Field, model_validator
 
 from contracts import Envelope, new_envelope
-from contracts.disbursement import PaymentFailedV1, PaymentInstructedV1, PaymentSettledV1, PaymentWaitingV1
+from contracts.disbursement import (
+    PaymentFailedV1,
+    PaymentInstructedV1,
+    PaymentReturnedV1,
+    PaymentSettledV1,
+    PaymentWaitingV1,
+)
 from contracts.eligibility import (
     CaseAppealedV1,
     CaseApprovedV1,
+    CasePayeeCorrectedV1,
     CaseRegisteredV1,
     CaseRejectedV1,
     CaseWithdrawnV1,
@@ -128,6 +135,13 @@ class ApprovalsIn(BaseModel):
 
 class RejectionIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
+
+
+class PayeeIn(BaseModel):
+    """The payee's corrected account after the bank returned a payment."""
+
+    payee_name: str = Field(min_length=1, max_length=100)
+    payee_account: str = Field(pattern=ACCOUNT_PATTERN)
 
 
 class AppealIn(BaseModel):
@@ -469,6 +483,27 @@ async def appeal_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal,
                 [appealed, _assessed_event(case_id, case["campaign"], assessment, rules, causation=appealed)])
 
 
+async def correct_payee(conn: asyncpg.Connection, vault: PiiVault, who: Principal, case_id: UUID,
+                        command: PayeeIn) -> Done:
+    """After a return, the caseworker enters the corrected account; disbursement pays the entitlement
+    again, once. Refused while the payment is anything but returned (in transit, settled, missing)."""
+    case = await _case_in_region(conn, who, case_id)
+    if case["payment_status"] != "returned":
+        raise DecisionRefused(f"只有被银行退回的款项才能更正收款账户（only a payment the bank returned can be paid "
+                              f"again to a corrected account; this one is {case['payment_status'] or 'not paid yet'}）")
+    await repo.correct_payee(conn, case_id=case_id, name_enc=vault.encrypt(command.payee_name),
+                             account_enc=vault.encrypt(command.payee_account))
+    await repo.insert_history(conn, [(case_id, "payee_corrected", who.user,
+                                      {"payee_account": mask_account(command.payee_account)})])
+    log.info("payee corrected after a return", case_id=str(case_id), by=who.user)
+    return Done({"case_id": str(case_id), "payment": {"returned": str(case["payment_id"]), "reissue": "requested"},
+                 "payee_account": mask_account(command.payee_account)},
+                [new_envelope(CasePayeeCorrectedV1(
+                    case_id=case_id, campaign=case["campaign"], returned_payment_id=case["payment_id"],
+                    corrected_by=who.user, payee_name=command.payee_name, payee_account=command.payee_account),
+                    producer=PRODUCER)])
+
+
 async def _release_award(conn: asyncpg.Connection, case: asyncpg.Record) -> None:
     """A case no longer to be paid gives its amount back to the member's and household's yearly totals."""
     if case["status"] == "eligible" and case["amount_fen"] > 0:
@@ -510,7 +545,8 @@ async def show_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal, c
 
 
 PAYMENT_STATUS: dict[type, str] = {PaymentWaitingV1: "waiting", PaymentInstructedV1: "instructed",
-                                   PaymentSettledV1: "settled", PaymentFailedV1: "failed"}
+                                   PaymentSettledV1: "settled", PaymentFailedV1: "failed",
+                                   PaymentReturnedV1: "returned"}
 
 
 async def record_payment_outcomes(conn: asyncpg.Connection, envelopes: list[Envelope]) -> list[Envelope]:
@@ -520,7 +556,8 @@ async def record_payment_outcomes(conn: asyncpg.Connection, envelopes: list[Enve
     await repo.record_payment_outcomes(
         conn, case_ids=list(latest), payment_ids=[p.payment_id for p in latest.values()],
         statuses=[PAYMENT_STATUS[type(p)] for p in latest.values()],
-        reasons=[getattr(p, "reason", None) for p in latest.values()])
+        reasons=[f"退回，需更正收款账户（returned: needs a corrected account: {p.reason}）"
+                 if isinstance(p, PaymentReturnedV1) else getattr(p, "reason", None) for p in latest.values()])
     return []
 
 

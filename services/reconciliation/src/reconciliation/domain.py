@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-EXPLAINED = ("MATCHED", "IN_TRANSIT")  # the rest are mismatches: open until corrected or signed off
-
+# MATCHED and IN_TRANSIT are settled business; a RETURNED payment is explained once it is paid again;
+# every other classification is a mismatch, open until corrected or signed off.
 WHAT_TO_DO = {
     "MISSING_AT_BANK": "the bank accepted the line but has not booked it within the grace period: ask the bank "
                        "(pain.002 reference in the item) before anything is paid again",
@@ -15,7 +15,3 @@ WHAT_TO_DO = {
     "STATEMENT_BALANCE_ERROR": "the statement's balances do not add up: ask the bank for a corrected statement",
     "STATEMENT_GAP": "a statement is missing (sequence number skipped): fetch or upload the missing day",
 }
-
-
-def open_classes() -> list[str]:
-    return list(WHAT_TO_DO)

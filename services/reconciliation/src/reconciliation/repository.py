@@ -14,8 +14,9 @@ from siji_shared.iso20022 import Statement
 Q = load_queries(Path(__file__).parent / "sql" / "queries.sql")
 
 
-async def upsert_payments(conn: asyncpg.Connection, rows: list[tuple[UUID, str, int, str, str | None, str | None]]) -> None:
-    """(payment id, campaign, amount, status, bank reference, failure stage) per payment."""
+async def upsert_payments(conn: asyncpg.Connection,
+                          rows: list[tuple[UUID, str, int, str, str | None, str | None, UUID | None]]) -> None:
+    """(payment id, campaign, amount, status, bank reference, failure stage, the payment it re-issues)."""
     if rows:
         await conn.execute(Q["upsert_payments"], *(list(column) for column in zip(*rows, strict=True)))
 
@@ -51,8 +52,8 @@ async def classify(conn: asyncpg.Connection, *, grace: int) -> list[asyncpg.Reco
     return await conn.fetch(Q["classify"], grace)
 
 
-async def days_to_close(conn: asyncpg.Connection, *, explained: list[str]) -> list[date]:
-    return [r["business_date"] for r in await conn.fetch(Q["days_to_close"], explained)]
+async def days_to_close(conn: asyncpg.Connection) -> list[date]:
+    return [r["business_date"] for r in await conn.fetch(Q["days_to_close"])]
 
 
 async def close_day(conn: asyncpg.Connection, day: date, *, by: str, open_items: int, reason: str) -> bool:
@@ -67,8 +68,8 @@ async def day_totals(conn: asyncpg.Connection, day: date) -> list[asyncpg.Record
     return await conn.fetch(Q["day_totals"], day)
 
 
-async def open_items(conn: asyncpg.Connection, day: date, *, explained: list[str], limit: int) -> list[asyncpg.Record]:
-    return await conn.fetch(Q["open_items"], day, explained, limit)
+async def open_items(conn: asyncpg.Connection, day: date, *, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(Q["open_items"], day, limit)
 
 
 async def day_items(conn: asyncpg.Connection, day: date) -> list[asyncpg.Record]:

@@ -14,9 +14,9 @@ import structlog
 
 from contracts import Envelope, new_envelope
 from contracts.disbursement import PaymentFailedV1, PaymentInstructedV1, PaymentSettledV1
-from contracts.reconciliation import DayClosedV1, ItemClassifiedV1
+from contracts.reconciliation import DayClosedV1, ItemClassifiedV1, ReturnFoundV1
 from reconciliation import repository as repo
-from reconciliation.domain import EXPLAINED, WHAT_TO_DO
+from reconciliation.domain import WHAT_TO_DO
 from siji_shared.iso20022 import MessageInvalid, parse_camt053
 from siji_shared.usecase import Done
 
@@ -44,7 +44,7 @@ async def record_payments(conn: asyncpg.Connection, envelopes: list[Envelope]) -
         if previous and previous[3] != "instructed" and status == "instructed":
             continue  # an instruction redelivered after the outcome: the outcome stands
         latest[p.payment_id] = (p.payment_id, p.campaign, p.amount_fen, status, getattr(p, "bank_reference", None),
-                                getattr(p, "stage", None))
+                                getattr(p, "stage", None), getattr(p, "reissue_of", None))
     await repo.upsert_payments(conn, list(latest.values()))
     return []
 
@@ -74,14 +74,18 @@ async def classify(conn: asyncpg.Connection, *, grace: int) -> Done:
     events: list[Envelope] = [new_envelope(ItemClassifiedV1(
         item_id=r["item_id"], business_date=r["business_date"], classification=r["classification"],
         previous=r["previous"], payment_id=r["payment_id"], end_to_end_id=r["end_to_end_id"],
-        amount_fen=r["amount_fen"], detail=r["detail"]), producer=PRODUCER) for r in changed]
-    for day in await repo.days_to_close(conn, explained=list(EXPLAINED)):
+        amount_fen=r["amount_fen"], detail=r["detail"], explained=r["explained"]), producer=PRODUCER)
+        for r in changed]
+    events += [new_envelope(ReturnFoundV1(payment_id=r["payment_id"], business_date=r["business_date"],
+                                          reason=r["detail"] or "returned by the payee's bank"), producer=PRODUCER)
+               for r in changed if r["classification"] == "RETURNED" and r["previous"] != "RETURNED"
+               and r["item_id"].startswith("payment:")]
+    for day in await repo.days_to_close(conn):
         await repo.close_day(conn, day, by="reconciliation", open_items=0, reason="everything matched or explained")
         events.append(new_envelope(DayClosedV1(business_date=day, closed_by="reconciliation", open_items=0),
                                    producer=PRODUCER))
     if changed:
-        log.info("items classified", changed=len(changed), open=sum(r["classification"] not in EXPLAINED
-                                                                    for r in changed))
+        log.info("items classified", changed=len(changed), open=sum(not r["explained"] for r in changed))
     return Done(len(changed), events)
 
 
@@ -89,7 +93,7 @@ async def sign_off(conn: asyncpg.Connection, day: date, *, by: str, reason: str)
     """Finance closes a day that still has open mismatches, with a reason; a closed day stays closed."""
     if await repo.statement_of(conn, day) is None:
         raise NotFound(f"no statement for {day.isoformat()} has been taken")
-    open_now = await repo.open_items(conn, day, explained=list(EXPLAINED), limit=1_000_000)
+    open_now = await repo.open_items(conn, day, limit=1_000_000)
     if not await repo.close_day(conn, day, by=by, open_items=len(open_now), reason=reason):
         raise DayAlreadyClosed(f"{day.isoformat()} is closed already; later corrections land on the day they happen")
     return Done(await report(conn, day), [new_envelope(DayClosedV1(
@@ -105,11 +109,12 @@ async def report(conn: asyncpg.Connection, day: date | None) -> dict[str, Any]:
     day = day or max(await repo.statement_days(conn), default=None)
     if day is None or await repo.statement_of(conn, day) is None:
         raise NotFound(f"no statement for {day.isoformat() if day else 'any day'} has been taken yet")
-    totals = {r["classification"]: {"items": r["items"], "amount_fen": r["amount_fen"]}
-              for r in await repo.day_totals(conn, day)}
-    open_rows = await repo.open_items(conn, day, explained=list(EXPLAINED), limit=SHOWN_OPEN)
+    rows = await repo.day_totals(conn, day)
+    totals = {r["classification"]: {"items": r["items"], "amount_fen": r["amount_fen"], "open": r["open"]}
+              for r in rows}
+    open_rows = await repo.open_items(conn, day, limit=SHOWN_OPEN)
     closed = await repo.day_closed(conn, day)
-    open_count = sum(v["items"] for k, v in totals.items() if k not in EXPLAINED)
+    open_count = sum(r["open"] for r in rows)
     return {"business_date": day.isoformat(), "classes": totals, "open": open_count,
             "closed": None if closed is None else {"by": closed["closed_by"], "open_items": closed["open_items"],
                                                   "reason": closed["reason"], "at": closed["closed_at"].isoformat()},

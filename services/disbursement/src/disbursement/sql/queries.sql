@@ -113,3 +113,27 @@ UPDATE budgets SET total_fen = total_fen + $2 WHERE campaign = $1 RETURNING tota
 -- name: waiting_of_campaign
 SELECT payment_id, case_id, amount_fen, queue_seq FROM payments WHERE campaign = $1 AND status = 'waiting'
 ORDER BY queue_seq;
+
+-- name: return_payments
+-- Only a settled payment can be returned, once; returns those that were.
+UPDATE payments p SET status = 'returned', return_reason = r.reason, updated_at = now()
+FROM unnest($1::uuid[], $2::text[]) AS r(payment_id, reason)
+WHERE p.payment_id = r.payment_id AND p.status = 'settled'
+RETURNING p.payment_id, p.case_id, p.campaign, p.amount_fen;
+
+-- name: returned_payments_of
+-- The cases' returned payments that are not paid again yet, locked while they are.
+SELECT p.payment_id, p.case_id, p.campaign, p.amount_fen FROM payments p
+WHERE p.payment_id = ANY($1::uuid[]) AND p.status = 'returned'
+  AND NOT EXISTS (SELECT 1 FROM payments r WHERE r.reissue_of = p.payment_id)
+FOR UPDATE;
+
+-- name: insert_reissues
+INSERT INTO payments (payment_id, case_id, campaign, amount_fen, payee_name_enc, payee_account_enc,
+                      payee_account_masked, status, reissue_of)
+SELECT p.payment_id, p.case_id, p.campaign, p.amount_fen, p.name_enc, p.account_enc, p.masked, 'instructed', p.reissue_of
+FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::bytea[], $6::bytea[], $7::text[], $8::uuid[])
+     WITH ORDINALITY AS p(payment_id, case_id, campaign, amount_fen, name_enc, account_enc, masked, reissue_of, n)
+ORDER BY p.n
+ON CONFLICT DO NOTHING
+RETURNING payment_id;

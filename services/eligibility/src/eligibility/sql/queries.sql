@@ -154,14 +154,20 @@ SELECT * FROM cases WHERE case_id = $1;
 UPDATE cases SET status = $2, decided_by = $3, decision_reason = $4, updated_at = now() WHERE case_id = $1;
 
 -- name: record_payment_outcomes
--- A payment's status only moves forward: waiting (for the budget), instructed, then settled or failed.
+-- A payment's status only moves forward: waiting (for the budget), instructed, then settled or failed;
+-- a settled one may come back (returned), and then the payment that pays it again takes its place.
 UPDATE cases c SET payment_id = p.payment_id, payment_status = p.status, payment_reason = p.reason,
                    updated_at = now()
 FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS p(case_id, payment_id, status, reason)
 WHERE c.case_id = p.case_id
   AND (c.payment_status IS NULL OR c.payment_status = p.status
        OR (c.payment_status = 'waiting' AND p.status IN ('instructed', 'settled', 'failed'))
-       OR (c.payment_status = 'instructed' AND p.status IN ('settled', 'failed')));
+       OR (c.payment_status = 'instructed' AND p.status IN ('settled', 'failed'))
+       OR (c.payment_status = 'settled' AND p.status = 'returned' AND p.payment_id = c.payment_id)
+       OR (c.payment_status = 'returned' AND p.payment_id <> c.payment_id));
+
+-- name: correct_payee
+UPDATE cases SET payee_name_enc = $2, payee_account_enc = $3, updated_at = now() WHERE case_id = $1;
 
 -- name: campaign_summary
 SELECT count(*)                                                   AS registered,

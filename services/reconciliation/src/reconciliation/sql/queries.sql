@@ -1,14 +1,14 @@
 -- name: upsert_payments
 -- What disbursement reported, latest state per payment; a status only moves forward.
 INSERT INTO payments AS p (payment_id, end_to_end_id, campaign, amount_fen, status, bank_reference, failure_stage,
-                           settled_seen)
+                           settled_seen, reissue_of)
 SELECT x.payment_id, replace(x.payment_id::text, '-', ''), x.campaign, x.amount_fen, x.status, x.bank_reference,
-       x.failure_stage, CASE WHEN x.status = 'settled' THEN now() END
-FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[])
-     AS x(payment_id, campaign, amount_fen, status, bank_reference, failure_stage)
+       x.failure_stage, CASE WHEN x.status = 'settled' THEN now() END, x.reissue_of
+FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::uuid[])
+     AS x(payment_id, campaign, amount_fen, status, bank_reference, failure_stage, reissue_of)
 ON CONFLICT (payment_id) DO UPDATE
 SET status = EXCLUDED.status, bank_reference = coalesce(EXCLUDED.bank_reference, p.bank_reference),
-    failure_stage = coalesce(EXCLUDED.failure_stage, p.failure_stage),
+    failure_stage = coalesce(EXCLUDED.failure_stage, p.failure_stage), reissue_of = coalesce(p.reissue_of, EXCLUDED.reissue_of),
     settled_seen = coalesce(p.settled_seen, EXCLUDED.settled_seen), updated_at = now()
 WHERE p.status = 'instructed';
 
@@ -61,10 +61,13 @@ payment_items AS (
                 ELSE 'IN_TRANSIT' END AS classification,
            p.payment_id, p.end_to_end_id, p.amount_fen,
            CASE WHEN r.end_to_end_id IS NOT NULL AND d.end_to_end_id IS NOT NULL THEN 'returned by the bank: ' || r.code
+                  || CASE WHEN again.payment_id IS NOT NULL THEN '; paid again as ' || again.payment_id ELSE '' END
                 WHEN d.end_to_end_id IS NOT NULL AND (d.low <> p.amount_fen OR d.high <> p.amount_fen)
                     THEN 'booked ' || d.low || ' fen, instructed ' || p.amount_fen
-                ELSE '' END AS detail
+                ELSE '' END AS detail,
+           again.payment_id IS NOT NULL AS reissued
     FROM payments p LEFT JOIN debits d USING (end_to_end_id) LEFT JOIN returns r USING (end_to_end_id)
+    LEFT JOIN payments again ON again.reissue_of = p.payment_id
     WHERE p.status = 'settled'
 ),
 entry_items AS (
@@ -81,7 +84,8 @@ entry_items AS (
                 WHEN p.payment_id IS NULL THEN 'no payment of ours has this end-to-end id'
                 WHEN p.status <> 'settled' THEN 'booked although the payment is ' || p.status
                 WHEN e.n > 1 THEN 'booked a second time'
-                ELSE '' END AS detail
+                ELSE '' END AS detail,
+           EXISTS (SELECT 1 FROM payments again WHERE again.reissue_of = p.payment_id) AS reissued
     FROM ranked e LEFT JOIN payments p USING (end_to_end_id) LEFT JOIN debits d USING (end_to_end_id)
 ),
 statement_items AS (
@@ -93,7 +97,8 @@ statement_items AS (
                 ELSE 'MATCHED' END AS classification,
            NULL::uuid AS payment_id, NULL::text AS end_to_end_id, abs(coalesce(m.movement, 0)) AS amount_fen,
            'opening ' || s.opening_fen || ' + entries ' || coalesce(m.movement, 0) || ', closing ' || s.closing_fen
-             || ', sequence ' || s.sequence_number AS detail
+             || ', sequence ' || s.sequence_number AS detail,
+           false AS reissued
     FROM statements s
     LEFT JOIN (SELECT business_date, sum(CASE WHEN credit THEN amount_fen ELSE -amount_fen END) AS movement
                FROM statement_entries GROUP BY business_date) m USING (business_date)
@@ -103,16 +108,19 @@ everything AS (
     SELECT * FROM payment_items UNION ALL SELECT * FROM entry_items UNION ALL SELECT * FROM statement_items
 ),
 written AS (
-    INSERT INTO items AS i (item_id, business_date, classification, payment_id, end_to_end_id, amount_fen, detail)
-    SELECT item_id, business_date, classification, payment_id, end_to_end_id, amount_fen, detail
+    INSERT INTO items AS i (item_id, business_date, classification, payment_id, end_to_end_id, amount_fen, detail,
+                            explained)
+    SELECT item_id, business_date, classification, payment_id, end_to_end_id, amount_fen, detail,
+           classification IN ('MATCHED', 'IN_TRANSIT') OR (classification = 'RETURNED' AND reissued)
     FROM everything WHERE business_date IS NOT NULL
     ON CONFLICT (item_id) DO UPDATE
     SET classification = EXCLUDED.classification, detail = EXCLUDED.detail, amount_fen = EXCLUDED.amount_fen,
-        payment_id = EXCLUDED.payment_id, updated_at = now(),
+        payment_id = EXCLUDED.payment_id, explained = EXCLUDED.explained, updated_at = now(),
         business_date = CASE WHEN EXISTS (SELECT 1 FROM days WHERE days.business_date = i.business_date)
                              THEN (SELECT day FROM latest) ELSE EXCLUDED.business_date END
-    WHERE i.classification IS DISTINCT FROM EXCLUDED.classification
-    RETURNING i.item_id, i.business_date, i.classification, i.payment_id, i.end_to_end_id, i.amount_fen, i.detail
+    WHERE i.classification IS DISTINCT FROM EXCLUDED.classification OR i.explained <> EXCLUDED.explained
+    RETURNING i.item_id, i.business_date, i.classification, i.payment_id, i.end_to_end_id, i.amount_fen, i.detail,
+              i.explained
 )
 SELECT w.*, b.classification AS previous FROM written w LEFT JOIN before b USING (item_id);
 
@@ -120,7 +128,7 @@ SELECT w.*, b.classification AS previous FROM written w LEFT JOIN before b USING
 -- Statement days not closed yet whose items are all matched or explained.
 SELECT s.business_date FROM statements s
 WHERE NOT EXISTS (SELECT 1 FROM days d WHERE d.business_date = s.business_date)
-  AND NOT EXISTS (SELECT 1 FROM items i WHERE i.business_date = s.business_date AND i.classification <> ALL($1::text[]))
+  AND NOT EXISTS (SELECT 1 FROM items i WHERE i.business_date = s.business_date AND NOT i.explained)
 ORDER BY s.business_date;
 
 -- name: close_day
@@ -131,13 +139,14 @@ ON CONFLICT DO NOTHING RETURNING business_date;
 SELECT business_date, closed_by, open_items, reason, closed_at FROM days WHERE business_date = $1;
 
 -- name: day_totals
-SELECT classification, count(*) AS items, coalesce(sum(amount_fen), 0)::bigint AS amount_fen
+SELECT classification, count(*) AS items, coalesce(sum(amount_fen), 0)::bigint AS amount_fen,
+       count(*) FILTER (WHERE NOT explained) AS open
 FROM items WHERE business_date = $1 GROUP BY classification ORDER BY classification;
 
 -- name: open_items
 SELECT item_id, classification, payment_id, end_to_end_id, amount_fen, detail FROM items
-WHERE business_date = $1 AND classification <> ALL($2::text[])
-ORDER BY classification, item_id LIMIT $3;
+WHERE business_date = $1 AND NOT explained
+ORDER BY classification, item_id LIMIT $2;
 
 -- name: day_items
 SELECT item_id, classification, payment_id, end_to_end_id, amount_fen, detail, updated_at FROM items
