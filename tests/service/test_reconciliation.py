@@ -76,7 +76,8 @@ async def test_every_payment_and_entry_is_classified_and_each_mismatch_named(rec
     classes = {k: v["items"] for k, v in report["classes"].items()}
     assert classes == {"MATCHED": 7, "AMOUNT_MISMATCH": 2, "DUPLICATE_AT_BANK": 1, "UNKNOWN_BANK_ENTRY": 2,
                        "IN_TRANSIT": 1}, "3 payments, their 3 entries and the statement match; the unbooked one waits"
-    assert report["unexplained"] == report["open"] == 5 and report["closed"] is None
+    assert report["unexplained"] == report["open"] == 4 and report["closed"] is None
+    assert [r["end_to_end_id"] for r in report["recovery_items"]] == [e2e(twice)], "a recovery item, not a mismatch"
     assert all(i["what_to_do"] for i in report["open_items"])
     assert {e.payload.classification for e in events if isinstance(e.payload, ItemClassifiedV1)} >= {
         "MATCHED", "AMOUNT_MISMATCH", "DUPLICATE_AT_BANK", "UNKNOWN_BANK_ENTRY", "IN_TRANSIT"}
@@ -133,3 +134,14 @@ async def test_a_day_signed_off_stays_closed_and_later_changes_land_on_a_later_d
         moved = await conn.fetchval("SELECT business_date FROM items WHERE item_id = $1",
                                     f"payment:{lost[0].payload.payment_id}")
     assert moved == DAY_2, "missing at the bank from DAY_2's statement on: reported then, not on closed DAY_1"
+
+
+async def test_a_payment_paid_again_is_linked_to_the_returned_one_even_when_its_outcome_comes_in_the_same_batch(recon):
+    first, again = settled(), settled()
+    reissue = new_envelope(again[0].payload.model_copy(update={"reissue_of": first[0].payload.payment_id}),
+                           producer="disbursement")
+    await report_of(recon, *first, reissue, again[1])  # the instruction and its outcome in one consumer batch
+    async with recon.pool.acquire() as conn:
+        linked = await conn.fetchval("SELECT reissue_of FROM payments WHERE payment_id = $1",
+                                     again[0].payload.payment_id)
+    assert linked == first[0].payload.payment_id

@@ -30,9 +30,12 @@ async def audit_campaign(database_url: str, deployment: Deployment, campaign: st
                 (await http.get(f"{deployment.url('bank_sim')}/v1/statement")).json()["entries"]}
 
     approved = {r["case_id"]: r for r in cases if r["status"] == "approved"}
-    by_case = {}
+    by_case, returned = {}, []
     for p in payments:
-        assert p["case_id"] not in by_case, f"case {p['case_id']} has two payments"
+        if p["status"] == "returned":  # paid, sent back by the payee's bank, paid again to a corrected account
+            returned.append(p)
+            continue
+        assert p["case_id"] not in by_case, f"case {p['case_id']} has two live payments"
         by_case[p["case_id"]] = p
     assert set(by_case) == set(approved), "every approved case, and only those, has a payment"
     kinds: dict = {}
@@ -54,10 +57,13 @@ async def audit_campaign(database_url: str, deployment: Deployment, campaign: st
         else:
             assert p["status"] == "failed" and p["failure_stage"] == "budget"
             assert p["payment_id"] not in kinds, "a payment the budget could not cover moved no money"
+    for p in returned:
+        assert sorted(kinds[p["payment_id"]]) == ["reserve", "return", "settle"], "a return reverses the payment"
+        assert p["case_id"] in by_case, "a returned case is paid again (once its account is corrected)"
     assert accounts["paid"] == settled_fen == sum(bank[str(p["payment_id"])]["amount_fen"]
-                                                   for p in payments if str(p["payment_id"]) in bank)
+                                                   for p in by_case.values() if str(p["payment_id"]) in bank)
     assert accounts["reserved"] == 0, "nothing left half-way"
     assert budget == accounts["available"] + accounts["reserved"] + accounts["paid"] == -accounts["funding"]
-    return {"approved": len(approved), "payments": len(payments), "settled_fen": settled_fen,
+    return {"approved": len(approved), "payments": len(payments), "returned": len(returned), "settled_fen": settled_fen,
             "settled": sum(p["status"] == "settled" for p in payments),
             "failed": sum(p["status"] == "failed" for p in payments)}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-# MATCHED and IN_TRANSIT are settled business; a RETURNED payment is explained once it is paid again;
-# every other classification is a mismatch, open until corrected or signed off.
+# MATCHED and IN_TRANSIT are settled business; a line booked twice is a recovery item for finance (listed
+# in the day's report, no ledger change); a RETURNED payment is explained once it is paid again; every
+# other classification is a mismatch, open until corrected or signed off.
 WHAT_TO_DO = {
     "MISSING_AT_BANK": "the bank accepted the line but has not booked it within the grace period: ask the bank "
                        "(pain.002 reference in the item) before anything is paid again",

@@ -74,3 +74,7 @@ async def open_items(conn: asyncpg.Connection, day: date, *, limit: int) -> list
 
 async def day_items(conn: asyncpg.Connection, day: date) -> list[asyncpg.Record]:
     return await conn.fetch(Q["day_items"], day)
+
+
+async def recovery_items(conn: asyncpg.Connection, day: date) -> list[asyncpg.Record]:
+    return await conn.fetch(Q["recovery_items"], day)

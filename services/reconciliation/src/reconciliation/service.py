@@ -37,6 +37,8 @@ class StatementRefused(ValueError):
 async def record_payments(conn: asyncpg.Connection, envelopes: list[Envelope]) -> list[Envelope]:
     """Consumer of disbursement.payments: the latest state of each payment of the batch."""
     latest: dict[Any, tuple] = {}
+    reissue_of = {e.payload.payment_id: e.payload.reissue_of for e in envelopes
+                  if isinstance(e.payload, PaymentInstructedV1) and e.payload.reissue_of}  # the outcome lacks it
     for e in envelopes:
         p = e.payload
         status = STATUS[type(p)]
@@ -44,7 +46,7 @@ async def record_payments(conn: asyncpg.Connection, envelopes: list[Envelope]) -
         if previous and previous[3] != "instructed" and status == "instructed":
             continue  # an instruction redelivered after the outcome: the outcome stands
         latest[p.payment_id] = (p.payment_id, p.campaign, p.amount_fen, status, getattr(p, "bank_reference", None),
-                                getattr(p, "stage", None), getattr(p, "reissue_of", None))
+                                getattr(p, "stage", None), reissue_of.get(p.payment_id))
     await repo.upsert_payments(conn, list(latest.values()))
     return []
 
@@ -122,7 +124,11 @@ async def report(conn: asyncpg.Connection, day: date | None) -> dict[str, Any]:
             "open_items": [{"item_id": r["item_id"], "classification": r["classification"],
                             "payment_id": str(r["payment_id"]) if r["payment_id"] else None,
                             "end_to_end_id": r["end_to_end_id"], "amount_fen": r["amount_fen"], "detail": r["detail"],
-                            "what_to_do": WHAT_TO_DO[r["classification"]]} for r in open_rows]}
+                            "what_to_do": WHAT_TO_DO[r["classification"]]} for r in open_rows],
+            "recovery_items": [{"item_id": r["item_id"], "end_to_end_id": r["end_to_end_id"],
+                                "payment_id": str(r["payment_id"]) if r["payment_id"] else None,
+                                "amount_fen": r["amount_fen"], "what_to_do": WHAT_TO_DO["DUPLICATE_AT_BANK"]}
+                               for r in await repo.recovery_items(conn, day)]}
 
 
 async def export_csv(conn: asyncpg.Connection, day: date) -> str:

@@ -111,7 +111,7 @@ written AS (
     INSERT INTO items AS i (item_id, business_date, classification, payment_id, end_to_end_id, amount_fen, detail,
                             explained)
     SELECT item_id, business_date, classification, payment_id, end_to_end_id, amount_fen, detail,
-           classification IN ('MATCHED', 'IN_TRANSIT') OR (classification = 'RETURNED' AND reissued)
+           classification IN ('MATCHED', 'IN_TRANSIT', 'DUPLICATE_AT_BANK') OR (classification = 'RETURNED' AND reissued)
     FROM everything WHERE business_date IS NOT NULL
     ON CONFLICT (item_id) DO UPDATE
     SET classification = EXCLUDED.classification, detail = EXCLUDED.detail, amount_fen = EXCLUDED.amount_fen,
@@ -151,3 +151,8 @@ ORDER BY classification, item_id LIMIT $2;
 -- name: day_items
 SELECT item_id, classification, payment_id, end_to_end_id, amount_fen, detail, updated_at FROM items
 WHERE business_date = $1 ORDER BY classification, item_id;
+
+-- name: recovery_items
+-- Money the bank booked twice: finance claims it back; the ledger does not change.
+SELECT item_id, end_to_end_id, payment_id, amount_fen, detail FROM items
+WHERE business_date = $1 AND classification = 'DUPLICATE_AT_BANK' ORDER BY item_id;
