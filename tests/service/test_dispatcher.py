@@ -98,3 +98,21 @@ async def test_a_batch_refused_whole_fails_every_payment_in_it(disb):
     assert await Dispatcher(disb).dispatch_due()
     found = await statuses(disb)
     assert {found[p] for p in payments} == {("failed", "the bank refused the whole batch: AM10 control sum")}
+
+
+async def test_a_bank_that_never_answers_fails_the_batch_after_its_attempts_explained(disb):
+    payments = await instructed(disb, 2)
+    disb.bank = bank = FakeBank(unavailable=100)
+    disb.settings.bank_max_attempts = 3
+    dispatcher = Dispatcher(disb)
+    for _ in range(2):
+        assert not await dispatcher.dispatch_due(), "retried later, with backoff"
+        async with disb.pool.acquire() as conn:
+            await conn.execute("UPDATE payment_batches SET next_attempt_at = now()")
+    assert await dispatcher.dispatch_due(), "the third attempt is the last"
+    assert len(bank.received) == 3 and len({b.message_id for b in bank.received}) == 1
+    found = await statuses(disb)
+    assert all(found[p][0] == "failed" and "no answer from the bank after 3 attempts" in found[p][1] for p in payments)
+    async with disb.pool.acquire() as conn:
+        reserved = await conn.fetchval("SELECT sum(balance_fen) FROM accounts WHERE kind IN ('reserved', 'cleared')")
+    assert reserved == 0, "the reservations went back"

@@ -12,6 +12,7 @@ class Settings(ServiceSettings):
     bank_timeout_seconds: float = 30.0
     dispatch_batch_size: int = 1000
     dispatch_in_flight: int = 2
+    bank_max_attempts: int = 12  # about 20 minutes of backoff before a batch the bank never answers fails
     union_name: str = "太仓市总工会"
     union_account: str = "10551101040012345"
     union_bank_bic: str = "ABOCCNBJ100"

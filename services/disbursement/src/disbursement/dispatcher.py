@@ -67,11 +67,19 @@ class Dispatcher:
             report = StatusReport(message_id="", original_message_id=batch["message_id"], group_status="RJCT",
                                   created_at=datetime.now(UTC), group_reason=str(exc))
         except BankUnavailable as exc:
-            async with self.c.pool.acquire() as conn:
-                await repo.postpone_batch(conn, batch["batch_id"], delay=domain.retry_delay(batch["attempts"] + 1))
-            log.warning("bank unavailable; the batch goes again later", batch_id=str(batch["batch_id"]),
-                        payments=len(lines), attempts=batch["attempts"] + 1, error=str(exc))
-            return False
+            attempts = batch["attempts"] + 1
+            if attempts < self.c.settings.bank_max_attempts:
+                async with self.c.pool.acquire() as conn:
+                    await repo.postpone_batch(conn, batch["batch_id"], delay=domain.retry_delay(attempts))
+                log.warning("bank unavailable; the batch goes again later", batch_id=str(batch["batch_id"]),
+                            payments=len(lines), attempts=attempts, error=str(exc))
+                return False
+            log.error("the bank did not answer a batch; its payments fail, explained", batch_id=str(batch["batch_id"]),
+                      payments=len(lines), attempts=attempts, error=str(exc))
+            report = StatusReport(message_id="", original_message_id=batch["message_id"], group_status="RJCT",
+                                  created_at=datetime.now(UTC), group_reason=(
+                                      f"no answer from the bank after {attempts} attempts ({exc}); should it have "
+                                      f"booked the batch after all, reconciliation shows each line"))
         async with self.c.pool.acquire() as conn, conn.transaction():
             await outbox.stage(conn, await service.record_bank_outcomes(
                 conn, outcomes(report, [line["payment_id"] for line in lines])))
