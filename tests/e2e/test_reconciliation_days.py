@@ -76,6 +76,9 @@ async def test_a_campaign_reconciles_over_several_business_days_with_a_misbehavi
     classes = {name for r in reports for name in r["classes"]}
     assert {"MATCHED", "RETURNED", "DUPLICATE_AT_BANK"} <= classes
     assert sum(len(r["recovery_items"]) for r in reports) > 0, "double bookings are recovery items for finance"
+    page = await api.http.get(f"{deployment.url('reconciliation')}/days/{days[0]}/page",
+                              headers=api.auth("fin-1", Role.FINANCE))
+    assert page.status_code == 200 and "<svg" in page.text and page.headers["content-type"].startswith("text/html")
     for day in days:
         done = siji(infra, deployment, "reconcile", "--date", day, "--json")
         assert done.returncode == 0, (day, done.stdout[-1500:], done.stderr[-1500:])

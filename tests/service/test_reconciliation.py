@@ -9,7 +9,7 @@ import pytest
 from contracts import new_envelope
 from contracts.disbursement import FailureStage, PaymentFailedV1, PaymentInstructedV1, PaymentSettledV1
 from contracts.reconciliation import DayClosedV1, ItemClassifiedV1
-from reconciliation import service
+from reconciliation import page, service
 from siji_shared.iso20022 import Statement, StatementEntry, build_camt053
 
 DAY_1, DAY_2, DAY_3, DAY_4 = date(2026, 9, 29), date(2026, 9, 30), date(2026, 10, 8), date(2026, 10, 9)
@@ -145,3 +145,12 @@ async def test_a_payment_paid_again_is_linked_to_the_returned_one_even_when_its_
         linked = await conn.fetchval("SELECT reissue_of FROM payments WHERE payment_id = $1",
                                      again[0].payload.payment_id)
     assert linked == first[0].payload.payment_id
+
+
+async def test_the_day_page_charts_the_flows_and_lists_what_is_open(recon):
+    paid = settled()
+    stranger = StatementEntry(uuid.uuid4().hex, 7_000, False, "<BK&1>", DAY_1)
+    await report_of(recon, *paid, statement(DAY_1, 1, 1_000_000, [debit(paid, DAY_1), stranger]))
+    html = page.render(await day(recon, DAY_1))
+    assert "<svg" in html and "UNKNOWN_BANK_ENTRY" in html and "claim it back" in html
+    assert "&lt;BK&amp;1&gt;" in html and "<BK&1>" not in html, "what the bank sends is escaped"

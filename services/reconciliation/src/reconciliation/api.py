@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Depends, Header, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from reconciliation import service
+from reconciliation import page, service
 from reconciliation.bootstrap import Container
 from siji_shared import outbox
 from siji_shared.auth import Principal, Role, require
@@ -34,6 +34,13 @@ async def latest_day(c: Container, who: Principal = Readers):
 async def day_report(day: date, c: Container, who: Principal = Readers):
     async with c.pool.acquire() as conn:
         return await service.report(conn, day)
+
+
+@router.get("/days/{day}/page", response_class=HTMLResponse)
+async def day_page(day: date, c: Container, who: Principal = Readers) -> HTMLResponse:
+    """The day as a page: a chart of its flows per classification, the open mismatches, the recovery items."""
+    async with c.pool.acquire() as conn:
+        return HTMLResponse(page.render(await service.report(conn, day)))
 
 
 @router.get("/days/{day}/items.csv")
