@@ -18,7 +18,7 @@ MAKER = dict(user="cw-taicang-31", role=Role.CASEWORKER)
 
 async def test_a_campaign_reconciles_over_several_business_days_with_a_misbehaving_bank(api, infra, deployment):
     await api.close_bank_days(1)  # start on a fresh business day: earlier tests' lines are on earlier days
-    await api.set_bank(failure_rate=0.05, late_rate=0.05, duplicate_rate=0.01, return_rate=0.02)
+    await api.set_bank(failure_rate=0.05, late_rate=0.05, duplicate_rate=0.01, return_rate=0.02, lump_rate=0.5)
     try:
         run = CampaignRun(deployment, recipients=2000, show_progress=False, autumn_aid_share=0.0,
                           close_bank_day=False, reject_share=0.0)

@@ -10,7 +10,7 @@ from contracts import new_envelope
 from contracts.disbursement import FailureStage, PaymentFailedV1, PaymentInstructedV1, PaymentSettledV1
 from contracts.reconciliation import DayClosedV1, ItemClassifiedV1
 from reconciliation import page, service
-from siji_shared.iso20022 import Statement, StatementEntry, build_camt053
+from siji_shared.iso20022 import Lump, Notification, Statement, StatementEntry, build_camt053, build_camt054
 
 DAY_1, DAY_2, DAY_3, DAY_4 = date(2026, 9, 29), date(2026, 9, 30), date(2026, 10, 8), date(2026, 10, 9)
 
@@ -154,3 +154,20 @@ async def test_the_day_page_charts_the_flows_and_lists_what_is_open(recon):
     html = page.render(await day(recon, DAY_1))
     assert "<svg" in html and "UNKNOWN_BANK_ENTRY" in html and "claim it back" in html
     assert "&lt;BK&amp;1&gt;" in html and "<BK&1>" not in html, "what the bank sends is escaped"
+
+
+async def test_a_lump_debit_is_matched_line_by_line_from_its_camt054_and_named_without_it(recon):
+    one, two = settled(), settled(30_000)
+    lines = [debit(one, DAY_1), debit(two, DAY_1)]
+    lump = StatementEntry("", 80_000, False, "LUMP1", DAY_1)
+    notification = build_camt054(Notification("N1", datetime.now(UTC), "10551101040012345",
+                                              [Lump("LUMP1", 80_000, DAY_1, lines)]))
+    async with recon.pool.acquire() as conn, conn.transaction():
+        await service.record_payments(conn, [*one, *two])
+        await service.take_statement(conn, statement(DAY_1, 1, 1_000_000, [lump]), source="bank", grace=2,
+                                     notification=notification)
+    assert (await day(recon, DAY_1))["classes"]["MATCHED"]["items"] == 5, "two payments, two lines, the statement"
+
+    await report_of(recon, statement(DAY_2, 2, 920_000, [StatementEntry("", 5_000, False, "LUMP2", DAY_2)]))
+    (unknown,) = (await day(recon, DAY_2))["open_items"]
+    assert unknown["classification"] == "UNKNOWN_BANK_ENTRY" and "camt.054" in unknown["detail"]

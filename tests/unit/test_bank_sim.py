@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 from pyiso20022.camt.camt_053_001_08 import camt_053_001_08 as camt053_model
+from pyiso20022.camt.camt_054_001_08 import camt_054_001_08 as camt054_model
 from xsdata.formats.dataclass.parsers import XmlParser
 from xsdata.formats.dataclass.parsers.config import ParserConfig
 
@@ -22,6 +23,7 @@ from siji_shared.iso20022 import (
     build_camt053,
     build_pain001,
     parse_camt053,
+    parse_camt054,
     parse_pain002,
 )
 
@@ -173,3 +175,22 @@ def test_a_statement_is_camt053_and_reads_back_to_the_fen():
     document = XmlParser(config=strict).from_bytes(xml, camt053_model.Document)  # the XSD's structure
     assert document.bk_to_cstmr_stmt.stmt[0].elctrnc_seq_nb == 7
     assert parse_camt053(xml) == sent
+
+
+async def test_a_batch_booked_as_one_lump_debit_is_detailed_in_the_days_camt054(bank):
+    http = await bank(failure_rate=0.0, lump_rate=1.0, business_date=date(2026, 12, 1))
+    sent = batch([line(10_000 + i) for i in range(5)])
+    await send(http, build_pain001(sent))
+    assert (await http.get("/v1/notifications/2026-12-01")).status_code == 404, "not before the day closes"
+    await http.post("/admin/business-date/advance", json={"days": 1})
+    day = await statement(http, "2026-12-01")
+    assert [(e.end_to_end_id, e.amount_fen) for e in day.entries] == [("", sum(10_000 + i for i in range(5)))]
+    xml = (await http.get("/v1/notifications/2026-12-01")).content
+    strict = ParserConfig(fail_on_unknown_properties=True, fail_on_unknown_attributes=True,
+                          fail_on_converter_warnings=True)
+    XmlParser(config=strict).from_bytes(xml, camt054_model.Document)  # the XSD's structure
+    notification = parse_camt054(xml)
+    (lump,) = notification.lumps
+    assert lump.bank_reference == day.entries[0].bank_reference and lump.amount_fen == day.entries[0].amount_fen
+    assert sorted(x.end_to_end_id for x in lump.lines) == sorted(t.end_to_end_id for t in sent.transfers)
+    assert (await http.get("/v1/notifications/2026-12-02")).status_code == 404

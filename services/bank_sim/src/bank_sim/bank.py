@@ -6,8 +6,9 @@ The bank keeps its own business date (China's working calendar). An accepted lin
 business date it arrives on, or, for a share of lines (`late_rate`), after the cut-off: on the next
 business day. Closing a day publishes its camt.053 statement: the settlement account's opening and
 closing balance, an electronic sequence number one higher each day, one entry per booking. On demand
-(deterministic under the seed) it books a share of lines twice (`duplicate_rate`) and returns a share
-of paid lines one to three business days later (`return_rate`) as credits with a reason code."""
+(deterministic under the seed) it books a share of lines twice (`duplicate_rate`), returns a share
+of paid lines one to three business days later (`return_rate`) as credits with a reason code, and
+books a share of batches as one lump debit (`lump_rate`) whose lines it details in that day's camt.054."""
 
 from __future__ import annotations
 
@@ -20,7 +21,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bank_sim.calendar import add_business_days, business_day_on_or_after, next_business_day, today_in_shanghai
-from siji_shared.iso20022 import LineStatus, ReceivedBatch, Statement, StatementEntry, StatusReport, build_camt053
+from siji_shared.iso20022 import (
+    LineStatus,
+    Lump,
+    Notification,
+    ReceivedBatch,
+    Statement,
+    StatementEntry,
+    StatusReport,
+    build_camt053,
+    build_camt054,
+)
 
 REJECTIONS = (("AC04", "payee account closed"), ("AC06", "payee account frozen"),
               ("BE01", "payee name does not match the account"))
@@ -42,6 +53,7 @@ class Booking:
     booked_twice: bool = False
     returned_on: str = ""      # the business day it comes back, with return_code
     return_code: str = ""
+    lump_ref: str = ""         # booked within one lump debit for its whole batch
 
     @property
     def instruction_id(self) -> str:
@@ -65,6 +77,7 @@ class Behaviour:
     return_rate: float = 0.0
     duplicate_rate: float = 0.0
     late_rate: float = 0.0
+    lump_rate: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,7 @@ class Day:
     sequence_number: int
     opening_balance_fen: int
     statements: dict[str, bytes] = field(default_factory=dict)  # closed business date -> camt.053
+    notifications: dict[str, bytes] = field(default_factory=dict)  # closed business date -> camt.054 (lumps)
 
 
 class DayNotClosed(LookupError):
@@ -137,7 +151,8 @@ class Bank:
                         reason="this end-to-end id was already paid with another amount or account"))
                     continue
                 booking = self._execute(transfer.end_to_end_id, batch.message_id, transfer.amount_fen,
-                                        transfer.creditor_account, now)
+                                        transfer.creditor_account, now,
+                                        lumped=self._draw(f"lump:{batch.message_id}") < self.behaviour.lump_rate)
                 booked.append(booking)
                 lines.append(booking.status())
             accepted = sum(line.accepted for line in lines)
@@ -165,6 +180,18 @@ class Bank:
                                f"{self.day.business_date.isoformat()}; a statement comes when the day closes)")
         return xml
 
+    def notification(self, day: date) -> bytes:
+        if (xml := self.day.notifications.get(day.isoformat())) is None:
+            raise DayNotClosed(f"no camt.054 for {day.isoformat()}: the bank booked no lump debit that day, or the "
+                               f"day is not closed")
+        return xml
+
+    def _publish(self, iso: str, kind: str, xml: bytes, into: dict[str, bytes]) -> None:
+        into[iso] = xml
+        if self.statements_dir:
+            self.statements_dir.mkdir(parents=True, exist_ok=True)
+            (self.statements_dir / f"{kind}-{iso}.xml").write_bytes(xml)
+
     def closed_days(self) -> list[str]:
         return sorted(self.day.statements)
 
@@ -172,25 +199,31 @@ class Bank:
         """The day's entries: payments booked on it (twice where the bank errs) and returns due on it."""
         iso = day.isoformat()
         entries: list[StatementEntry] = []
+        lumps: dict[str, list[StatementEntry]] = {}
         for b in self.bookings.values():
-            if b.settled and b.booked_on == iso:
+            if b.settled and b.booked_on == iso and b.lump_ref:
+                lumps.setdefault(b.lump_ref, []).append(StatementEntry(b.end_to_end_id, b.amount_fen, False,
+                                                                       b.bank_reference, day))
+            elif b.settled and b.booked_on == iso:
                 entries.append(StatementEntry(b.end_to_end_id, b.amount_fen, False, b.bank_reference, day))
                 if b.booked_twice:
                     entries.append(StatementEntry(b.end_to_end_id, b.amount_fen, False, f"{b.bank_reference}D", day))
             if b.settled and b.returned_on == iso:
                 entries.append(StatementEntry(b.end_to_end_id, b.amount_fen, True, f"{b.bank_reference}R", day,
                                               return_reason_code=b.return_code))
+        entries += [StatementEntry("", sum(x.amount_fen for x in lines), False, ref, day) for ref, lines in lumps.items()]
         movement = sum(e.amount_fen if e.credit else -e.amount_fen for e in entries)
         statement = Statement(message_id=f"STMT{iso.replace('-', '')}{self.day.sequence_number:06d}",
                               created_at=at, statement_id=f"{self.account.number}-{iso}",
                               sequence_number=self.day.sequence_number, account=self.account.number,
                               business_date=day, opening_balance_fen=self.day.opening_balance_fen,
                               closing_balance_fen=self.day.opening_balance_fen + movement, entries=entries)
-        xml = build_camt053(statement)
-        self.day.statements[iso] = xml
-        if self.statements_dir:
-            self.statements_dir.mkdir(parents=True, exist_ok=True)
-            (self.statements_dir / f"camt.053-{iso}.xml").write_bytes(xml)
+        self._publish(iso, "camt.053", build_camt053(statement), self.day.statements)
+        if lumps:
+            self._publish(iso, "camt.054", build_camt054(Notification(
+                message_id=f"NTFC{iso.replace('-', '')}{self.day.sequence_number:06d}", created_at=at,
+                account=self.account.number, lumps=[Lump(ref, sum(x.amount_fen for x in lines), day, lines)
+                                                    for ref, lines in lumps.items()])), self.day.notifications)
         self.day.business_date = next_business_day(day)
         self.day.sequence_number += 1
         self.day.opening_balance_fen = statement.closing_balance_fen
@@ -211,7 +244,7 @@ class Bank:
         return None
 
     def _execute(self, end_to_end_id: str, message_id: str, amount_fen: int, account: str,
-                 now: datetime) -> Booking:
+                 now: datetime, *, lumped: bool = False) -> Booking:
         draw = self._draw(end_to_end_id)
         if draw < self.behaviour.failure_rate:
             code, reason = REJECTIONS[int(draw * 1000) % len(REJECTIONS)]
@@ -219,12 +252,13 @@ class Bank:
                            reason=reason)
         reference = f"BK{hashlib.sha256(end_to_end_id.encode()).hexdigest()[:16].upper()}"
         late, twice, back = (self._draw(f"{kind}:{end_to_end_id}") for kind in ("late", "twice", "return"))
-        booked_on = next_business_day(self.day.business_date) if late < self.behaviour.late_rate \
+        booked_on = next_business_day(self.day.business_date) if late < self.behaviour.late_rate and not lumped \
             else self.day.business_date
         returned = back < self.behaviour.return_rate
         return Booking(end_to_end_id, message_id, amount_fen, account, True, now.isoformat(),
                        bank_reference=reference, booked_on=booked_on.isoformat(),
-                       booked_twice=twice < self.behaviour.duplicate_rate,
+                       booked_twice=twice < self.behaviour.duplicate_rate and not lumped,
+                       lump_ref=f"LUMP{message_id}"[:35] if lumped else "",
                        returned_on=add_business_days(booked_on, 1 + int(back * 1000) % 3).isoformat() if returned else "",
                        return_code=RETURNS[int(back * 10000) % len(RETURNS)] if returned else "")
 

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     return_rate: float = Field(default=0.0, ge=0, le=1, description="share of paid lines returned days later")
     duplicate_rate: float = Field(default=0.0, ge=0, le=1, description="share of paid lines booked twice")
     late_rate: float = Field(default=0.0, ge=0, le=1, description="share of paid lines booked after the cut-off")
+    lump_rate: float = Field(default=0.0, ge=0, le=1, description="share of batches booked as one lump debit")
     seed: int = 2026
     journal: Path | None = Field(default=None, description="append-only file that survives restarts")
     statements_dir: Path | None = Field(default=None, description="where each closed day's camt.053 is written")

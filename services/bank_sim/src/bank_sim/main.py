@@ -27,6 +27,7 @@ class BehaviourIn(BaseModel):
     return_rate: float = Field(0.0, ge=0, le=1)
     duplicate_rate: float = Field(0.0, ge=0, le=1)
     late_rate: float = Field(0.0, ge=0, le=1)
+    lump_rate: float = Field(0.0, ge=0, le=1)
 
 
 class AdvanceIn(BaseModel):
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging("bank_sim", fmt=settings.log_format, level=settings.log_level)
     bank = Bank(Behaviour(settings.failure_rate, settings.unavailable_rate, settings.latency_ms,
-                          settings.return_rate, settings.duplicate_rate, settings.late_rate),
+                          settings.return_rate, settings.duplicate_rate, settings.late_rate, settings.lump_rate),
                 seed=settings.seed, journal=settings.journal, statements_dir=settings.statements_dir,
                 account=Account(settings.account, settings.opening_balance_fen), start=settings.business_date)
     app = FastAPI(title="Siji bank simulator")
@@ -79,6 +80,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """A closed business day's camt.053 statement."""
         try:
             return Response(bank.statement(day), media_type=XML)
+        except DayNotClosed as exc:
+            raise HTTPException(404, str(exc)) from exc
+
+    @app.get("/v1/notifications/{day}")
+    async def notification_of(day: date) -> Response:
+        """A closed business day's camt.054: the lines of the batches booked as one lump debit."""
+        try:
+            return Response(bank.notification(day), media_type=XML)
         except DayNotClosed as exc:
             raise HTTPException(404, str(exc)) from exc
 

@@ -21,12 +21,13 @@ async def upsert_payments(conn: asyncpg.Connection,
         await conn.execute(Q["upsert_payments"], *(list(column) for column in zip(*rows, strict=True)))
 
 
-async def insert_statement(conn: asyncpg.Connection, statement: Statement, *, source: str, document: bytes) -> bool:
+async def insert_statement(conn: asyncpg.Connection, statement: Statement, *, source: str, document: bytes,
+                           notification: bytes | None) -> bool:
     """True when this call took the statement; False when that business day's statement was there."""
     taken = await conn.fetchval(Q["insert_statement"], statement.business_date, statement.sequence_number,
                                 statement.message_id, statement.account, statement.opening_balance_fen,
                                 statement.closing_balance_fen, statement.movement_fen, len(statement.entries),
-                                source, document)
+                                source, document, notification)
     if taken is not None and statement.entries:
         e = statement.entries
         await conn.execute(Q["insert_entries"], [x.bank_reference for x in e], [x.booking_date for x in e],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -17,7 +18,7 @@ from contracts.disbursement import PaymentFailedV1, PaymentInstructedV1, Payment
 from contracts.reconciliation import DayClosedV1, ItemClassifiedV1, ReturnFoundV1
 from reconciliation import repository as repo
 from reconciliation.domain import WHAT_TO_DO
-from siji_shared.iso20022 import MessageInvalid, parse_camt053
+from siji_shared.iso20022 import MessageInvalid, parse_camt053, parse_camt054
 from siji_shared.usecase import Done
 
 PRODUCER = "reconciliation"
@@ -51,14 +52,22 @@ async def record_payments(conn: asyncpg.Connection, envelopes: list[Envelope]) -
     return []
 
 
-async def take_statement(conn: asyncpg.Connection, document: bytes, *, source: str, grace: int) -> Done:
-    """A business day's camt.053, fetched from the bank or uploaded by finance; the same day again
+async def take_statement(conn: asyncpg.Connection, document: bytes, *, source: str, grace: int,
+                         notification: bytes | None = None) -> Done:
+    """A business day's camt.053, fetched from the bank or uploaded by finance, with the day's camt.054
+    when the bank booked a batch as one lump debit (its lines replace the lump); the same day again
     changes nothing. Classification follows in the same transaction."""
     try:
         statement = parse_camt053(document)
+        lumps = {lump.bank_reference: lump for lump in parse_camt054(notification).lumps} if notification else {}
     except MessageInvalid as exc:
         raise StatementRefused(f"not a statement this service can take: {exc}") from exc
-    taken = await repo.insert_statement(conn, statement, source=source, document=document)
+    entries = []
+    for entry in statement.entries:
+        lump = lumps.get(entry.bank_reference) if not entry.end_to_end_id else None
+        entries += lump.lines if lump and sum(x.amount_fen for x in lump.lines) == entry.amount_fen else [entry]
+    statement = replace(statement, entries=entries)
+    taken = await repo.insert_statement(conn, statement, source=source, document=document, notification=notification)
     log.info("statement taken" if taken else "statement already taken", business_date=statement.business_date,
              sequence=statement.sequence_number, entries=len(statement.entries), source=source)
     answer = {"business_date": statement.business_date.isoformat(), "sequence_number": statement.sequence_number,

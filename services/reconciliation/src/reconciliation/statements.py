@@ -33,8 +33,12 @@ class StatementFetcher:
         for day in await self._new_days():
             answer = await self.c.bank.get(f"/v1/statements/{day.isoformat()}")
             answer.raise_for_status()
+            lumps = await self.c.bank.get(f"/v1/notifications/{day.isoformat()}")  # 404: no lump debit that day
+            if lumps.status_code != 404:
+                lumps.raise_for_status()
             async with self.c.pool.acquire() as conn, conn.transaction():
-                done = await service.take_statement(conn, answer.content, source="bank", grace=grace)
+                done = await service.take_statement(conn, answer.content, source="bank", grace=grace,
+                                                    notification=lumps.content if lumps.status_code == 200 else None)
                 await outbox.stage(conn, done.events)
         async with self.c.pool.acquire() as conn, conn.transaction():
             mark = await repo.change_mark(conn)

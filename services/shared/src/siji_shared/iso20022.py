@@ -1,7 +1,8 @@
 """The bank's formats, ISO 20022: a payment batch goes to the bank as one pain.001.001.09
 (CustomerCreditTransferInitiation) and comes back answered line by line in a pain.002.001.12
 (CustomerPaymentStatusReport); each business day's account statement is a camt.053.001.08
-(BankToCustomerStatement). Amounts travel as yuan with two decimals and are integer fen on both
+(BankToCustomerStatement), and a batch the bank books as one lump debit is detailed line by line in a
+camt.054.001.08 (BankToCustomerDebitCreditNotification). Amounts travel as yuan with two decimals and are integer fen on both
 sides of this module, never floats. Disbursement builds pain.001 and parses pain.002; the bank
 simulator does the reverse.
 
@@ -21,10 +22,12 @@ from lxml import etree
 PAIN_001 = "pain.001.001.09"
 PAIN_002 = "pain.002.001.12"
 CAMT_053 = "camt.053.001.08"
+CAMT_054 = "camt.054.001.08"
 CURRENCY = "CNY"
 NS_001 = f"urn:iso:std:iso:20022:tech:xsd:{PAIN_001}"
 NS_002 = f"urn:iso:std:iso:20022:tech:xsd:{PAIN_002}"
 NS_053 = f"urn:iso:std:iso:20022:tech:xsd:{CAMT_053}"
+NS_054 = f"urn:iso:std:iso:20022:tech:xsd:{CAMT_054}"
 ACCEPTED = frozenset({"ACSC", "ACCC", "ACSP", "ACCP", "ACTC"})
 _parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)  # strict: no recovery
 
@@ -100,6 +103,24 @@ class StatementEntry:
     bank_reference: str  # AcctSvcrRef, unique per entry
     booking_date: date
     return_reason_code: str = ""  # AC04 closed account, AC01 wrong account number, MD07 payee deceased
+
+
+@dataclass(frozen=True)
+class Lump:
+    """One debit on the statement for a whole batch; its lines come in a camt.054."""
+
+    bank_reference: str
+    amount_fen: int
+    booking_date: date
+    lines: list[StatementEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Notification:
+    message_id: str
+    created_at: datetime
+    account: str
+    lumps: list[Lump] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -255,11 +276,9 @@ def build_camt053(statement: Statement) -> bytes:
         x.add(x.add(element, "BookgDt"), "Dt", entry.booking_date.isoformat())
         x.add(x.add(element, "ValDt"), "Dt", entry.booking_date.isoformat())
         x.add(element, "AcctSvcrRef", entry.bank_reference)
-        code = x.add(x.add(element, "BkTxCd"), "Domn")
-        x.add(code, "Cd", "PMNT")
-        family = x.add(code, "Fmly")
-        x.add(family, "Cd", "ICDT")
-        x.add(family, "SubFmlyCd", "RRTN" if entry.credit else "ESCT")  # a returned or an issued credit transfer
+        x.transaction_code(element, credit=entry.credit)
+        if not entry.end_to_end_id:  # a lump debit for a whole batch: its lines are in a camt.054
+            continue
         details = x.add(x.add(element, "NtryDtls"), "TxDtls")
         references = x.add(details, "Refs")
         x.add(references, "AcctSvcrRef", entry.bank_reference)
@@ -295,6 +314,54 @@ def parse_camt053(xml: bytes) -> Statement:
                      entries=entries)
 
 
+def build_camt054(notification: Notification) -> bytes:
+    x = _Builder(NS_054)
+    root = x.root("Document")
+    message = x.add(root, "BkToCstmrDbtCdtNtfctn")
+    header = x.add(message, "GrpHdr")
+    x.add(header, "MsgId", notification.message_id)
+    x.add(header, "CreDtTm", _timestamp(notification.created_at))
+    body = x.add(message, "Ntfctn")
+    x.add(body, "Id", notification.message_id)
+    x.add(body, "CreDtTm", _timestamp(notification.created_at))
+    account = x.add(body, "Acct")
+    x.account(account, notification.account)
+    x.add(account, "Ccy", CURRENCY)
+    for lump in notification.lumps:
+        entry = x.add(body, "Ntry")
+        x.add(entry, "Amt", _amount(lump.amount_fen)).set("Ccy", CURRENCY)
+        x.add(entry, "CdtDbtInd", "DBIT")
+        x.add(x.add(entry, "Sts"), "Cd", "BOOK")
+        x.add(x.add(entry, "BookgDt"), "Dt", lump.booking_date.isoformat())
+        x.add(x.add(entry, "ValDt"), "Dt", lump.booking_date.isoformat())
+        x.add(entry, "AcctSvcrRef", lump.bank_reference)
+        x.transaction_code(entry, credit=False)
+        details = x.add(entry, "NtryDtls")
+        for line in lump.lines:
+            transaction = x.add(details, "TxDtls")
+            references = x.add(transaction, "Refs")
+            x.add(references, "AcctSvcrRef", line.bank_reference)
+            x.add(references, "EndToEndId", line.end_to_end_id)
+            x.add(transaction, "Amt", _amount(line.amount_fen)).set("Ccy", CURRENCY)
+    return x.bytes(root)
+
+
+def parse_camt054(xml: bytes) -> Notification:
+    q = _Reader(NS_054)
+    message = q.document(xml, "BkToCstmrDbtCdtNtfctn", CAMT_054)
+    body = q.one(message, "Ntfctn")
+    lumps = []
+    for entry in q.all(body, "Ntry"):
+        booked = _date(q.text(entry, "BookgDt/Dt")) or date.min
+        lumps.append(Lump(bank_reference=q.text(entry, "AcctSvcrRef"), amount_fen=fen(_decimal(q.text(entry, "Amt"))),
+                          booking_date=booked, lines=[StatementEntry(
+                              end_to_end_id=q.text(t, "Refs/EndToEndId"), amount_fen=fen(_decimal(q.text(t, "Amt"))),
+                              credit=False, bank_reference=q.text(t, "Refs/AcctSvcrRef"), booking_date=booked)
+                              for t in q.all(entry, "NtryDtls/TxDtls")]))
+    return Notification(message_id=q.text(message, "GrpHdr/MsgId"), created_at=_moment(q.text(message, "GrpHdr/CreDtTm")),
+                        account=q.account(q.one(body, "Acct")), lumps=lumps)
+
+
 def yuan(amount_fen: int) -> Decimal:
     return (Decimal(amount_fen) / 100).quantize(Decimal("0.01"))
 
@@ -323,6 +390,14 @@ class _Builder:
     def account(self, parent: etree._Element, number: str) -> None:
         """Chinese accounts are not IBANs: they travel as a proprietary (Othr) identification."""
         self.add(self.add(self.add(parent, "Id"), "Othr"), "Id", number)
+
+    def transaction_code(self, entry: etree._Element, *, credit: bool) -> None:
+        """A returned (RRTN) or an issued (ESCT) credit transfer, as banks code them."""
+        code = self.add(self.add(entry, "BkTxCd"), "Domn")
+        self.add(code, "Cd", "PMNT")
+        family = self.add(code, "Fmly")
+        self.add(family, "Cd", "ICDT")
+        self.add(family, "SubFmlyCd", "RRTN" if credit else "ESCT")
 
     def reason(self, parent: etree._Element, code: str, text: str) -> None:
         if code or text:

@@ -15,8 +15,8 @@ WHERE p.status = 'instructed';
 -- name: insert_statement
 -- A statement is taken once per business day; the same one again inserts nothing.
 INSERT INTO statements (business_date, sequence_number, message_id, account, opening_fen, closing_fen, movement_fen,
-                        entries, source, document)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                        entries, source, document, notification)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT DO NOTHING
 RETURNING business_date;
 
@@ -81,6 +81,7 @@ entry_items AS (
            p.payment_id, e.end_to_end_id, e.amount_fen,
            CASE WHEN e.credit AND d.end_to_end_id IS NULL THEN 'a return of a payment the bank never booked'
                 WHEN e.credit THEN 'return reason ' || e.return_reason_code
+                WHEN e.end_to_end_id = '' THEN 'a lump debit for a whole batch without its camt.054 lines'
                 WHEN p.payment_id IS NULL THEN 'no payment of ours has this end-to-end id'
                 WHEN p.status <> 'settled' THEN 'booked although the payment is ' || p.status
                 WHEN e.n > 1 THEN 'booked a second time'
