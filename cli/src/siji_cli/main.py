@@ -12,6 +12,7 @@ import httpx
 import typer
 
 from contracts.topics import dead_letter_of
+from loans.schedule import BankConventions, Loan, SubsidyPolicy, schedule
 from siji_cli.audit import replay
 from siji_cli.campaign import CampaignRun
 from siji_cli.infra.kafka import ensure_jars
@@ -231,6 +232,23 @@ def _finance_api(user: str) -> tuple[Deployment, dict[str, str]]:
     deployment = _deployment(_infra())
     token = issue_token(deployment.token_secret, user=user, role=Role.FINANCE, region="province")
     return deployment, {"Authorization": f"Bearer {token}"}
+
+
+loans_app = typer.Typer(help="interest-subsidised loans (贴息贷款)")
+app.add_typer(loans_app, name="loans")
+
+
+@loans_app.command("schedule")
+def loans_schedule(loan: Path = typer.Option(..., exists=True, dir_okay=False, help="the loan, JSON (README)"),
+                   policy: Path = typer.Option(..., exists=True, dir_okay=False, help="the subsidy policy, JSON"),
+                   bank: Path = typer.Option(None, exists=True, dir_okay=False,
+                                             help="the bank's conventions, JSON (default ACT/360, the 20th)")) -> None:
+    """The projected periods of one loan under one policy, as JSON: dates, days, interest, the
+    borrower's part and the subsidy, in fen. The loans service uses the same function."""
+    conventions = BankConventions.model_validate_json(bank.read_text()) if bank else BankConventions()
+    result = schedule(Loan.model_validate_json(loan.read_text()), SubsidyPolicy.model_validate_json(policy.read_text()),
+                      conventions)
+    typer.echo(json.dumps(result.as_json(), ensure_ascii=False))
 
 
 policies_app = typer.Typer(help="policy as data: the eligibility rule sets (services/eligibility/policies/)")
