@@ -64,5 +64,5 @@ up: setup        ## infrastructure, services and bank simulator in the backgroun
 down:            ## stop everything `up` started
 	$(SIJI) down
 
-clean: down      ## remove local state (Kafka and PostgreSQL data, logs); keeps the jar cache
-	rm -rf .state/kafka .state/postgres .state/logs .state/run
+clean: down      ## remove local state (Kafka and PostgreSQL data, the bank's books, logs); keeps the jar cache
+	rm -rf .state/kafka .state/postgres .state/logs .state/run .state/bank_sim.journal .state/bank_statements

@@ -27,6 +27,7 @@ from siji_shared.auth import Role, issue_token
 
 PROGRAMME = "winter-warmth"
 RETRY_SECONDS = 60.0  # long enough to ride out a service restart
+SETTLE_SECONDS = 10.0  # once the day's statement is in, how long its reconciliation may take to close it
 CASES_HEADER = ["序号", "姓名", "身份证号", "银行账号"]
 AID_HEADER = [*CASES_HEADER, "入学阶段", "录取通知书编号"]
 SCHOOLS = ["高中", "中职", "大专", "本科", "研究生"]
@@ -111,15 +112,17 @@ class CampaignRun:
         day = closed["closed"][0]
         finance = self.headers(f"fin-{self.region}-01", Role.FINANCE)
         url = f"{self.deployment.url('reconciliation')}/days/{day}"
-        deadline = time.monotonic() + timeout
+        deadline, taken_at = time.monotonic() + timeout, None
         while True:
             response = await self.http.get(url, headers=finance)
-            if response.status_code == 200 and (response.json()["closed"] or time.monotonic() > deadline):
+            if response.status_code == 200:
+                taken_at = taken_at or time.monotonic()
                 report = response.json()
-                return {"business_date": day, "open": report["open"], "unexplained": report["unexplained"],
-                        "classes": report["classes"], "open_items": report["open_items"][:20]}
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the statement of {day} was not reconciled within {timeout:.0f} s")
+                if report["closed"] or time.monotonic() - taken_at > SETTLE_SECONDS:  # open items stay open
+                    return {"business_date": day, "open": report["open"], "unexplained": report["unexplained"],
+                            "classes": report["classes"], "open_items": report["open_items"][:20]}
+            elif time.monotonic() > deadline:
+                raise TimeoutError(f"the statement of {day} was not taken within {timeout:.0f} s")
             await asyncio.sleep(0.5)
 
     async def _autumn_aid(self, folder: Path, people: list, settle_timeout: float) -> dict:
