@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from bank_sim.bank import Account, Bank, Behaviour, ConflictingMessage, DayNotClosed
 from bank_sim.calendar import CalendarUnknown
 from bank_sim.config import Settings
+from siji_shared.http import install_error_handlers
 from siji_shared.iso20022 import MessageInvalid, build_pain002, parse_pain001
 from siji_shared.logging import configure_logging
 
@@ -77,27 +78,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/v1/statements/{day}")
     async def statement_of(day: date) -> Response:
-        """A closed business day's camt.053 statement."""
-        try:
-            return Response(bank.statement(day), media_type=XML)
-        except DayNotClosed as exc:
-            raise HTTPException(404, str(exc)) from exc
+        """A closed business day's camt.053 statement (404 for a day not closed)."""
+        return Response(bank.statement(day), media_type=XML)
 
     @app.get("/v1/notifications/{day}")
     async def notification_of(day: date) -> Response:
         """A closed business day's camt.054: the lines of the batches booked as one lump debit."""
-        try:
-            return Response(bank.notification(day), media_type=XML)
-        except DayNotClosed as exc:
-            raise HTTPException(404, str(exc)) from exc
+        return Response(bank.notification(day), media_type=XML)
 
     @app.post("/admin/business-date/advance")
     async def advance(body: AdvanceIn) -> dict:
         """Close the business day (or several): each gets its statement, and the date moves on."""
-        try:
-            closed = bank.close_days(body.days)
-        except CalendarUnknown as exc:
-            raise HTTPException(409, str(exc)) from exc
+        closed = bank.close_days(body.days)
         return {"closed": [d.isoformat() for d in closed], "business_date": bank.day.business_date.isoformat()}
 
     @app.get("/v1/stats")
@@ -108,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def set_behaviour(body: BehaviourIn) -> dict:
         bank.behaviour = Behaviour(**body.model_dump())
         return body.model_dump()
+
+    install_error_handlers(app, {DayNotClosed: 404, CalendarUnknown: 409})
 
     @app.get("/health")
     async def health() -> dict:
