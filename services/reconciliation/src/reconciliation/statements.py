@@ -1,9 +1,12 @@
 """The bank's statements, fetched: one leader per schema asks the bank which business days it has
-closed, takes each statement not yet taken (in order, one transaction each), and re-classifies when
-disbursement has reported something new."""
+closed, takes each statement not yet taken (in order, one transaction each; it is classified at once),
+and re-classifies when disbursement has reported something new: at most every
+RECONCILIATION_RECLASSIFY_SECONDS while a campaign's payments flow, and never before there is a
+statement to match them to."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import httpx
@@ -21,7 +24,8 @@ log = structlog.get_logger(__name__)
 class StatementFetcher:
     def __init__(self, container: Reconciliation) -> None:
         self.c = container
-        self.classified_at: tuple | None = None  # what the last classification saw
+        self.classified_at: tuple | None = None  # what the last classification saw, and when
+        self.classified_when = 0.0
 
     async def run(self) -> None:
         await run_as_schema_leader(self.c.pool, job="statements", step=self.step,
@@ -42,9 +46,10 @@ class StatementFetcher:
                 await outbox.stage(conn, done.events)
         async with self.c.pool.acquire() as conn, conn.transaction():
             mark = await repo.change_mark(conn)
-            if mark != self.classified_at:
+            due = time.monotonic() - self.classified_when >= self.c.settings.reclassify_seconds
+            if mark != self.classified_at and mark[1] and due:  # a taken statement classified at once, above
                 await outbox.stage(conn, (await service.classify(conn, grace=grace)).events)
-        self.classified_at = mark
+                self.classified_at, self.classified_when = mark, time.monotonic()
         return False
 
     async def _new_days(self) -> list[date]:
