@@ -143,8 +143,15 @@ async def test_what_a_budget_cannot_cover_waits_and_a_top_up_pays_it_in_approval
         assert (await outcomes(2))["failed"] == 0, "nothing fails for lack of money"
         waiting = (await api.get("disbursement", f"/campaigns/{c}/queue", user="fin-1", role=Role.FINANCE)).json()
         assert (waiting["waiting"], waiting["waiting_fen"]) == (1, 50000)
-        third = (await api.get("eligibility", f"/cases/{cases[2]['case_id']}")).json()
-        assert third["payment"]["status"] == "waiting", "the case shows its payment waiting for the budget"
+        # approvals are consumed in the order they reach disbursement (each case is its own Kafka key),
+        # so the one that waits is the last to arrive there
+        waiting_case = waiting["payments"][0]["case_id"]
+
+        async def shown_waiting():
+            case = (await api.get("eligibility", f"/cases/{waiting_case}")).json()
+            return case["payment"]["status"] == "waiting"
+
+        assert await eventually(shown_waiting), "the case shows its payment waiting for the budget"
         topped = await api.post("disbursement", f"/budgets/{c}/top-ups", {"amount_fen": 30000}, **FINANCE)
         assert topped.status_code == 200 and topped.json()["released"] == 1, topped.text
         await outcomes(3)
