@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loans.schedule import BankConventions, Loan, SubsidyPolicy, add_months, schedule
+from loans.schedule import BankConventions, Loan, SubsidyPolicy, schedule
+from siji_shared.dates import add_months
 
 HALF = SubsidyPolicy(borrower_share="share_of_interest", subsidy_share_percent=50, rounding="half_up")
 ACT365 = BankConventions(day_count="ACT/365")

@@ -53,6 +53,7 @@ from eligibility.domain import (
 )
 from eligibility.policy import Cause, HardshipStandards, ProgrammeRules, SchoolLevel
 from siji_shared.auth import Principal
+from siji_shared.dates import add_months
 from siji_shared.pii import PiiVault, mask_account, mask_name, normalise_national_id, validate_national_id
 from siji_shared.usecase import Done
 
@@ -186,7 +187,7 @@ async def open_hardship_files(conn: asyncpg.Connection, vault: PiiVault, who: Pr
     standards = await _standards(conn, who.region, today.year)
     graded = [(f, grade_hardship(standards, household_size=f.household_size,
                                  income_fen_per_month=f.income_fen_per_month, causes=f.causes)) for f in files]
-    valid_until = _add_months(today, standards.file_valid_months)
+    valid_until = add_months(today, standards.file_valid_months)
     new = []
     answers: list[dict[str, Any]] = []
     for f, grading in graded:
@@ -242,15 +243,22 @@ async def _standards(conn: asyncpg.Connection, region: str, year: int) -> Hardsh
     return standards
 
 
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+async def _rules(conn: asyncpg.Connection, programme: str, region: str, year: int) -> ProgrammeRules:
+    rules = await repo.latest_programme_rules(conn, programme=programme, region=region, year=year)
+    if rules is None:
+        raise NotFound(f"no {programme} rule set for region {region} in {year}; load the policies")
+    return rules
+
+
+def _cap_subjects(member_ref: str, household_ref: str | None) -> tuple[str, str]:
+    """The member's and the household's rows in award_totals; no household (a case from before households
+    were recorded) is the member's household of one, as `household_ref` makes it."""
+    return f"member:{member_ref}", f"household:{household_ref or f'member:{member_ref}'}"
+
+
+def _caps_left(standards: HardshipStandards, totals: dict[str, int], subjects: tuple[str, str]) -> tuple[int, int]:
+    return (standards.caps.per_member_per_year_fen - totals[subjects[0]],
+            standards.caps.per_household_per_year_fen - totals[subjects[1]])
 
 
 async def register_cases(conn: asyncpg.Connection, vault: PiiVault, who: Principal, *, programme: str,
@@ -261,9 +269,7 @@ async def register_cases(conn: asyncpg.Connection, vault: PiiVault, who: Princip
     once cannot both take what only one fits). A repeat application by hand is registered and assessed
     (the rules say how often a member may be paid); a campaign list's row for a member who already has
     a case in the campaign is not registered again and is answered `already_registered`."""
-    rules = await repo.latest_programme_rules(conn, programme=programme, region=who.region, year=year)
-    if rules is None:
-        raise NotFound(f"no {programme} rule set for region {who.region} in {year}; load the policies")
+    rules = await _rules(conn, programme, who.region, year)
     standards = await _standards(conn, who.region, year)
     refs = [vault.lookup_hash(a.national_id) for a in applicants]
     from_list = import_id is not None
@@ -276,7 +282,7 @@ async def register_cases(conn: asyncpg.Connection, vault: PiiVault, who: Princip
     members = await repo.members_of(conn, refs)
     households = {ref: _household_of(ref, members, files) for ref in refs}
     totals = await repo.lock_award_totals(conn, region=who.region, year=year, subjects=[
-        s for ref in set(refs) for s in (f"member:{ref}", f"household:{households[ref]}")])
+        s for ref in set(refs) for s in _cap_subjects(ref, households[ref])])
     today = today or datetime.now(UTC).date()
 
     answers: list[dict[str, Any]] = []
@@ -289,12 +295,11 @@ async def register_cases(conn: asyncpg.Connection, vault: PiiVault, who: Princip
             answers.append({"row": applicant.row, "case_id": str(earlier[0]["case_id"]),
                             "status": "already_registered"})
             continue
-        subjects = (f"member:{ref}", f"household:{households[ref]}")
+        subjects = _cap_subjects(ref, households[ref])
         assessment = assess(rules, _inputs(
             files.get(ref), members.get(ref), applicant.facts, today=today,
             prior=sum(c["status"] in ("eligible", "approved") for c in earlier) + awarded.get(ref, 0),
-            caps_left=(standards.caps.per_member_per_year_fen - totals[subjects[0]],
-                       standards.caps.per_household_per_year_fen - totals[subjects[1]])))
+            caps_left=_caps_left(standards, totals, subjects)))
         if assessment.eligible:
             awarded[ref] = awarded.get(ref, 0) + 1
             for subject in subjects:
@@ -451,23 +456,18 @@ async def appeal_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal,
     under the rule set in force, and whoever decided it before may not decide it again."""
     case = await _case_in_region(conn, who, case_id)
     check_appeal(_for_decision(case))
-    rules = await repo.latest_programme_rules(conn, programme=case["programme"], region=case["region"],
-                                              year=case["year"])
-    if rules is None:
-        raise NotFound(f"no {case['programme']} rule set for region {case['region']} in {case['year']}")
+    rules = await _rules(conn, case["programme"], case["region"], case["year"])
     standards = await _standards(conn, case["region"], case["year"])
     ref = case["member_ref"]
     files = await repo.hardship_files(conn, region=case["region"], member_refs=[ref])
     members = await repo.members_of(conn, [ref])
-    subjects = (f"member:{ref}", f"household:{case['household_ref'] or _household_of(ref, members, files)}")
+    subjects = _cap_subjects(ref, case["household_ref"] or _household_of(ref, members, files))
     totals = await repo.lock_award_totals(conn, region=case["region"], year=case["year"], subjects=list(subjects))
     others = await repo.cases_of_members(conn, campaign=case["campaign"], member_refs=[ref])
     prior = sum(c["status"] in ("eligible", "approved") for c in others.get(ref, []) if c["case_id"] != case_id)
     assessment = assess(rules, _inputs(
         files.get(ref), members.get(ref), ApplicationFacts.model_validate(json.loads(case["application"])),
-        today=today or datetime.now(UTC).date(), prior=prior,
-        caps_left=(standards.caps.per_member_per_year_fen - totals[subjects[0]],
-                   standards.caps.per_household_per_year_fen - totals[subjects[1]])))
+        today=today or datetime.now(UTC).date(), prior=prior, caps_left=_caps_left(standards, totals, subjects)))
     excluded = [case["decided_by"]] if case["decided_by"] else []
     await repo.reassess_case(conn, case_id, assessment=assessment, rules=rules, excluded=excluded)
     if assessment.eligible:
@@ -507,7 +507,7 @@ async def correct_payee(conn: asyncpg.Connection, vault: PiiVault, who: Principa
 async def _release_award(conn: asyncpg.Connection, case: asyncpg.Record) -> None:
     """A case no longer to be paid gives its amount back to the member's and household's yearly totals."""
     if case["status"] == "eligible" and case["amount_fen"] > 0:
-        subjects = (f"member:{case['member_ref']}", f"household:{case['household_ref'] or 'member:' + case['member_ref']}")
+        subjects = _cap_subjects(case["member_ref"], case["household_ref"])
         await repo.lock_award_totals(conn, region=case["region"], year=case["year"], subjects=list(subjects))
         await repo.add_award_totals(conn, region=case["region"], year=case["year"],
                                     amounts=dict.fromkeys(subjects, -case["amount_fen"]))

@@ -16,7 +16,6 @@ fractions: nothing is lost before the one rounding."""
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
@@ -24,6 +23,8 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from siji_shared.dates import add_months
 
 Method = Literal["equal_instalment", "equal_principal", "interest_only"]
 
@@ -188,12 +189,6 @@ def _period_ends(start: date, maturity: date, bank: BankConventions) -> list[dat
         month = quarter_end_month + 1
         year, month = (year + 1, 1) if month > 12 else (year, month)
     return [*ends, maturity]
-
-
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _round(value: Fraction | int, rule: str) -> int:
