@@ -46,7 +46,6 @@ async def day_page(day: date, c: Container, who: Principal = Readers) -> HTMLRes
 @router.get("/days/{day}/items.csv")
 async def day_export(day: date, c: Container, who: Principal = Readers) -> StreamingResponse:
     async with c.pool.acquire() as conn:
-        await service.report(conn, day)
         text = await service.export_csv(conn, day)
     return StreamingResponse(iter([text]), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="reconciliation-{day.isoformat()}.csv"'})

@@ -36,8 +36,9 @@ async def insert_statement(conn: asyncpg.Connection, statement: Statement, *, so
     return taken is not None
 
 
-async def statement_of(conn: asyncpg.Connection, day: date) -> asyncpg.Record | None:
-    return await conn.fetchrow(Q["statement_of"], day)
+async def statement_day(conn: asyncpg.Connection, day: date | None) -> date | None:
+    """`day` if its statement has been taken (None: the latest taken), else None."""
+    return await conn.fetchval(Q["statement_day"], day)
 
 
 async def statement_days(conn: asyncpg.Connection) -> list[date]:

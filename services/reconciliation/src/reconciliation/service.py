@@ -102,13 +102,12 @@ async def classify(conn: asyncpg.Connection, *, grace: int) -> Done:
 
 async def sign_off(conn: asyncpg.Connection, day: date, *, by: str, reason: str) -> Done:
     """Finance closes a day that still has open mismatches, with a reason; a closed day stays closed."""
-    if await repo.statement_of(conn, day) is None:
-        raise NotFound(f"no statement for {day.isoformat()} has been taken")
-    open_now = await repo.open_items(conn, day, limit=1_000_000)
-    if not await repo.close_day(conn, day, by=by, open_items=len(open_now), reason=reason):
+    day = await _statement_day(conn, day)
+    open_now = sum(r["open"] for r in await repo.day_totals(conn, day))
+    if not await repo.close_day(conn, day, by=by, open_items=open_now, reason=reason):
         raise DayAlreadyClosed(f"{day.isoformat()} is closed already; later corrections land on the day they happen")
     return Done(await report(conn, day), [new_envelope(DayClosedV1(
-        business_date=day, closed_by=by, open_items=len(open_now), reason=reason), producer=PRODUCER)])
+        business_date=day, closed_by=by, open_items=open_now, reason=reason), producer=PRODUCER)])
 
 
 class DayAlreadyClosed(ValueError):
@@ -117,9 +116,7 @@ class DayAlreadyClosed(ValueError):
 
 async def report(conn: asyncpg.Connection, day: date | None) -> dict[str, Any]:
     """A day's counts and sums per classification, its open mismatches with what to do about each."""
-    day = day or max(await repo.statement_days(conn), default=None)
-    if day is None or await repo.statement_of(conn, day) is None:
-        raise NotFound(f"no statement for {day.isoformat() if day else 'any day'} has been taken yet")
+    day = await _statement_day(conn, day)
     rows = await repo.day_totals(conn, day)
     totals = {r["classification"]: {"items": r["items"], "amount_fen": r["amount_fen"], "open": r["open"]}
               for r in rows}
@@ -140,7 +137,16 @@ async def report(conn: asyncpg.Connection, day: date | None) -> dict[str, Any]:
                                for r in await repo.recovery_items(conn, day)]}
 
 
+async def _statement_day(conn: asyncpg.Connection, day: date | None) -> date:
+    """The day asked for (default: the latest) if its statement has been taken, else NotFound."""
+    found = await repo.statement_day(conn, day)
+    if found is None:
+        raise NotFound(f"no statement for {day.isoformat() if day else 'any day'} has been taken yet")
+    return found
+
+
 async def export_csv(conn: asyncpg.Connection, day: date) -> str:
+    day = await _statement_day(conn, day)
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)

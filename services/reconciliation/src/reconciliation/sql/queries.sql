@@ -20,8 +20,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT DO NOTHING
 RETURNING business_date;
 
--- name: statement_of
-SELECT business_date, sequence_number, message_id, document FROM statements WHERE business_date = $1;
+-- name: statement_day
+SELECT max(business_date) FROM statements WHERE $1::date IS NULL OR business_date = $1;
 
 -- name: insert_entries
 INSERT INTO statement_entries (bank_reference, business_date, end_to_end_id, amount_fen, credit, return_reason_code)
