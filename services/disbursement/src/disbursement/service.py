@@ -126,13 +126,14 @@ async def reissue_payments(conn: asyncpg.Connection, envelopes: list[Envelope[Ca
     """A corrected account after a return: the entitlement is paid again as a new payment linked to the
     returned one, at most once, and only for a payment that was returned (never one in transit)."""
     corrections = {e.payload.returned_payment_id: e for e in envelopes}
-    returned = await repo.returned_payments_of(conn, list(corrections))
-    again = [(repo.NewPayment(
-        payment_id=domain.reissue_id_for(r["payment_id"]), case_id=r["case_id"], campaign=r["campaign"],
-        amount_fen=r["amount_fen"], payee_name_enc=vault.encrypt(corrections[r["payment_id"]].payload.payee_name),
-        payee_account_enc=vault.encrypt(corrections[r["payment_id"]].payload.payee_account),
-        payee_account_masked=mask_account(corrections[r["payment_id"]].payload.payee_account)), r["payment_id"])
-        for r in returned]
+    again = []
+    for r in await repo.returned_payments_of(conn, list(corrections)):
+        payee = corrections[r["payment_id"]].payload
+        again.append((repo.NewPayment(
+            payment_id=domain.reissue_id_for(r["payment_id"]), case_id=r["case_id"], campaign=r["campaign"],
+            amount_fen=r["amount_fen"], payee_name_enc=vault.encrypt(payee.payee_name),
+            payee_account_enc=vault.encrypt(payee.payee_account),
+            payee_account_masked=mask_account(payee.payee_account)), r["payment_id"]))
     inserted = await repo.insert_reissues(conn, again) if again else set()
     paid = [(p, first) for p, first in again if p.payment_id in inserted]
     await _must_transfer(conn, [(domain.reserve(p.campaign), repo.Movement(p.campaign, p.amount_fen, p.payment_id))
