@@ -27,6 +27,7 @@ SERVICES = (
     ServiceSpec("eligibility", "eligibility", "ELIGIBILITY_", 8101),
     ServiceSpec("disbursement", "disbursement", "DISBURSEMENT_", 8102),
     ServiceSpec("reconciliation", "reconciliation", "RECONCILIATION_", 8103),
+    ServiceSpec("loans", "loans", "LOANS_", 8104),
 )
 
 
@@ -66,6 +67,7 @@ class Deployment:
                 f"{p}PII_KEY": self.pii_key,
             })
         env.update({"DISBURSEMENT_BANK_URL": self.url("bank_sim"), "RECONCILIATION_BANK_URL": self.url("bank_sim"),
+                    "LOANS_BANK_URL": self.url("bank_sim"),
                     "BANK_SIM_JOURNAL": str(self.state_dir / "bank_sim.journal"),
                     "BANK_SIM_STATEMENTS_DIR": str(self.state_dir / "bank_statements")})
         env.update(self.extra_env or {})

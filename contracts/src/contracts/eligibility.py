@@ -156,3 +156,30 @@ class CasePayeeCorrectedV1(CaseEvent):
     corrected_by: str
     payee_name: str = Field(min_length=1, max_length=100)
     payee_account: str = Field(pattern=r"^[0-9]{12,30}$")
+
+
+@register
+class LoanApprovedV1(CaseEvent):
+    """A loan application (贴息贷款) approved for an interest subsidy: the loans service forwards it to the
+    bank. `campaign` is the subsidy fund's code. An enterprise is known by its unified social credit code
+    (统一社会信用代码, public); an individual borrower only by a keyed hash. Carries the account because the
+    bank lends to it and the subsidy is paid to it."""
+
+    event_type: ClassVar[str] = "loan.approved"
+    schema_version: ClassVar[int] = 1
+
+    programme: Code
+    region: Code
+    year: int = Field(ge=2000, le=2100)
+    borrower_kind: Literal["enterprise", "individual"]
+    borrower_ref: str = Field(min_length=16, max_length=64)
+    borrower_name: str = Field(min_length=1, max_length=100)
+    payee_account: str = Field(pattern=r"^[0-9]{12,30}$")
+    principal_fen: PositiveFen
+    term_months: int = Field(ge=1, le=120)
+    method: Literal["equal_instalment", "equal_principal", "interest_only"]
+    staff_count: int = Field(ge=0)
+    new_hires: int = Field(ge=0, description="jobs created: new hires on contracts of a year or more")
+    approved_by: tuple[str, ...] = Field(min_length=1)
+    rule_set_id: str
+    rule_set_version: int = Field(ge=1)

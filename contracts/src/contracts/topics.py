@@ -9,6 +9,8 @@ class Topic(StrEnum):
     DISBURSEMENT_PAYMENTS = "disbursement.payments"
     DISBURSEMENT_BUDGETS = "disbursement.budgets"
     RECONCILIATION_ITEMS = "reconciliation.items"
+    LOANS_LOANS = "loans.loans"
+    LOANS_SUBSIDIES = "loans.subsidies"
 
     @property
     def dead_letter(self) -> str:

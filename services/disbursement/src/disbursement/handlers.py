@@ -1,5 +1,5 @@
-"""Kafka subscribers: approved cases become payments; returned ones are reversed and, once the payee's
-account is corrected, paid again."""
+"""Kafka subscribers: approved cases and the loans' subsidies due become payments; returned ones are
+reversed and, once the payee's account is corrected, paid again."""
 
 from collections.abc import Awaitable, Callable
 
@@ -7,6 +7,7 @@ import asyncpg
 
 from contracts import Envelope
 from contracts.eligibility import CaseApprovedV1, CasePayeeCorrectedV1
+from contracts.loans import SubsidyDueV1
 from contracts.reconciliation import ReturnFoundV1
 from contracts.topics import Topic
 from disbursement import service
@@ -20,6 +21,9 @@ def register(container: Disbursement) -> list[EventConsumer]:
     return [EventConsumer(
         topic=Topic.ELIGIBILITY_CASES, group_id=GROUP, pool=container.pool, dead_letters=container.dead_letters,
         handlers={CaseApprovedV1: instruct_payments(container), CasePayeeCorrectedV1: reissue_payments(container)},
+    ), EventConsumer(
+        topic=Topic.LOANS_SUBSIDIES, group_id=GROUP, pool=container.pool, dead_letters=container.dead_letters,
+        handlers={SubsidyDueV1: instruct_payments(container)},
     ), EventConsumer(
         topic=Topic.RECONCILIATION_ITEMS, group_id=GROUP, pool=container.pool, dead_letters=container.dead_letters,
         handlers={ReturnFoundV1: service.return_payments},

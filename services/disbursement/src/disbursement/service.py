@@ -23,6 +23,7 @@ from contracts.disbursement import (
     PaymentWaitingV1,
 )
 from contracts.eligibility import CaseApprovedV1, CasePayeeCorrectedV1
+from contracts.loans import SubsidyDueV1
 from contracts.reconciliation import ReturnFoundV1
 from contracts.types import Code, PositiveFen
 from disbursement import domain
@@ -60,12 +61,13 @@ async def create_budget(conn: asyncpg.Connection, who: Principal, command: Budge
         available_fen=view["available_fen"], changed_by=who.user), producer=PRODUCER)])
 
 
-async def instruct_payments(conn: asyncpg.Connection, envelopes: list[Envelope[CaseApprovedV1]], *,
+async def instruct_payments(conn: asyncpg.Connection, envelopes: list[Envelope[CaseApprovedV1 | SubsidyDueV1]], *,
                             vault: PiiVault) -> list[Envelope]:
-    """Approved cases become payments, one per case whatever is redelivered, in approval order: each
+    """Approved cases (and loan subsidies due: a period is the entitlement, the fund the campaign's
+    budget) become payments, one per case whatever is redelivered, in approval order: each
     reserves its amount from its campaign's budget, or, when the budget cannot cover it (or others wait
     before it), waits in the campaign's queue for a top-up. A campaign without a budget breaks a rule."""
-    first_of_case: dict[UUID, Envelope[CaseApprovedV1]] = {}
+    first_of_case: dict[UUID, Envelope[CaseApprovedV1 | SubsidyDueV1]] = {}
     for e in envelopes:
         first_of_case.setdefault(e.payload.case_id, e)
     cases = list(first_of_case.values())

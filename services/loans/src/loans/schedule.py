@@ -108,20 +108,45 @@ class Schedule:
 
 def schedule(loan: Loan, policy: SubsidyPolicy, bank: BankConventions = BankConventions()) -> Schedule:
     maturity = add_months(loan.start, loan.term_months)
-    charges = _charges(loan, bank, maturity)  # (charge date, interest fen, principal outstanding before)
+    all_charges = charges(loan, bank)
     periods: list[Period] = []
     previous = loan.start
-    subsidy_ends = add_months(loan.start, policy.subsidised_months)
-    for end in _period_ends(loan.start, maturity, bank):
-        interest = sum(fen for day, fen, _ in charges if previous < day <= end)
-        outstanding = max((o for day, _, o in charges if previous < day <= end), default=0)
-        subsidy = _subsidy(loan, policy, interest, outstanding, end) if previous < subsidy_ends else 0
-        if previous < subsidy_ends < end:  # the subsidised months end inside the period: pro rata by days
-            subsidy = _round(Fraction(subsidy * (subsidy_ends - previous).days, (end - previous).days), "down")
+    for end in period_ends(loan.start, maturity, bank):
+        interest = sum(c.interest_fen for c in all_charges if previous < c.day <= end)
+        outstanding = max((c.outstanding_fen for c in all_charges if previous < c.day <= end), default=0)
+        subsidy = period_subsidy(loan, policy, after=previous, end=end, interest_fen=interest,
+                                 outstanding_fen=outstanding)
         periods.append(Period(previous + timedelta(days=1), end, (end - previous).days, interest,
                               interest - subsidy, subsidy))
         previous = end
     return Schedule(periods)
+
+
+def period_subsidy(loan: Loan, policy: SubsidyPolicy, *, after: date, end: date, interest_fen: int,
+                   outstanding_fen: int) -> int:
+    """The subsidy of one period (the day after `after` up to `end`) from the interest the bank charged
+    in it on `outstanding_fen`: nothing once the subsidised months are over, pro rata by days in the
+    period they end in. The service calls it with the bank's actual figures; schedule() with projected."""
+    subsidy_ends = add_months(loan.start, policy.subsidised_months)
+    if after >= subsidy_ends:
+        return 0
+    subsidy = _subsidy(loan, policy, interest_fen, outstanding_fen, end)
+    if subsidy_ends < end:
+        subsidy = _round(Fraction(subsidy * (subsidy_ends - after).days, (end - after).days), "down")
+    return subsidy
+
+
+@dataclass(frozen=True)
+class Charge:
+    day: date             # when the bank charges it
+    interest_fen: int
+    outstanding_fen: int  # the principal it was charged on
+
+
+def charges(loan: Loan, bank: BankConventions = BankConventions()) -> list[Charge]:
+    """The interest the bank charges over the loan's life, by its conventions, if all goes to plan."""
+    maturity = add_months(loan.start, loan.term_months)
+    return [Charge(day, fen, outstanding) for day, fen, outstanding in _charges(loan, bank, maturity)]
 
 
 def _charges(loan: Loan, bank: BankConventions, maturity: date) -> list[tuple[date, int, int]]:
@@ -129,7 +154,7 @@ def _charges(loan: Loan, bank: BankConventions, maturity: date) -> list[tuple[da
     if loan.method == "interest_only":
         basis = 360 if bank.day_count == "ACT/360" else 365
         charges, previous = [], loan.start
-        for end in _period_ends(loan.start, maturity, bank):
+        for end in period_ends(loan.start, maturity, bank):
             charges.append((end, _round(loan.principal_fen * rate * (end - previous).days / basis, "half_up"),
                             loan.principal_fen))
             previous = end
@@ -176,7 +201,8 @@ def _subsidy(loan: Loan, policy: SubsidyPolicy, interest: int, outstanding: int,
     return min(_round(amount * taper / 100, policy.rounding), interest)
 
 
-def _period_ends(start: date, maturity: date, bank: BankConventions) -> list[date]:
+def period_ends(start: date, maturity: date, bank: BankConventions) -> list[date]:
+    """The bank's interest days (结息日) after `start` and before `maturity`, then maturity."""
     ends: list[date] = []
     year, month = start.year, start.month
     while True:
