@@ -25,7 +25,8 @@ import httpx
 
 from api_load import fixed_rate
 from baseline import kafka_produce_consume, outbox_relay_drain, postgres_handler_work
-from siji_cli.campaign import CASES_HEADER, CampaignRun, file_chunks, write_csv
+from siji_cli.campaign import CASES_HEADER, CampaignRun, write_csv
+from siji_cli.driver import file_chunks
 from siji_cli.infra.stack import Infrastructure
 from siji_cli.paths import ROOT
 from siji_cli.services import Deployment

@@ -194,3 +194,10 @@ async def test_a_batch_booked_as_one_lump_debit_is_detailed_in_the_days_camt054(
     assert lump.bank_reference == day.entries[0].bank_reference and lump.amount_fen == day.entries[0].amount_fen
     assert sorted(x.end_to_end_id for x in lump.lines) == sorted(t.end_to_end_id for t in sent.transfers)
     assert (await http.get("/v1/notifications/2026-12-02")).status_code == 404
+
+
+def test_the_years_not_yet_published_are_projected_for_a_while_then_refused():
+    assert is_business_day(date(2027, 1, 4)) and not is_business_day(date(2027, 1, 1)), "a Monday; New Year's Day"
+    assert not is_business_day(date(2027, 10, 4)) and not is_business_day(date(2027, 1, 9)), "National Day; a Saturday"
+    with pytest.raises(CalendarUnknown):
+        is_business_day(date(2031, 1, 2))

@@ -27,6 +27,7 @@ from eligibility.policy import (
     POLICY_DIR,
     SCHEMA_FILE,
     HardshipStandards,
+    LoanProgrammeRules,
     ProgrammeRules,
     diff,
     json_schema,
@@ -147,9 +148,9 @@ def test_shipped_documents_cover_every_programme_and_region():
     programmes = {(d.programme, d.region) for d in SHIPPED.values()}
     for region in ("taicang", "fuzhou", "yancheng"):
         for programme in ("winter-warmth", "autumn-education-aid", "living-relief", "serious-illness-relief",
-                          "hardship-standards"):
+                          "hardship-standards", "loan-subsidy"):
             assert (programme, region) in programmes
-    assert all(isinstance(d, ProgrammeRules | HardshipStandards) for d in SHIPPED.values())
+    assert all(isinstance(d, ProgrammeRules | HardshipStandards | LoanProgrammeRules) for d in SHIPPED.values())
 
 
 def test_the_committed_json_schema_is_current():

@@ -12,21 +12,19 @@ import csv
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from siji_cli.services import Deployment
+from siji_cli.driver import ApiDriver
 from siji_cli.synthetic import HARDSHIP_HEADER, dirty_rows, members, untidy
-from siji_shared.auth import Role, issue_token
+from siji_shared.auth import Role
 
 PROGRAMME = "winter-warmth"
-RETRY_SECONDS = 60.0  # long enough to ride out a service restart
 SETTLE_SECONDS = 10.0  # once the day's statement is in, how long its reconciliation may take to close it
 CASES_HEADER = ["序号", "姓名", "身份证号", "银行账号"]
 AID_HEADER = [*CASES_HEADER, "入学阶段", "录取通知书编号"]
@@ -34,25 +32,15 @@ SCHOOLS = ["高中", "中职", "大专", "本科", "研究生"]
 
 
 @dataclass
-class CampaignRun:
-    deployment: Deployment
+class CampaignRun(ApiDriver):
     recipients: int
-    region: str = "taicang"
     year: int = 2026
     reject_share: float = 0.01
     duplicate_share: float = 0.01
     bad_rows: int = 5
-    show_progress: bool = True
     campaign: str = field(default_factory=lambda: f"ww-2026-{uuid.uuid4().hex[:8]}")
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    stage_counts: dict[str, int] = field(default_factory=dict)
-    before_stage: Callable[[str], Awaitable[None]] | None = None
     autumn_aid_share: float = 0.1  # members whose child enters school; 0: winter warmth alone (the benchmark)
     close_bank_day: bool = True  # end with the bank's day closed and reconciled (not in tests sharing one bank)
-
-    def headers(self, user: str, role: Role, *, key: bool = False) -> dict[str, str]:
-        token = issue_token(self.deployment.token_secret, user=user, role=role, region=self.region)
-        return {"Authorization": f"Bearer {token}", **({"Idempotency-Key": str(uuid.uuid4())} if key else {})}
 
     async def run(self, *, settle_timeout: float = 600.0) -> dict:
         started = time.monotonic()
@@ -182,45 +170,6 @@ class CampaignRun:
     async def _upload(self, url: str, path: Path) -> dict:
         return await self._post(url, self.headers(self.caseworker, Role.CASEWORKER), content=path)
 
-    async def _post(self, url: str, headers: dict, body: dict | None = None, *, content: Path | None = None) -> dict:
-        """A retry after a lost answer reuses the Idempotency-Key (and an upload is its own key)."""
-        return await self._request("POST", url, headers, json=body, content=content)
-
-    async def _get(self, url: str, headers: dict, params: dict[str, Any] | None = None) -> dict:
-        return await self._request("GET", url, headers, params=params)
-
-    async def _request(self, method: str, url: str, headers: dict, *, content: Path | None = None,
-                       **options: Any) -> dict:
-        """Rides out a service restart: connection errors and 5xx are retried for RETRY_SECONDS."""
-        deadline = time.monotonic() + RETRY_SECONDS
-        attempt = 0
-        while True:
-            try:
-                response = await self.http.request(method, url, headers=headers,
-                                                   content=file_chunks(content) if content else None, **options)
-                if response.status_code < 500:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{method} {url}: no answer within {RETRY_SECONDS} s")
-            attempt += 1
-            await asyncio.sleep(min(0.1 * 2 ** attempt, 2.0))
-        if response.status_code >= 400:
-            raise RuntimeError(f"{method} {url} -> {response.status_code}: {response.text[:2000]}")
-        return response.json()
-
-    async def _stage(self, stage: str, count: int, work: Awaitable[Any]) -> Any:
-        if self.before_stage:
-            await self.before_stage(stage)
-        task = self.progress.add_task(stage, total=count)
-        started = time.monotonic()
-        result = await work
-        self.stage_seconds[stage] = time.monotonic() - started
-        self.stage_counts[stage] = count
-        self.progress.update(task, completed=count)
-        return result
-
     async def _await_outcomes(self, elig: str, campaign: str, approved: int, *, timeout: float,
                               stage: str = "payments settled or failed") -> dict:
         if self.before_stage:
@@ -239,10 +188,6 @@ class CampaignRun:
             if time.monotonic() - started > timeout:
                 raise TimeoutError(f"only {done} of {approved} payments finished in {timeout:.0f}s")
             await asyncio.sleep(0.25)
-
-    def _progress(self) -> Progress:
-        return Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        disable=not self.show_progress)
 
     def _report(self, summary: dict, files: dict, imported: dict, budget: dict, payments: list[dict],
                 statement: Iterable[dict]) -> dict:
@@ -292,10 +237,4 @@ def write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> Path:
         writer.writerow(header)
         writer.writerows(rows)
     return path
-
-
-async def file_chunks(path: Path, size: int = 256 * 1024) -> AsyncIterator[bytes]:
-    with open(path, "rb") as source:
-        while chunk := source.read(size):
-            yield chunk
 

@@ -17,8 +17,9 @@ from siji_cli.audit import replay
 from siji_cli.campaign import CampaignRun
 from siji_cli.infra.kafka import ensure_jars
 from siji_cli.infra.stack import Infrastructure
+from siji_cli.loans_season import LoansSeason
 from siji_cli.paths import POLICY_DIR
-from siji_cli.report import print_report
+from siji_cli.report import print_loans_report, print_report
 from siji_cli.services import Deployment
 from siji_cli.settings import CliSettings
 from siji_shared.auth import Role, issue_token
@@ -97,12 +98,25 @@ def status() -> None:
 
 @app.command()
 def demo(recipients: int = typer.Option(2000, min=1, help="synthetic members in the campaign"),
-         region: str = typer.Option("taicang", help="taicang, fuzhou or yancheng"),
+         programme: str = typer.Option("winter-warmth", help="winter-warmth, or loans (贴息贷款: a season of "
+                                                             "enterprises' loans and two years of subsidies)"),
+         borrowers: int = typer.Option(1866, min=1, help="loans: enterprises applying (Fuzhou's 1,866)"),
+         region: str = typer.Option(None, help="taicang, fuzhou or yancheng (default taicang; loans: fuzhou)"),
          as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON line last")) -> None:
-    """Run a winter-warmth campaign through the running services (start them with `siji up`)."""
-    infra = _infra()
-    run = CampaignRun(_deployment(infra), recipients=recipients, region=region)
-    report = asyncio.run(run.run())
+    """Run a season through the running services (start them with `siji up`)."""
+    deployment = _deployment(_infra())
+    if programme == "loans":
+        season = asyncio.run(LoansSeason(deployment, region=region or "fuzhou", borrowers=borrowers).run())
+        if as_json:
+            typer.echo(json.dumps(season, ensure_ascii=False))
+        else:
+            print_loans_report(season)
+        if not season["subsidy_paid_within_fund"] or season["reconciliation"]["unexplained"]:
+            raise typer.Exit(1)
+        return
+    if programme != "winter-warmth":
+        raise typer.BadParameter("winter-warmth or loans", param_hint="--programme")
+    report = asyncio.run(CampaignRun(deployment, recipients=recipients, region=region or "taicang").run())
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
     else:

@@ -46,3 +46,25 @@ def print_report(report: dict) -> None:
     for label, value in rows:
         table.add_row(label, value)
     Console().print(table)
+
+
+def print_loans_report(report: dict) -> None:
+    table = Table(title=f"Interest-subsidised loans {report['campaign']} ({report['region']})", show_header=False)
+    recon = report["reconciliation"]
+    for label, value in (
+        ("enterprises applying", f"{report['enterprises']:,}"),
+        ("eligible / approved", f"{report['eligible']:,} / {report['approved']:,}"),
+        ("lent by the bank (declined)", f"{report['loans_disbursed']:,} ({report['declined_by_bank']:,})"),
+        ("jobs created", f"{report['jobs_created']:,}"),
+        ("principal lent", yuan(report["principal_fen"])),
+        ("subsidy paid", yuan(report["subsidy_paid_fen"])),
+        ("subsidy fund (left)", f"{yuan(report['fund_total_fen'])} ({yuan(report['fund_left_fen'])})"),
+        ("loans that waited for the fund; top-up", f"{report['waited_for_fund']:,}; {yuan(report['top_up_fen'])}"),
+        ("repaid early / defaulted (clawed back)",
+         f"{report['repaid_early']:,} / {report['defaulted']:,} ({yuan(report['clawback_fen'])})"),
+        ("periods by status", ", ".join(f"{k} {v['periods']:,}" for k, v in report["periods"].items())),
+        ("payment days reconciled (closed; unexplained)", f"{recon['days']} ({recon['closed']}; {recon['unexplained']})"),
+        ("wall time", f"{report['wall_seconds']} s"),
+    ):
+        table.add_row(label, value)
+    Console().print(table)

@@ -8,7 +8,9 @@ business day. Closing a day publishes its camt.053 statement: the settlement acc
 closing balance, an electronic sequence number one higher each day, one entry per booking. On demand
 (deterministic under the seed) it books a share of lines twice (`duplicate_rate`), returns a share
 of paid lines one to three business days later (`return_rate`) as credits with a reason code, and
-books a share of batches as one lump debit (`lump_rate`) whose lines it details in that day's camt.054."""
+books a share of batches as one lump debit (`lump_rate`) whose lines it details in that day's camt.054.
+Its loan book (bank_sim.loan_book) journals alongside: applications, admin actions, and at each close
+the loan behaviour in force, so the loans' events replay identically too."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bank_sim.calendar import add_business_days, business_day_on_or_after, next_business_day, today_in_shanghai
+from bank_sim.loan_book import LoanBehaviour, LoanBook, LoanTerms
 from siji_shared.iso20022 import (
     LineStatus,
     Lump,
@@ -103,7 +106,8 @@ class DayNotClosed(LookupError):
 
 class Bank:
     def __init__(self, behaviour: Behaviour, *, seed: int, journal: Path | None, account: Account,
-                 statements_dir: Path | None = None, start: date | None = None) -> None:
+                 statements_dir: Path | None = None, start: date | None = None, loan_terms: LoanTerms | None = None,
+                 loan_behaviour: LoanBehaviour | None = None) -> None:
         self.behaviour = behaviour
         self.seed = seed
         self.journal = journal
@@ -115,6 +119,8 @@ class Bank:
         self.repeated_lines = 0
         self._random = random.Random(seed)
         self.day = Day(business_day_on_or_after(start or today_in_shanghai()), 1, account.opening_balance_fen)
+        self.loans = LoanBook(loan_terms or LoanTerms(), loan_behaviour or LoanBehaviour(), seed=seed,
+                              record=self._record)
         if journal and journal.exists() and journal.stat().st_size:
             for line in journal.read_text().splitlines():
                 self._replay(json.loads(line))
@@ -171,7 +177,8 @@ class Bank:
         closed = []
         for _ in range(count):
             closed.append(self.day.business_date)
-            self._record({"close": self.day.business_date.isoformat(), "at": datetime.now(UTC).isoformat()})
+            self._record({"close": self.day.business_date.isoformat(), "at": datetime.now(UTC).isoformat(),
+                          "loan_behaviour": asdict(self.loans.behaviour)})
         return closed
 
     def statement(self, day: date) -> bytes:
@@ -282,7 +289,12 @@ class Bank:
             self.day.business_date = date.fromisoformat(entry["start"])
             return
         if "close" in entry:
-            self._close(date.fromisoformat(entry["close"]), datetime.fromisoformat(entry["at"]))
+            day = date.fromisoformat(entry["close"])
+            self._close(day, datetime.fromisoformat(entry["at"]))
+            self.loans.close(day, LoanBehaviour(**entry.get("loan_behaviour", {})))
+            return
+        if "loans" in entry or "loan_event" in entry:
+            self.loans.replay(entry)
             return
         report = entry["report"]
         self.messages[entry["message_id"]] = (entry["digest"], StatusReport(

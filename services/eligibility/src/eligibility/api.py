@@ -6,7 +6,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from contracts.types import Code
 from eligibility import imports, policies, service
@@ -20,6 +20,7 @@ from eligibility.service import (
     ApprovalsIn,
     CaseIn,
     HardshipFileIn,
+    LoanApplicationsIn,
     MemberIn,
     PayeeIn,
     RejectionIn,
@@ -74,6 +75,31 @@ async def register_case(body: CaseIn, request: Request, c: Container, key: str =
         return service.single_answer(await service.register_cases(
             conn, c.vault, who, programme=body.programme, campaign=body.campaign, year=body.year,
             applicants=[applicant]))
+
+    return await idempotent(request, c.pool, who, key=key, body=body.model_dump(mode="json"), success_status=201,
+                            effect=effect)
+
+
+@router.post("/loan-applications", status_code=201)
+async def register_loan_applications(body: LoanApplicationsIn, request: Request, c: Container,
+                                     key: str = IdempotencyKey, who: Principal = Caseworker) -> Response:
+    """Interest-subsidised loan applications (贴息贷款), up to 5,000 in one request, registered and assessed
+    under the loan programme in force in the caller's region. Any invalid application (its index in
+    the list, from 0, named with the reason) refuses the request with 422 and registers nothing. The
+    answer says what happened to each: eligible (the approved principal and term, cut to the caps),
+    ineligible (why), or already_registered in the campaign. Approval is the usual maker-checker."""
+    try:
+        applicants = service.loan_applicants(body.applications)
+    except service.ApplicationsInvalid as exc:
+        return JSONResponse({"detail": "invalid loan applications", "errors": exc.errors}, status_code=422)
+
+    async def effect(conn):
+        done = await service.register_loans(conn, c.vault, who, programme=body.programme, campaign=body.campaign,
+                                            year=body.year, applicants=applicants)
+        counts = {status: sum(a["status"] == status for a in done.body)
+                  for status in ("eligible", "ineligible", "already_registered")}
+        return Done({"programme": body.programme, "campaign": body.campaign, "year": body.year, "region": who.region,
+                     **counts, "applications": done.body}, done.events)
 
     return await idempotent(request, c.pool, who, key=key, body=body.model_dump(mode="json"), success_status=201,
                             effect=effect)

@@ -1,5 +1,6 @@
 """Eligibility rules, pure: a hardship file graded against the region's standards, an application
-assessed against a programme's rule set, maker-checker decisions. No I/O here.
+assessed against a programme's rule set, a loan application against a loan programme's, maker-checker
+decisions. No I/O here.
 
 Every assessment says which rules fired, in Chinese and English, and carries a decision hash over the
 rule set (id, version, content) and the exact inputs, so an audit can re-run `assess` and compare."""
@@ -13,16 +14,18 @@ from datetime import date
 from typing import Any
 
 from eligibility.policy import (
+    BorrowerKind,
     Category,
     Cause,
     HardshipLevel,
     HardshipStandards,
+    LoanProgrammeRules,
     ProgrammeRules,
     SchoolLevel,
 )
 
-__all__ = ["Assessment", "Category", "Cause", "Fired", "Grading", "HardshipLevel", "Inputs", "SchoolLevel",
-           "assess", "file_in_force", "grade_hardship"]
+__all__ = ["Assessment", "BorrowerKind", "Category", "Cause", "Fired", "Grading", "HardshipLevel", "Inputs",
+           "LoanFacts", "SchoolLevel", "assess", "assess_loan", "file_in_force", "grade_hardship"]
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ class Assessment:
     approvals_required: int
     decision_hash: str
     inputs_json: str  # the exact inputs, canonical JSON: what the hash covers and what is stored
-
+    term_months: int | None = None  # a loan's approved term (amount_fen is its approved principal)
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -126,7 +129,7 @@ def canonical_inputs(inputs: Inputs) -> str:
     return json.dumps(inputs.as_json(), sort_keys=True, separators=(",", ":"))
 
 
-def decision_hash(rules: ProgrammeRules, inputs: Inputs | str) -> str:
+def decision_hash(rules: ProgrammeRules | LoanProgrammeRules, inputs: Inputs | str) -> str:
     """SHA-256 over the rule set's id, version and content hash and the canonical inputs."""
     text = inputs if isinstance(inputs, str) else canonical_inputs(inputs)
     return hashlib.sha256(f"{rules.rule_set_id}\n{rules.version}\n{rules.sha256}\n{text}".encode()).hexdigest()
@@ -215,6 +218,112 @@ def _tiers(rules: ProgrammeRules, inputs: Inputs, fired: list[Fired]) -> list[tu
             fired.append(Fired("medical_threshold", f"自付医疗费用未超过起付线 {costs.threshold_fen} 分",
                                f"out-of-pocket costs do not exceed the threshold of {costs.threshold_fen} fen"))
     return found
+
+
+# --- assessing a loan application (贴息贷款) ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class LoanFacts:
+    """Everything a loan assessment reads, and nothing personal (no ID, name or account): an audit re-runs
+    `assess_loan` on these. `staff_count` and `new_hires` (on contracts of a year or more) and the arrears
+    are an enterprise's; an individual's are left at zero and false."""
+
+    borrower_kind: BorrowerKind
+    amount_fen: int   # the requested principal
+    term_months: int  # the requested term
+    staff_count: int = 0
+    new_hires: int = 0
+    wage_arrears: bool = False
+    social_insurance_arrears: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {"borrower_kind": self.borrower_kind.value, "requested_fen": self.amount_fen,
+                "requested_term_months": self.term_months, "staff_count": self.staff_count,
+                "new_hires": self.new_hires, "wage_arrears": self.wage_arrears,
+                "social_insurance_arrears": self.social_insurance_arrears}
+
+
+def canonical_loan_facts(facts: LoanFacts) -> str:
+    return json.dumps(facts.as_json(), sort_keys=True, separators=(",", ":"))
+
+
+def assess_loan(rules: LoanProgrammeRules, facts: LoanFacts) -> Assessment:
+    """Whether the borrower may borrow under the scheme, and the principal and term approved: the
+    requested ones, each cut to the cap for the borrower's kind. A small or micro enterprise qualifies
+    by its size, the jobs it created (new hires × 100 ≥ the percentage × staff, whole numbers, no
+    division) and no wage or social-insurance arrears; every condition it fails is named."""
+    fired = [Fired("rule_set", f"依据 {rules.rule_set_id} 第 {rules.version} 版（{rules.title.zh}）",
+                   f"assessed under {rules.rule_set_id} v{rules.version} ({rules.title.en})")]
+    inputs_json = canonical_loan_facts(facts)
+    kind = facts.borrower_kind
+
+    def outcome(principal: int, term: int | None) -> Assessment:
+        approvals = 2 if principal > rules.second_approval_above_fen else 1
+        if principal:
+            fired.append(Fired("approvals", f"需 {approvals} 名审批人（本金超过 {rules.second_approval_above_fen} 分需第二人）",
+                               f"{approvals} approver(s) needed (a second above a principal of "
+                               f"{rules.second_approval_above_fen} fen)"))
+        return Assessment(eligible=principal > 0, amount_fen=principal, tier=f"loan:{kind.value}" if principal else None,
+                          fired=tuple(fired), approvals_required=approvals if principal else 1,
+                          decision_hash=decision_hash(rules, inputs_json), inputs_json=inputs_json,
+                          term_months=term if principal else None)
+
+    limits = rules.borrowers.get(kind)
+    if limits is None:
+        fired.append(Fired("borrower_kind", f"本项目不向{kind.label}发放贷款",
+                           f"this programme does not lend to {kind.value} borrowers"))
+        return outcome(0, None)
+    if kind is BorrowerKind.ENTERPRISE and not _enterprise_qualifies(rules, facts, fired):
+        return outcome(0, None)
+
+    principal, term = facts.amount_fen, facts.term_months
+    if principal > limits.max_principal_fen:
+        fired.append(Fired("principal_cap", f"申请本金 {principal} 分超过{kind.label}上限 {limits.max_principal_fen} 分，"
+                           f"按上限核定", f"the requested principal of {principal} fen is above the {kind.value} cap "
+                           f"of {limits.max_principal_fen} fen; cut to the cap"))
+        principal = limits.max_principal_fen
+    if term > limits.max_term_months:
+        fired.append(Fired("term_cap", f"申请期限 {term} 个月超过{kind.label}上限 {limits.max_term_months} 个月，按上限核定",
+                           f"the requested term of {term} months is above the {kind.value} cap of "
+                           f"{limits.max_term_months} months; cut to the cap"))
+        term = limits.max_term_months
+    fired.append(Fired("loan_terms", f"核定贷款本金 {principal} 分，期限 {term} 个月",
+                       f"approved principal {principal} fen for {term} months"))
+    return outcome(principal, term)
+
+
+def _enterprise_qualifies(rules: LoanProgrammeRules, facts: LoanFacts, fired: list[Fired]) -> bool:
+    conditions = rules.enterprise_conditions
+    assert conditions is not None  # the document requires them where enterprises may borrow
+    qualifies = True
+    staff, hires = facts.staff_count, facts.new_hires
+    if staff > conditions.max_staff:
+        qualifies = False
+        fired.append(Fired("not_small_or_micro", f"在职职工 {staff} 人，超过小微企业上限 {conditions.max_staff} 人",
+                           f"{staff} staff is more than a small or micro enterprise's {conditions.max_staff}"))
+    large = staff > conditions.large_staff_threshold
+    percent = conditions.new_hire_percent_large if large else conditions.new_hire_percent
+    band_zh = f"（超过 {conditions.large_staff_threshold} 人的企业）" if large else ""
+    band_en = f" (above {conditions.large_staff_threshold} staff)" if large else ""
+    if hires * 100 < percent * staff:
+        qualifies = False
+        needed = -(-percent * staff // 100)
+        fired.append(Fired("new_hires_short", f"新招用（一年以上劳动合同）{hires} 人，不足在职职工 {staff} 人的 {percent}%"
+                           f"{band_zh}，至少需 {needed} 人",
+                           f"{hires} new hire(s) on contracts of a year or more is less than {percent}% of {staff} "
+                           f"staff{band_en}: at least {needed} needed"))
+    else:
+        fired.append(Fired("new_hires", f"新招用（一年以上劳动合同）{hires} 人，达到在职职工 {staff} 人的 {percent}%{band_zh}",
+                           f"{hires} new hire(s) on contracts of a year or more is at least {percent}% of {staff} "
+                           f"staff{band_en}"))
+    if conditions.no_wage_arrears and facts.wage_arrears:
+        qualifies = False
+        fired.append(Fired("wage_arrears", "企业存在拖欠职工工资", "the enterprise is in wage arrears"))
+    if conditions.no_social_insurance_arrears and facts.social_insurance_arrears:
+        qualifies = False
+        fired.append(Fired("social_insurance_arrears", "企业存在拖欠社会保险费",
+                           "the enterprise is in social-insurance arrears"))
+    return qualifies
 
 
 # --- decisions (maker-checker) -----------------------------------------------------------------------

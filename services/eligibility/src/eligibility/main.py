@@ -12,7 +12,7 @@ from eligibility.domain import DecisionRefused
 from eligibility.policies import VersionConflict
 from eligibility.policy import PolicyInvalid
 from eligibility.roster import RosterUnreadable
-from eligibility.service import Forbidden, NotFound
+from eligibility.service import ApplicationsInvalid, Forbidden, NotFound
 from siji_shared.http import install_error_handlers
 from siji_shared.logging import configure_logging
 from siji_shared.service_app import ServiceWiring, health_router, service_lifespan
@@ -31,5 +31,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(health_router)
     install_error_handlers(app, {DecisionRefused: 409, NotFound: 404, Forbidden: 403, RosterUnreadable: 422,
-                                 VersionConflict: 409, PolicyInvalid: 422})
+                                 VersionConflict: 409, PolicyInvalid: 422, ApplicationsInvalid: 422})
     return app

@@ -1,6 +1,8 @@
 """Loading rule set documents into the service, listing them and diffing two versions. A loaded
 version is immutable (a trigger refuses changes): loading the same document again does nothing, and a
-different document under a loaded version number is refused, so a past decision always re-derives."""
+different document under a loaded version number is refused, so a past decision always re-derives.
+A rule set keeps its kind (programme, hardship standards, loan programme) across its versions, and each
+is looked up by its kind, so a member case never reads a loan programme nor a loan a member programme."""
 
 from __future__ import annotations
 
@@ -13,13 +15,14 @@ import asyncpg
 import structlog
 
 from eligibility import repository as repo
-from eligibility.policy import POLICY_DIR, HardshipStandards, ProgrammeRules, canonical, content_sha256, diff, read_dir
+from eligibility.policy import POLICY_DIR, Document, canonical, content_sha256, diff, read_dir
 
 log = structlog.get_logger(__name__)
 
 
 class VersionConflict(ValueError):
-    """A document claims a version number that is loaded with different content."""
+    """A document claims a version number that is loaded with different content, or another kind of
+    document than its rule set's."""
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,16 @@ class Loaded:
         return vars(self)
 
 
-async def load(conn: asyncpg.Connection, documents: list[tuple[str, ProgrammeRules | HardshipStandards]], *,
+async def load(conn: asyncpg.Connection, documents: list[tuple[str, Document]], *,
                loaded_by: str) -> list[Loaded]:
     """Load each document not yet loaded; all or none (the caller's transaction)."""
+    kinds = await repo.rule_set_kinds(conn, sorted({document.rule_set_id for _, document in documents}))
     done = []
     for source, document in documents:
+        kind = kinds.setdefault(document.rule_set_id, document.kind)
+        if kind != document.kind:
+            raise VersionConflict(f"{source}: {document.rule_set_id} is a {kind} rule set; a {document.kind} "
+                                  f"document cannot be a version of it: give it another programme name")
         sha = content_sha256(document)
         fresh = await repo.insert_rule_set(conn, document, rules_json=canonical(document), content_sha256=sha,
                                            source=source, loaded_by=loaded_by)

@@ -2,12 +2,17 @@
 exported as rule-set.schema.json beside them) and how two versions differ. Nothing here touches a
 database; `policies.py` loads them.
 
-Two kinds of document, each versioned per region and year:
+Three kinds of document, each versioned per region and year:
 - `programme`: who qualifies for one programme and for how much (winter warmth, autumn education aid,
   living relief, serious-illness relief);
 - `hardship-standards`: the region's minimum living standard (低保) and the multiple of it that bounds
   relative hardship, the causes that make a sudden hardship, how long a hardship file is valid, and the
-  caps on what one member and one household may receive across programmes in a year."""
+  caps on what one member and one household may receive across programmes in a year;
+- `loan-programme`: who may borrow under an interest-subsidised loan scheme (贴息贷款, 创业担保贷款), up to
+  what principal and for how long, per borrower kind (small and micro enterprises, individual founders).
+
+Each kind is looked up by its own kind: member cases never read a loan programme, nor loans a member
+programme."""
 
 from __future__ import annotations
 
@@ -147,7 +152,60 @@ class HardshipStandards(_Document):
     caps: Caps
 
 
-RuleSetDocument = Annotated[ProgrammeRules | HardshipStandards, Field(discriminator="kind")]
+class BorrowerKind(StrEnum):
+    ENTERPRISE = "enterprise"  # 小微企业, known by its unified social credit code (统一社会信用代码)
+    INDIVIDUAL = "individual"  # 个人创业者, known by a national ID
+
+    @property
+    def label(self) -> str:
+        return {"enterprise": "小微企业", "individual": "个人创业者"}[self.value]
+
+
+class LoanLimits(BaseModel):
+    """What one borrower of a kind may borrow under the scheme: a requested principal or term above the
+    cap is cut to it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    max_principal_fen: Fen = Field(description="the most principal one borrower may be lent")
+    max_term_months: int = Field(ge=1, le=120, description="the longest term, in months")
+
+
+class EnterpriseConditions(BaseModel):
+    """When a small or micro enterprise (小微企业) qualifies: its size, the jobs it created (new hires on
+    contracts of a year or more, as a share of its staff) and no arrears."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    max_staff: int = Field(ge=1, description="the most staff a small or micro enterprise may have")
+    new_hire_percent: int = Field(ge=0, le=100, description="new hires as at least this percentage of staff")
+    new_hire_percent_large: int = Field(ge=0, le=100, description="the percentage above large_staff_threshold staff")
+    large_staff_threshold: int = Field(ge=1, description="above this many staff new_hire_percent_large applies")
+    no_wage_arrears: bool = Field(True, description="an enterprise in wage arrears (拖欠工资) does not qualify")
+    no_social_insurance_arrears: bool = Field(
+        True, description="an enterprise in social-insurance arrears (拖欠社保费) does not qualify")
+
+
+class LoanProgrammeRules(_Document):
+    """An interest-subsidised loan scheme (贴息贷款): per borrower kind the largest principal and the
+    longest term; the conditions an enterprise meets; the principal above which a second approver decides.
+    The subsidy itself (rates, periods) is the loans service's."""
+
+    kind: Literal["loan-programme"] = "loan-programme"
+    programme: Code
+    borrowers: dict[BorrowerKind, LoanLimits] = Field(
+        min_length=1, description="who may borrow, and up to what: a kind not listed is not lent to")
+    enterprise_conditions: EnterpriseConditions | None = Field(
+        None, description="required when enterprises may borrow")
+    second_approval_above_fen: int = Field(ge=0, description="a principal above this needs a second approver")
+
+    @model_validator(mode="after")
+    def _enterprise_conditions(self) -> LoanProgrammeRules:
+        if BorrowerKind.ENTERPRISE in self.borrowers and self.enterprise_conditions is None:
+            raise ValueError("enterprise borrowers need enterprise_conditions")
+        return self
+
+
+Document = ProgrammeRules | HardshipStandards | LoanProgrammeRules
+RuleSetDocument = Annotated[Document, Field(discriminator="kind")]
 DOCUMENT = TypeAdapter(RuleSetDocument)
 
 
@@ -155,14 +213,14 @@ class PolicyInvalid(ValueError):
     """A rule set document that does not follow the format; the message says where."""
 
 
-def parse(data: Any, *, source: str = "document") -> ProgrammeRules | HardshipStandards:
+def parse(data: Any, *, source: str = "document") -> Document:
     try:
         return DOCUMENT.validate_python(data)
     except ValueError as exc:
         raise PolicyInvalid(f"{source}: {exc}") from exc
 
 
-def read_dir(directory: Path = POLICY_DIR) -> list[tuple[str, ProgrammeRules | HardshipStandards]]:
+def read_dir(directory: Path = POLICY_DIR) -> list[tuple[str, Document]]:
     """Every document in the directory (file name, document), in name order; the schema file is not one."""
     found = []
     for path in sorted(directory.glob("*.json")):
@@ -182,7 +240,8 @@ def content_sha256(document: BaseModel | dict[str, Any]) -> str:
 
 def json_schema() -> dict[str, Any]:
     schema = DOCUMENT.json_schema()
-    schema["title"] = "Siji eligibility rule set (programme rules or a region's hardship standards)"
+    schema["title"] = ("Siji eligibility rule set (programme rules, a region's hardship standards or a loan "
+                       "programme)")
     return schema
 
 

@@ -14,11 +14,11 @@ from uuid import UUID
 import asyncpg
 
 from eligibility.domain import Assessment, HardshipLevel
-from eligibility.policy import Category, HardshipStandards, ProgrammeRules, parse
+from eligibility.policy import Category, Document, HardshipStandards, LoanProgrammeRules, ProgrammeRules, parse
 from siji_shared.db import load_queries
 
 Q = load_queries(Path(__file__).parent / "sql" / "queries.sql")
-D = TypeVar("D", ProgrammeRules, HardshipStandards)
+D = TypeVar("D", ProgrammeRules, HardshipStandards, LoanProgrammeRules)
 OCCUPATION_CATEGORY = {"frontline": Category.FRONTLINE, "gig": Category.FRONTLINE, "medical": Category.MEDICAL}
 
 
@@ -26,6 +26,12 @@ async def latest_programme_rules(conn: asyncpg.Connection, *, programme: str, re
                                  year: int) -> ProgrammeRules | None:
     row = await conn.fetchrow(Q["latest_rule_set"], "programme", programme, region, year)
     return _document(row, ProgrammeRules)
+
+
+async def latest_loan_rules(conn: asyncpg.Connection, *, programme: str, region: str,
+                            year: int) -> LoanProgrammeRules | None:
+    row = await conn.fetchrow(Q["latest_rule_set"], "loan-programme", programme, region, year)
+    return _document(row, LoanProgrammeRules)
 
 
 async def latest_hardship_standards(conn: asyncpg.Connection, *, region: str, year: int) -> HardshipStandards | None:
@@ -45,7 +51,12 @@ async def rule_set_version(conn: asyncpg.Connection, rule_set_id: str, version: 
     return await conn.fetchrow(Q["rule_set_version"], rule_set_id, version)
 
 
-async def insert_rule_set(conn: asyncpg.Connection, document: ProgrammeRules | HardshipStandards, *, rules_json: str,
+async def rule_set_kinds(conn: asyncpg.Connection, rule_set_ids: list[str]) -> dict[str, str]:
+    """The kind each of these rule sets was loaded as (a rule set keeps its kind across versions)."""
+    return {r["rule_set_id"]: r["kind"] for r in await conn.fetch(Q["rule_set_kinds"], rule_set_ids)}
+
+
+async def insert_rule_set(conn: asyncpg.Connection, document: Document, *, rules_json: str,
                           content_sha256: str, source: str, loaded_by: str) -> bool:
     """True when this call loaded the version; False when it was there already."""
     return await conn.fetchval(Q["insert_rule_set"], document.rule_set_id, document.version, document.kind,
@@ -186,7 +197,7 @@ async def cases_of_members(conn: asyncpg.Connection, *, campaign: str,
 class NewCase:
     case_id: UUID
     member_ref: str
-    household_ref: str
+    household_ref: str | None  # None: a loan case, outside the yearly award caps
     payee_name_enc: bytes
     payee_account_enc: bytes
     assessment: Assessment
@@ -199,7 +210,7 @@ def reasons_json(a: Assessment) -> str:
 
 
 async def insert_cases(conn: asyncpg.Connection, cases: Sequence[NewCase], *, programme: str, campaign: str,
-                       region: str, year: int, rules: ProgrammeRules, registered_by: str,
+                       region: str, year: int, rules: ProgrammeRules | LoanProgrammeRules, registered_by: str,
                        import_id: UUID | None) -> None:
     a = [c.assessment for c in cases]
     await conn.execute(
@@ -213,12 +224,15 @@ async def insert_cases(conn: asyncpg.Connection, cases: Sequence[NewCase], *, pr
     )
 
 
-async def reassess_case(conn: asyncpg.Connection, case_id: UUID, *, assessment: Assessment, rules: ProgrammeRules,
-                        excluded: list[str]) -> None:
+async def reassess_case(conn: asyncpg.Connection, case_id: UUID, *, assessment: Assessment,
+                        rules: ProgrammeRules | LoanProgrammeRules, excluded: list[str],
+                        application: dict | None = None) -> None:
+    """The new assessment; `application`, when given, replaces the stored one (a loan's approved term)."""
     a = assessment
     await conn.execute(Q["reassess_case"], case_id, "eligible" if a.eligible else "ineligible", a.amount_fen, a.tier,
                        rules.rule_set_id, rules.version, reasons_json(a), a.approvals_required,
-                       a.inputs_json, a.decision_hash, excluded)
+                       a.inputs_json, a.decision_hash, excluded,
+                       None if application is None else json.dumps(application, ensure_ascii=False))
 
 
 async def cases_for_decision(conn: asyncpg.Connection, *, campaign: str | None, case_ids: list[UUID],

@@ -6,16 +6,19 @@ the consumer) stages the events."""
 from __future__ import annotations
 
 import json
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
 import structlog
 from pydantic import BaseModel, Field, model_validator
+from stdnum.cn import uscc
+from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
 from contracts import Envelope, new_envelope
 from contracts.disbursement import (
@@ -35,6 +38,7 @@ from contracts.eligibility import (
     EligibilityAssessedV1,
     HardshipFileExpiredV1,
     HardshipFileGradedV1,
+    LoanApprovedV1,
 )
 from contracts.types import Code
 from eligibility import repository as repo
@@ -43,29 +47,59 @@ from eligibility.domain import (
     CaseForDecision,
     DecisionRefused,
     Inputs,
+    LoanFacts,
     add_approval,
     assess,
+    assess_loan,
     check_appeal,
     check_rejection,
     check_withdrawal,
     file_in_force,
     grade_hardship,
 )
-from eligibility.policy import Cause, HardshipStandards, ProgrammeRules, SchoolLevel
+from eligibility.policy import BorrowerKind, Cause, HardshipStandards, LoanProgrammeRules, ProgrammeRules, SchoolLevel
 from siji_shared.auth import Principal
 from siji_shared.dates import add_months
-from siji_shared.pii import PiiVault, mask_account, mask_name, normalise_national_id, validate_national_id
+from siji_shared.pii import (
+    InvalidNationalId,
+    PiiVault,
+    mask_account,
+    mask_name,
+    normalise_national_id,
+    validate_national_id,
+)
 from siji_shared.usecase import Done
 
 PRODUCER = "eligibility"
 log = structlog.get_logger(__name__)
 ACCOUNT_PATTERN = r"^[0-9]{12,30}$"
 MAX_SELECTION = 100_000
+MAX_LOAN_APPLICATIONS = 5_000
+RuleSet = ProgrammeRules | LoanProgrammeRules
 
 
 def national_id(value: str) -> str:
     """Normalised (full-width digits, spaces, lowercase x) and checked (GB 11643), or InvalidNationalId."""
     return validate_national_id(normalise_national_id(value))
+
+
+class InvalidCreditCode(ValueError):
+    """Not a unified social credit code (统一社会信用代码, GB 32100-2015); the message says why."""
+
+
+def credit_code(value: str) -> str:
+    """Normalised (full-width characters, spaces and hyphens, lowercase) and checked (GB 32100-2015:
+    18 characters, the last a check character), or InvalidCreditCode."""
+    try:
+        return uscc.validate("".join(unicodedata.normalize("NFKC", value).split()).upper())
+    except InvalidLength as exc:
+        raise InvalidCreditCode("统一社会信用代码应为 18 位（a unified social credit code has 18 characters）") from exc
+    except InvalidChecksum as exc:
+        raise InvalidCreditCode("统一社会信用代码校验位错误（the unified social credit code's check character is wrong, "
+                                "GB 32100）") from exc
+    except ValidationError as exc:
+        raise InvalidCreditCode("统一社会信用代码含不允许的字符（a unified social credit code has 8 digits, then digits "
+                                "and capital letters other than I, O, S, V, Z）") from exc
 
 
 class MemberIn(BaseModel):
@@ -147,6 +181,108 @@ class PayeeIn(BaseModel):
 
 class AppealIn(BaseModel):
     grounds: str = Field(min_length=1, max_length=2000, description="the member's grounds (申诉理由)")
+
+
+class LoanApplicationIn(BaseModel):
+    """One borrower's application for an interest-subsidised loan (贴息贷款). An enterprise (小微企业)
+    gives its unified social credit code, its staff, its new hires on contracts of a year or more and
+    whether it is in wage or social-insurance arrears; an individual (个人创业者) gives a national ID."""
+
+    borrower_kind: BorrowerKind
+    credit_code: str | None = Field(None, max_length=40, description="统一社会信用代码: an enterprise's")
+    national_id: str | None = Field(None, max_length=40, description="an individual's")
+    name: str = Field(min_length=1, max_length=100, description="the enterprise's or the person's name")
+    payee_account: str = Field(pattern=ACCOUNT_PATTERN)
+    staff_count: int | None = Field(None, ge=0, le=10_000_000)
+    new_hires: int | None = Field(None, ge=0, le=10_000_000, description="on contracts of a year or more")
+    wage_arrears: bool | None = None
+    social_insurance_arrears: bool | None = None
+    amount_fen: int = Field(ge=1, le=1_000_000_000_000, description="the requested principal")
+    term_months: int = Field(ge=1, le=120, description="the requested term")
+    method: Literal["equal_instalment", "equal_principal", "interest_only"]
+
+
+class LoanApplicationsIn(BaseModel):
+    programme: Code
+    campaign: Code = Field(description="the subsidy fund's code")
+    year: int = Field(ge=2000, le=2100)
+    applications: list[LoanApplicationIn] = Field(min_length=1, max_length=MAX_LOAN_APPLICATIONS)
+
+
+@dataclass(frozen=True)
+class LoanApplicant:
+    """A valid loan application: `borrower_id` is the normalised credit code or national ID."""
+
+    index: int
+    borrower_id: str
+    name: str
+    payee_account: str
+    method: str
+    facts: LoanFacts
+
+
+class ApplicationsInvalid(ValueError):
+    """Loan applications that cannot be registered: one entry per problem, naming the application's
+    index in the list (from 0), its field and the reason. Nothing is registered."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(e["reason"] for e in errors))
+
+
+def loan_applicants(applications: Sequence[LoanApplicationIn]) -> list[LoanApplicant]:
+    """Each application checked and normalised, or ApplicationsInvalid naming every problem by index.
+    Never echoes a national ID."""
+    errors: list[dict[str, Any]] = []
+    valid: list[LoanApplicant] = []
+    for index, a in enumerate(applications):
+        problems: list[tuple[str, str]] = []
+        borrower_id = ""
+        if a.borrower_kind is BorrowerKind.ENTERPRISE:
+            if a.national_id is not None:
+                problems.append(("national_id", "企业以统一社会信用代码申请，不填身份证号（an enterprise is known by its "
+                                                "unified social credit code; give no national ID）"))
+            if a.credit_code is None:
+                problems.append(("credit_code", "企业须填统一社会信用代码（an enterprise gives its unified social credit "
+                                                "code）"))
+            else:
+                try:
+                    borrower_id = credit_code(a.credit_code)
+                except InvalidCreditCode as exc:
+                    problems.append(("credit_code", str(exc)))
+            for name, label in (("staff_count", "在职职工人数"), ("new_hires", "新招用人数"),
+                                ("wage_arrears", "是否拖欠工资"), ("social_insurance_arrears", "是否拖欠社保费")):
+                if getattr(a, name) is None:
+                    problems.append((name, f"企业须填{label}（an enterprise gives {name}）"))
+            if a.staff_count == 0:
+                problems.append(("staff_count", "企业在职职工人数至少为 1（an enterprise has at least 1 staff）"))
+        else:
+            if a.credit_code is not None:
+                problems.append(("credit_code", "个人以身份证号申请，不填统一社会信用代码（an individual is known by a "
+                                                "national ID; give no credit code）"))
+            if a.national_id is None:
+                problems.append(("national_id", "个人须填身份证号（an individual gives a national ID）"))
+            else:
+                try:
+                    borrower_id = national_id(a.national_id)
+                except InvalidNationalId as exc:
+                    problems.append(("national_id", f"身份证号无效（{exc}）"))
+        if a.staff_count is not None and a.new_hires is not None and a.new_hires > a.staff_count:
+            problems.append(("new_hires", "新招用人数不能多于在职职工人数（new hires are part of the staff: no more than "
+                                          "staff_count）"))
+        if problems:
+            errors += [{"index": index, "field": name, "reason": f"applications[{index}].{name}: {reason}"}
+                       for name, reason in problems]
+            continue
+        valid.append(LoanApplicant(
+            index=index, borrower_id=borrower_id, name=a.name, payee_account=a.payee_account, method=a.method,
+            facts=LoanFacts(borrower_kind=a.borrower_kind, amount_fen=a.amount_fen, term_months=a.term_months,
+                            staff_count=a.staff_count or 0, new_hires=a.new_hires or 0,
+                            wage_arrears=bool(a.wage_arrears),
+                            social_insurance_arrears=bool(a.social_insurance_arrears))))
+    if errors:
+        raise ApplicationsInvalid(errors)
+    return valid
 
 
 class NotFound(LookupError):
@@ -246,7 +382,18 @@ async def _standards(conn: asyncpg.Connection, region: str, year: int) -> Hardsh
 async def _rules(conn: asyncpg.Connection, programme: str, region: str, year: int) -> ProgrammeRules:
     rules = await repo.latest_programme_rules(conn, programme=programme, region=region, year=year)
     if rules is None:
+        if await repo.latest_loan_rules(conn, programme=programme, region=region, year=year) is not None:
+            raise NotFound(f"{programme} is a loan programme: register its applications with POST /loan-applications")
         raise NotFound(f"no {programme} rule set for region {region} in {year}; load the policies")
+    return rules
+
+
+async def _loan_rules(conn: asyncpg.Connection, programme: str, region: str, year: int) -> LoanProgrammeRules:
+    rules = await repo.latest_loan_rules(conn, programme=programme, region=region, year=year)
+    if rules is None:
+        if await repo.latest_programme_rules(conn, programme=programme, region=region, year=year) is not None:
+            raise NotFound(f"{programme} is not a loan programme: register its cases with POST /cases")
+        raise NotFound(f"no {programme} loan programme for region {region} in {year}; load the policies")
     return rules
 
 
@@ -355,18 +502,112 @@ def _assessment_answer(a: Assessment, rules: ProgrammeRules) -> dict[str, Any]:
             "decision_hash": a.decision_hash, "approvals_required": a.approvals_required}
 
 
-def _assessment_summary(a: Assessment, rules: ProgrammeRules) -> dict[str, Any]:
+def _assessment_summary(a: Assessment, rules: RuleSet) -> dict[str, Any]:
     return {"status": "eligible" if a.eligible else "ineligible", "amount_fen": a.amount_fen,
             "rule_set": f"{rules.rule_set_id} v{rules.version}", "decision_hash": a.decision_hash}
 
 
-def _assessed_event(case_id: UUID, campaign: str, a: Assessment, rules: ProgrammeRules, *,
+def _assessed_event(case_id: UUID, campaign: str, a: Assessment, rules: RuleSet, *,
                     causation: Envelope | None = None) -> Envelope:
     return new_envelope(EligibilityAssessedV1(
         case_id=case_id, campaign=campaign, eligible=a.eligible, amount_fen=a.amount_fen, tier=a.tier,
         rule_set_id=rules.rule_set_id, rule_set_version=rules.version, reasons=a.reasons,
         approvals_required=a.approvals_required, decision_hash=a.decision_hash, inputs=json.loads(a.inputs_json)),
         producer=PRODUCER, causation=causation)
+
+
+async def register_loans(conn: asyncpg.Connection, vault: PiiVault, who: Principal, *, programme: str,
+                         campaign: str, year: int, applicants: Sequence[LoanApplicant]) -> Done:
+    """Register and assess loan applications (贴息贷款) under the loan programme in force in the caller's
+    region: one statement per step for the batch. Each is a case: `member_ref` the keyed hash of the
+    credit code or national ID, the name and account encrypted, the loan facts under "loan" in its
+    application (the credit code, public, in clear; never a national ID), its amount the approved
+    principal. A borrower who already has a case in the campaign (or earlier in the batch) is answered
+    `already_registered` and not registered again. Loans are outside the yearly award caps."""
+    rules = await _loan_rules(conn, programme, who.region, year)
+    refs = [vault.lookup_hash(a.borrower_id) for a in applicants]
+    await repo.lock_campaign_registrations(conn, campaign=campaign, exclusive=True)
+    existing = await repo.cases_of_members(conn, campaign=campaign, member_refs=refs)
+    answers: list[dict[str, Any]] = []
+    new: list[repo.NewCase] = []
+    in_batch: dict[str, UUID] = {}
+    for applicant, ref in zip(applicants, refs, strict=True):
+        earlier = existing.get(ref)
+        if earlier or ref in in_batch:
+            case_id = earlier[0]["case_id"] if earlier else in_batch[ref]
+            answers.append({"index": applicant.index, "case_id": str(case_id), "status": "already_registered"})
+            continue
+        assessment = assess_loan(rules, applicant.facts)
+        case = repo.NewCase(case_id=uuid.uuid4(), member_ref=ref, household_ref=None,
+                            payee_name_enc=vault.encrypt(applicant.name),
+                            payee_account_enc=vault.encrypt(applicant.payee_account), assessment=assessment,
+                            application={"loan": _loan_application(applicant, assessment)})
+        in_batch[ref] = case.case_id
+        new.append(case)
+        answers.append({"index": applicant.index, "case_id": str(case.case_id), **_loan_answer(assessment, rules)})
+    await repo.insert_cases(conn, new, programme=programme, campaign=campaign, region=who.region, year=year,
+                            rules=rules, registered_by=who.user, import_id=None)
+    await repo.insert_history(conn, [(c.case_id, "registered", who.user, _assessment_summary(c.assessment, rules))
+                                     for c in new])
+    events: list[Envelope] = []
+    for case in new:
+        registered = new_envelope(CaseRegisteredV1(
+            case_id=case.case_id, campaign=campaign, programme=programme, region=who.region, year=year,
+            member_ref=case.member_ref, registered_by=who.user), producer=PRODUCER)
+        events += [registered, _assessed_event(case.case_id, campaign, case.assessment, rules, causation=registered)]
+    log.info("loan applications registered", campaign=campaign, cases=len(new),
+             eligible=sum(c.assessment.eligible for c in new), already_registered=len(applicants) - len(new),
+             rule_set=f"{rules.rule_set_id} v{rules.version}", by=who.user)
+    return Done(answers, events)
+
+
+def _loan_application(applicant: LoanApplicant, a: Assessment) -> dict[str, Any]:
+    """The loan facts a case keeps (the approval's event is made from them); a credit code is public,
+    a national ID is never kept in clear."""
+    facts = applicant.facts
+    enterprise = facts.borrower_kind is BorrowerKind.ENTERPRISE
+    return {**({"credit_code": applicant.borrower_id} if enterprise else {}), **facts.as_json(),
+            "term_months": a.term_months, "method": applicant.method}
+
+
+def _loan_facts(loan: dict[str, Any]) -> LoanFacts:
+    return LoanFacts(borrower_kind=BorrowerKind(loan["borrower_kind"]), amount_fen=loan["requested_fen"],
+                     term_months=loan["requested_term_months"], staff_count=loan["staff_count"],
+                     new_hires=loan["new_hires"], wage_arrears=loan["wage_arrears"],
+                     social_insurance_arrears=loan["social_insurance_arrears"])
+
+
+def _loan_of(case: asyncpg.Record) -> dict[str, Any] | None:
+    """A loan case's loan facts; None for a member's case."""
+    loan = json.loads(case["application"] or "{}").get("loan")
+    return loan if isinstance(loan, dict) else None
+
+
+def _loan_answer(a: Assessment, rules: LoanProgrammeRules) -> dict[str, Any]:
+    return {"status": "eligible" if a.eligible else "ineligible", "amount_fen": a.amount_fen,
+            "term_months": a.term_months, "reasons": list(a.reasons), "approvals_required": a.approvals_required,
+            "rule_set": {"id": rules.rule_set_id, "version": rules.version}, "decision_hash": a.decision_hash}
+
+
+def _approved_event(vault: PiiVault, case: asyncpg.Record, approvals: tuple[str, ...]) -> Envelope:
+    """A member's case is paid (CaseApprovedV1, disbursement pays it); a loan case is lent by the bank
+    (LoanApprovedV1, the loans service's): its principal is never paid out as an award."""
+    loan = _loan_of(case)
+    if loan is None:
+        return new_envelope(CaseApprovedV1(
+            case_id=case["case_id"], campaign=case["campaign"], programme=case["programme"],
+            region=case["region"], amount_fen=case["amount_fen"], approved_by=approvals,
+            rule_set_id=case["rule_set_id"], rule_set_version=case["rule_set_version"],
+            payee_name=vault.decrypt(case["payee_name_enc"]), payee_account=vault.decrypt(case["payee_account_enc"]),
+        ), producer=PRODUCER)
+    return new_envelope(LoanApprovedV1(
+        case_id=case["case_id"], campaign=case["campaign"], programme=case["programme"], region=case["region"],
+        year=case["year"], borrower_kind=loan["borrower_kind"],
+        borrower_ref=loan.get("credit_code") or case["member_ref"],
+        borrower_name=vault.decrypt(case["payee_name_enc"]), payee_account=vault.decrypt(case["payee_account_enc"]),
+        principal_fen=case["amount_fen"], term_months=loan["term_months"], method=loan["method"],
+        staff_count=loan["staff_count"], new_hires=loan["new_hires"], approved_by=approvals,
+        rule_set_id=case["rule_set_id"], rule_set_version=case["rule_set_version"]), producer=PRODUCER)
 
 
 async def approve_cases(conn: asyncpg.Connection, vault: PiiVault, who: Principal, *, campaign: str | None,
@@ -400,12 +641,7 @@ async def approve_cases(conn: asyncpg.Connection, vault: PiiVault, who: Principa
         answers.append({"case_id": str(case["case_id"]), "status": "approved" if done else "awaiting_second_approval",
                         "approvals": list(approvals), "approvals_required": case["approvals_required"]})
         if done:
-            events.append(new_envelope(CaseApprovedV1(
-                case_id=case["case_id"], campaign=case["campaign"], programme=case["programme"],
-                region=case["region"], amount_fen=case["amount_fen"], approved_by=approvals,
-                rule_set_id=case["rule_set_id"], rule_set_version=case["rule_set_version"],
-                payee_name=vault.decrypt(case["payee_name_enc"]), payee_account=vault.decrypt(case["payee_account_enc"]),
-            ), producer=PRODUCER))
+            events.append(_approved_event(vault, case, approvals))
     await repo.record_approvals(conn, approver=who.user, case_ids=decided, approved=approved)
     await repo.insert_history(conn, [(case_id, "approved" if done else "approval_recorded", who.user, {})
                                      for case_id, done in zip(decided, approved, strict=True)])
@@ -456,6 +692,32 @@ async def appeal_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal,
     under the rule set in force, and whoever decided it before may not decide it again."""
     case = await _case_in_region(conn, who, case_id)
     check_appeal(_for_decision(case))
+    loan = _loan_of(case)
+    rules: RuleSet
+    application = None
+    if loan is None:
+        rules, assessment = await _reassess_member_case(conn, case, today=today or datetime.now(UTC).date())
+    else:  # a loan's facts are its application's; the loan programme in force decides them again
+        rules = await _loan_rules(conn, case["programme"], case["region"], case["year"])
+        assessment = assess_loan(rules, _loan_facts(loan))
+        application = {**json.loads(case["application"]), "loan": {**loan, "term_months": assessment.term_months}}
+    excluded = [case["decided_by"]] if case["decided_by"] else []
+    await repo.reassess_case(conn, case_id, assessment=assessment, rules=rules, excluded=excluded,
+                             application=application)
+    await repo.insert_history(conn, [(case_id, "appealed", who.user, {"grounds": command.grounds}),
+                                     (case_id, "reassessed", who.user, _assessment_summary(assessment, rules))])
+    log.info("case appealed and re-assessed", case_id=str(case_id), eligible=assessment.eligible, by=who.user)
+    appealed = new_envelope(CaseAppealedV1(case_id=case_id, campaign=case["campaign"], appealed_by=who.user,
+                                           grounds=command.grounds), producer=PRODUCER)
+    answer = _loan_answer(assessment, rules) if isinstance(rules, LoanProgrammeRules) else \
+        _assessment_answer(assessment, rules)
+    return Done({"case_id": str(case_id), **answer, "excluded_approvers": [*case["excluded_approvers"], *excluded]},
+                [appealed, _assessed_event(case_id, case["campaign"], assessment, rules, causation=appealed)])
+
+
+async def _reassess_member_case(conn: asyncpg.Connection, case: asyncpg.Record, *,
+                                today: date) -> tuple[ProgrammeRules, Assessment]:
+    """A member's case assessed again on today's facts within the yearly caps; an award goes under them."""
     rules = await _rules(conn, case["programme"], case["region"], case["year"])
     standards = await _standards(conn, case["region"], case["year"])
     ref = case["member_ref"]
@@ -464,23 +726,15 @@ async def appeal_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal,
     subjects = _cap_subjects(ref, case["household_ref"] or _household_of(ref, members, files))
     totals = await repo.lock_award_totals(conn, region=case["region"], year=case["year"], subjects=list(subjects))
     others = await repo.cases_of_members(conn, campaign=case["campaign"], member_refs=[ref])
-    prior = sum(c["status"] in ("eligible", "approved") for c in others.get(ref, []) if c["case_id"] != case_id)
+    prior = sum(c["status"] in ("eligible", "approved") for c in others.get(ref, [])
+                if c["case_id"] != case["case_id"])
     assessment = assess(rules, _inputs(
         files.get(ref), members.get(ref), ApplicationFacts.model_validate(json.loads(case["application"])),
-        today=today or datetime.now(UTC).date(), prior=prior, caps_left=_caps_left(standards, totals, subjects)))
-    excluded = [case["decided_by"]] if case["decided_by"] else []
-    await repo.reassess_case(conn, case_id, assessment=assessment, rules=rules, excluded=excluded)
+        today=today, prior=prior, caps_left=_caps_left(standards, totals, subjects)))
     if assessment.eligible:
         await repo.add_award_totals(conn, region=case["region"], year=case["year"],
                                     amounts=dict.fromkeys(subjects, assessment.amount_fen))
-    await repo.insert_history(conn, [(case_id, "appealed", who.user, {"grounds": command.grounds}),
-                                     (case_id, "reassessed", who.user, _assessment_summary(assessment, rules))])
-    log.info("case appealed and re-assessed", case_id=str(case_id), eligible=assessment.eligible, by=who.user)
-    appealed = new_envelope(CaseAppealedV1(case_id=case_id, campaign=case["campaign"], appealed_by=who.user,
-                                           grounds=command.grounds), producer=PRODUCER)
-    return Done({"case_id": str(case_id), **_assessment_answer(assessment, rules),
-                 "excluded_approvers": [*case["excluded_approvers"], *excluded]},
-                [appealed, _assessed_event(case_id, case["campaign"], assessment, rules, causation=appealed)])
+    return rules, assessment
 
 
 async def correct_payee(conn: asyncpg.Connection, vault: PiiVault, who: Principal, case_id: UUID,
@@ -505,8 +759,9 @@ async def correct_payee(conn: asyncpg.Connection, vault: PiiVault, who: Principa
 
 
 async def _release_award(conn: asyncpg.Connection, case: asyncpg.Record) -> None:
-    """A case no longer to be paid gives its amount back to the member's and household's yearly totals."""
-    if case["status"] == "eligible" and case["amount_fen"] > 0:
+    """A case no longer to be paid gives its amount back to the member's and household's yearly totals;
+    a loan case never counted under them."""
+    if case["status"] == "eligible" and case["amount_fen"] > 0 and _loan_of(case) is None:
         subjects = _cap_subjects(case["member_ref"], case["household_ref"])
         await repo.lock_award_totals(conn, region=case["region"], year=case["year"], subjects=list(subjects))
         await repo.add_award_totals(conn, region=case["region"], year=case["year"],

@@ -48,6 +48,13 @@ async def fund(campaign: Code, c: Container, who: Principal = Readers):
         return await service.fund_view(conn, campaign)
 
 
+@router.get("/bank-feed")
+async def bank_feed(c: Container, who: Principal = Readers):
+    """How far the bank's loan event feed has been taken (its last sequence number)."""
+    async with c.pool.acquire() as conn:
+        return {"last_seq": await service.last_bank_seq(conn)}
+
+
 @router.get("/loans/{loan_id}")
 async def loan(loan_id: UUID, c: Container, who: Principal = Readers):
     async with c.pool.acquire() as conn:

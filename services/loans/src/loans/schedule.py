@@ -1,13 +1,7 @@
 """The projected subsidy schedule of one loan under one policy, pure: no I/O, integer fen out.
 
-The bank's side, as its conventions say: interest accrues on the outstanding principal. A loan repaid
-in monthly instalments (等额本息, equal instalments; 等额本金, equal principal) is charged each month at
-the annual rate / 12 on what is outstanding before that month's repayment; an interest-only loan
-accrues daily with the day count (ACT/360 or ACT/365) and is charged on the bank's interest days
-(结息日, the 20th of each quarter's last month by default) and at maturity. Each charge is rounded to
-the fen, half up, as the bank books it.
-
-The subsidy's side: interest is grouped into periods that end on the interest days (the last at
+The bank's side is its published conventions (siji_shared.loan_interest): what it charges, when, on
+what principal. The subsidy's side: interest is grouped into periods that end on the interest days (the last at
 maturity); in each period within the subsidised months, the subsidy is the part of the charged
 interest above the borrower's share — the interest at a floor rate (e.g. LPR − 150 bp, the LPR in force
 on the loan's start date) or a share of the interest — limited by a cap on the subsidised rate and on
@@ -18,32 +12,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from siji_shared.dates import add_months
-
-Method = Literal["equal_instalment", "equal_principal", "interest_only"]
-
-
-class Loan(BaseModel):
-    """A loan as the bank disbursed it. `annual_rate_bp`: 435 is 4.35 % a year."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    principal_fen: int = Field(gt=0)
-    annual_rate_bp: int = Field(gt=0, le=5000)
-    term_months: int = Field(ge=1, le=120)
-    start: date
-    method: Method
-
-
-class BankConventions(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    day_count: Literal["ACT/360", "ACT/365"] = "ACT/360"
-    interest_day: int = Field(20, ge=1, le=28, description="结息日: this day of each quarter's last month")
+from siji_shared.loan_interest import BankConventions, Loan, charges, period_ends, round_fen
 
 
 class SubsidyPolicy(BaseModel):
@@ -132,53 +107,8 @@ def period_subsidy(loan: Loan, policy: SubsidyPolicy, *, after: date, end: date,
         return 0
     subsidy = _subsidy(loan, policy, interest_fen, outstanding_fen, end)
     if subsidy_ends < end:
-        subsidy = _round(Fraction(subsidy * (subsidy_ends - after).days, (end - after).days), "down")
+        subsidy = round_fen(Fraction(subsidy * (subsidy_ends - after).days, (end - after).days), "down")
     return subsidy
-
-
-@dataclass(frozen=True)
-class Charge:
-    day: date             # when the bank charges it
-    interest_fen: int
-    outstanding_fen: int  # the principal it was charged on
-
-
-def charges(loan: Loan, bank: BankConventions = BankConventions()) -> list[Charge]:
-    """The interest the bank charges over the loan's life, by its conventions, if all goes to plan."""
-    maturity = add_months(loan.start, loan.term_months)
-    return [Charge(day, fen, outstanding) for day, fen, outstanding in _charges(loan, bank, maturity)]
-
-
-def _charges(loan: Loan, bank: BankConventions, maturity: date) -> list[tuple[date, int, int]]:
-    rate = Fraction(loan.annual_rate_bp, 10_000)
-    if loan.method == "interest_only":
-        basis = 360 if bank.day_count == "ACT/360" else 365
-        charges, previous = [], loan.start
-        for end in period_ends(loan.start, maturity, bank):
-            charges.append((end, _round(loan.principal_fen * rate * (end - previous).days / basis, "half_up"),
-                            loan.principal_fen))
-            previous = end
-        return charges
-    monthly = rate / 12
-    outstanding, charges = loan.principal_fen, []
-    instalment = _equal_instalment(loan.principal_fen, monthly, loan.term_months)
-    for month in range(1, loan.term_months + 1):
-        interest = _round(outstanding * monthly, "half_up")
-        if month == loan.term_months:
-            repaid = outstanding
-        elif loan.method == "equal_principal":
-            repaid = _round(Fraction(loan.principal_fen, loan.term_months), "half_up")
-        else:
-            repaid = instalment - interest
-        charges.append((add_months(loan.start, month), interest, outstanding))
-        outstanding -= repaid
-    return charges
-
-
-def _equal_instalment(principal: int, monthly: Fraction, months: int) -> int:
-    """等额本息: the monthly payment, rounded to the fen (the last instalment takes the difference)."""
-    growth = (1 + monthly) ** months
-    return _round(principal * monthly * growth / (growth - 1), "half_up")
 
 
 def _subsidy(loan: Loan, policy: SubsidyPolicy, interest: int, outstanding: int, end: date) -> int:
@@ -198,26 +128,6 @@ def _subsidy(loan: Loan, policy: SubsidyPolicy, interest: int, outstanding: int,
         amount = amount * policy.max_subsidised_principal_fen / outstanding
     year = (end.year - loan.start.year) * 12 + end.month - loan.start.month
     taper = policy.taper_percent_by_year[min(max(year - 1, 0) // 12, len(policy.taper_percent_by_year) - 1)]
-    return min(_round(amount * taper / 100, policy.rounding), interest)
+    return min(round_fen(amount * taper / 100, policy.rounding), interest)
 
 
-def period_ends(start: date, maturity: date, bank: BankConventions) -> list[date]:
-    """The bank's interest days (结息日) after `start` and before `maturity`, then maturity."""
-    ends: list[date] = []
-    year, month = start.year, start.month
-    while True:
-        quarter_end_month = ((month - 1) // 3 + 1) * 3
-        day = date(year, quarter_end_month, bank.interest_day)
-        if day > start and day < maturity and (not ends or day > ends[-1]):
-            ends.append(day)
-        if day >= maturity:
-            break
-        month = quarter_end_month + 1
-        year, month = (year + 1, 1) if month > 12 else (year, month)
-    return [*ends, maturity]
-
-
-def _round(value: Fraction | int, rule: str) -> int:
-    fraction = Fraction(value)
-    decimal = Decimal(fraction.numerator) / Decimal(fraction.denominator)
-    return int(decimal.quantize(Decimal(1), rounding=ROUND_HALF_UP if rule == "half_up" else ROUND_DOWN))

@@ -199,6 +199,10 @@ async def fund_view(conn: asyncpg.Connection, campaign: str) -> dict[str, Any]:
                                      for r in queue]}
 
 
+async def last_bank_seq(conn: asyncpg.Connection) -> int:
+    return await repo.last_bank_seq(conn)
+
+
 async def loan_view(conn: asyncpg.Connection, loan_id: UUID) -> dict[str, Any]:
     row = await repo.loan(conn, loan_id)
     if row is None:

@@ -14,6 +14,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (rule_set_id, version) DO NOTHING
 RETURNING rule_set_id;
 
+-- name: rule_set_kinds
+SELECT DISTINCT rule_set_id, kind FROM rule_sets WHERE rule_set_id = ANY($1::text[]);
+
 -- name: list_rule_sets
 SELECT rule_set_id, version, kind, programme, region, year, content_sha256, source, loaded_by, published_at
 FROM rule_sets
@@ -128,7 +131,7 @@ FROM unnest($9::uuid[], $10::text[], $11::bytea[], $12::bytea[], $13::text[], $1
 UPDATE cases SET status = $2, amount_fen = $3, tier = $4, rule_set_id = $5, rule_set_version = $6, reasons = $7,
                  approvals_required = $8, inputs = $9, decision_hash = $10, approvals = '{}', decided_by = NULL,
                  decision_reason = NULL, excluded_approvers = excluded_approvers || $11::text[],
-                 appeals = appeals + 1, updated_at = now()
+                 application = coalesce($12::jsonb, application), appeals = appeals + 1, updated_at = now()
 WHERE case_id = $1;
 
 -- name: cases_for_decision

@@ -108,7 +108,10 @@ SELECT f.campaign, f.total_fen, f.reserved_fen, f.spent_fen, f.total_fen - f.res
        (SELECT coalesce(sum(p.subsidy_fen), 0) FROM periods p JOIN loans l USING (loan_id)
         WHERE l.campaign = f.campaign AND p.status = 'paid') AS paid_fen,
        (SELECT coalesce(sum(p.subsidy_fen), 0) FROM periods p JOIN loans l USING (loan_id)
-        WHERE l.campaign = f.campaign AND p.status = 'due') AS due_fen
+        WHERE l.campaign = f.campaign AND p.status = 'due') AS due_fen,
+       (SELECT count(*) FROM loans l WHERE l.campaign = f.campaign AND l.status = 'waiting') AS waiting_loans,
+       (SELECT coalesce(sum(l.projected_fen), 0) FROM loans l
+        WHERE l.campaign = f.campaign AND l.status = 'waiting') AS waiting_fen
 FROM funds f WHERE f.campaign = $1;
 
 -- name: fund_queue
@@ -132,6 +135,7 @@ SELECT l.region, l.campaign, count(*) AS loans,
        count(*) FILTER (WHERE l.status NOT IN ('approved', 'declined')) AS disbursed,
        count(*) FILTER (WHERE l.status = 'declined') AS declined,
        count(*) FILTER (WHERE l.status = 'waiting') AS waiting,
+       count(*) FILTER (WHERE l.status = 'active') AS active,
        coalesce(sum(l.principal_fen) FILTER (WHERE l.status NOT IN ('approved', 'declined')), 0) AS principal_fen,
        coalesce(sum(l.new_hires) FILTER (WHERE l.status NOT IN ('approved', 'declined')), 0) AS jobs_created,
        coalesce(sum(paid.fen), 0) AS subsidy_paid_fen,
