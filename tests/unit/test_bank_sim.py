@@ -130,8 +130,8 @@ def test_the_business_calendar_knows_holidays_and_make_up_working_days():
     assert is_business_day(date(2026, 10, 10)), "a Saturday worked to make up for the holiday (调休)"
     assert not is_business_day(date(2026, 10, 11))
     assert add_business_days(date(2026, 9, 29), 3) == date(2026, 10, 9)
-    with pytest.raises(CalendarUnknown, match="2031"):
-        is_business_day(date(2031, 1, 2))
+    with pytest.raises(CalendarUnknown, match="2071"):
+        is_business_day(date(2071, 1, 2))
 
 
 async def test_each_closed_day_has_a_statement_that_adds_up_across_a_holiday(bank, tmp_path):
@@ -199,5 +199,4 @@ async def test_a_batch_booked_as_one_lump_debit_is_detailed_in_the_days_camt054(
 def test_the_years_not_yet_published_are_projected_for_a_while_then_refused():
     assert is_business_day(date(2027, 1, 4)) and not is_business_day(date(2027, 1, 1)), "a Monday; New Year's Day"
     assert not is_business_day(date(2027, 10, 4)) and not is_business_day(date(2027, 1, 9)), "National Day; a Saturday"
-    with pytest.raises(CalendarUnknown):
-        is_business_day(date(2031, 1, 2))
+    assert is_business_day(date(2031, 1, 2)), "a Thursday, projected"

@@ -1,7 +1,8 @@
 """The bank's business days: China's working calendar (weekends, public holidays and the make-up
 working days, 调休) from the maintained `chinesecalendar` package, which covers the years the State
 Council has published. The simulator has to run loans for years ahead (two years of quarters in
-seconds), so the PROJECTED_YEARS after the last published year are projected, plainly: Monday to
+seconds, season after season on one bank), so the PROJECTED_YEARS after the last published year are
+projected, plainly: Monday to
 Friday less the fixed-date holidays (New Year's Day, 1–3 May, 1–7 October); the lunar holidays and the
 make-up days arrive with the publication (an update of chinesecalendar). A later date is refused
 rather than guessed."""
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-PROJECTED_YEARS = 3
+PROJECTED_YEARS = 30
 FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (5, 3), *((10, d) for d in range(1, 8))}
 
 

@@ -53,10 +53,11 @@ async def record_payments(conn: asyncpg.Connection, envelopes: list[Envelope]) -
 
 
 async def take_statement(conn: asyncpg.Connection, document: bytes, *, source: str, grace: int,
-                         notification: bytes | None = None) -> Done:
+                         notification: bytes | None = None, classify_now: bool = True) -> Done:
     """A business day's camt.053, fetched from the bank or uploaded by finance, with the day's camt.054
     when the bank booked a batch as one lump debit (its lines replace the lump); the same day again
-    changes nothing. Classification follows in the same transaction."""
+    changes nothing. Classification follows in the same transaction, unless the caller takes several
+    days in a row and classifies once after the last (`classify_now=False` for the others)."""
     try:
         statement = parse_camt053(document)
         lumps = {lump.bank_reference: lump for lump in parse_camt054(notification).lumps} if notification else {}
@@ -72,7 +73,7 @@ async def take_statement(conn: asyncpg.Connection, document: bytes, *, source: s
              sequence=statement.sequence_number, entries=len(statement.entries), source=source)
     answer = {"business_date": statement.business_date.isoformat(), "sequence_number": statement.sequence_number,
               "entries": len(statement.entries), "taken": taken}
-    if not taken:
+    if not taken or not classify_now:
         return Done(answer)
     classified = await classify(conn, grace=grace)
     return Done(answer, classified.events)

@@ -1,5 +1,6 @@
 """The bank's statements, fetched: one leader per schema asks the bank which business days it has
-closed, takes each statement not yet taken (in order, one transaction each; it is classified at once),
+closed, takes each statement not yet taken (in order, one transaction each; classified once, with the
+last: a bank that closed many days at once is not classified day by day),
 and re-classifies when disbursement has reported something new: at most every
 RECONCILIATION_RECLASSIFY_SECONDS while a campaign's payments flow, and never before there is a
 statement to match them to."""
@@ -34,7 +35,8 @@ class StatementFetcher:
     async def step(self) -> bool:
         """Take the statements of days the bank has closed since; then classify. False: wait for the next poll."""
         grace = self.c.settings.grace_business_days
-        for day in await self._new_days():
+        days = await self._new_days()
+        for day in days:
             answer = await self.c.bank.get(f"/v1/statements/{day.isoformat()}")
             answer.raise_for_status()
             lumps = await self.c.bank.get(f"/v1/notifications/{day.isoformat()}")  # 404: no lump debit that day
@@ -42,7 +44,8 @@ class StatementFetcher:
                 lumps.raise_for_status()
             async with self.c.pool.acquire() as conn, conn.transaction():
                 done = await service.take_statement(conn, answer.content, source="bank", grace=grace,
-                                                    notification=lumps.content if lumps.status_code == 200 else None)
+                                                    notification=lumps.content if lumps.status_code == 200 else None,
+                                                    classify_now=day == days[-1])
                 await outbox.stage(conn, done.events)
         async with self.c.pool.acquire() as conn, conn.transaction():
             mark = await repo.change_mark(conn)
