@@ -1,11 +1,12 @@
 """The auditor's checks on event streams, including the ones a broken system would fail."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from contracts import new_envelope
 from contracts.disbursement import FailureStage, PaymentFailedV1, PaymentSettledV1
-from contracts.eligibility import EligibilityAssessedV1
+from contracts.eligibility import EligibilityAssessedV1, LoanApprovedV1
+from contracts.loans import SubsidyDueV1
 from siji_cli.audit import audit
 from support.events import case_approved
 
@@ -57,3 +58,30 @@ def test_findings_of_a_broken_system():
     assert f"case {unapproved} paid without an approval" in findings
     assert f"case {wrong_amount} paid 60000 fen, approved 50000 fen" in findings
     assert f"case {ineligible} approved without an eligible assessment" in findings
+
+
+def subsidy_due(loan_id, period_id, amount=30000):
+    return new_envelope(SubsidyDueV1(
+        case_id=period_id, loan_id=loan_id, campaign="test-campaign", amount_fen=amount,
+        period_start=date(2027, 3, 21), period_end=date(2027, 6, 20), interest_fen=60000, payee_name="福州某公司",
+        payee_account="621700000000000001"), producer="t")
+
+
+def loan_approved(loan_id, principal=20_000_000):
+    return new_envelope(LoanApprovedV1(
+        case_id=loan_id, campaign="test-campaign", programme="loan-subsidy", region="fuzhou", year=2026,
+        borrower_kind="enterprise", borrower_ref="91350100MA0000001X", borrower_name="福州某公司",
+        payee_account="621700000000000001", principal_fen=principal, term_months=24, method="interest_only",
+        staff_count=30, new_hires=5, approved_by=("ap-1",), rule_set_id="r", rule_set_version=1), producer="t")
+
+
+def test_subsidy_periods_are_paid_once_and_only_for_approved_loans():
+    loan, period, stray, stray_loan = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    clean = [assessed(loan, 20_000_000), loan_approved(loan), subsidy_due(loan, period), settled(period, 30000)]
+    assert audit(clean).clean, audit(clean).findings
+    assert audit(clean).campaigns["test-campaign"].settled_fen == 30000
+
+    broken = [*clean, settled(period, 30000), subsidy_due(stray_loan, stray), settled(stray, 30000)]
+    findings = audit(broken).findings
+    assert f"case {period} paid 2 times" in findings
+    assert f"subsidy period {stray} due for loan {stray_loan}, never approved" in findings

@@ -1,5 +1,6 @@
-"""The auditor's replay: read the case and payment streams from the start and check that every fen
-went to an eligible, approved case, in the approved amount, exactly once. Works from the events
+"""The auditor's replay: read the case, subsidy and payment streams from the start and check that every
+fen went to an eligible, approved case (or a subsidy period of an eligible, approved loan), in the
+approved amount, exactly once. Works from the events
 alone, not from any service's tables, so it checks the services rather than trusting them."""
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from uuid import UUID
 
 from contracts import Envelope, decode
 from contracts.disbursement import PaymentFailedV1, PaymentReturnedV1, PaymentSettledV1
-from contracts.eligibility import CaseApprovedV1, EligibilityAssessedV1
+from contracts.eligibility import CaseApprovedV1, EligibilityAssessedV1, LoanApprovedV1
 from contracts.envelope import UndecodableEvent
+from contracts.loans import SubsidyDueV1
 from contracts.topics import Topic
 from siji_shared.kafka import KafkaConnection, read_all
 
@@ -45,7 +47,8 @@ def audit(envelopes: list[Envelope], *, campaign: str | None = None) -> AuditRep
     unique = {e.event_id: e for e in envelopes if campaign is None or e.payload.campaign == campaign}
     report.events = len(unique)
     assessed: dict[UUID, EligibilityAssessedV1] = {}
-    approved: dict[UUID, CaseApprovedV1] = {}
+    approved: dict[UUID, CaseApprovedV1 | SubsidyDueV1] = {}  # what may be paid, by case (or subsidy period)
+    loans: dict[UUID, LoanApprovedV1] = {}
     settled: dict[UUID, list[PaymentSettledV1]] = defaultdict(list)
     failed: set[UUID] = set()
     returned: dict[UUID, PaymentReturnedV1] = {}  # by payment id
@@ -58,6 +61,14 @@ def audit(envelopes: list[Envelope], *, campaign: str | None = None) -> AuditRep
                 if event.case_id in approved:
                     report.findings.append(f"case {event.case_id} approved twice")
                 approved[event.case_id] = event
+            case LoanApprovedV1():
+                if event.case_id in loans:
+                    report.findings.append(f"loan {event.case_id} approved twice")
+                loans[event.case_id] = event
+            case SubsidyDueV1():
+                if event.case_id in approved:
+                    report.findings.append(f"subsidy period {event.case_id} of loan {event.loan_id} due twice")
+                approved[event.case_id] = event
             case PaymentSettledV1():
                 settled[event.case_id].append(event)
             case PaymentFailedV1():
@@ -69,12 +80,11 @@ def audit(envelopes: list[Envelope], *, campaign: str | None = None) -> AuditRep
         totals = report.campaigns[approval.campaign]
         totals.approved += 1
         totals.approved_fen += approval.amount_fen
-        assessment = assessed.get(case_id)
-        if assessment is None or not assessment.eligible:
-            report.findings.append(f"case {case_id} approved without an eligible assessment")
-        elif assessment.amount_fen != approval.amount_fen:
-            report.findings.append(f"case {case_id} approved {approval.amount_fen} fen, assessed "
-                                   f"{assessment.amount_fen} fen")
+        if isinstance(approval, SubsidyDueV1):
+            if approval.loan_id not in loans:
+                report.findings.append(f"subsidy period {case_id} due for loan {approval.loan_id}, never approved")
+        else:
+            _check_assessment(report, case_id, assessed.get(case_id), approval.amount_fen)
         if case_id not in settled and case_id not in failed:
             totals.awaiting_outcome += 1
     for case_id, all_payments in settled.items():
@@ -97,13 +107,23 @@ def audit(envelopes: list[Envelope], *, campaign: str | None = None) -> AuditRep
                                        f"{paid_for.amount_fen} fen")
     for case_id in failed & approved.keys():
         report.campaigns[approved[case_id].campaign].failed += 1
+    for loan_id, loan in loans.items():
+        _check_assessment(report, loan_id, assessed.get(loan_id), loan.principal_fen)
     return report
+
+
+def _check_assessment(report: AuditReport, case_id: UUID, assessment: EligibilityAssessedV1 | None,
+                      amount_fen: int) -> None:
+    if assessment is None or not assessment.eligible:
+        report.findings.append(f"case {case_id} approved without an eligible assessment")
+    elif assessment.amount_fen != amount_fen:
+        report.findings.append(f"case {case_id} approved {amount_fen} fen, assessed {assessment.amount_fen} fen")
 
 
 async def replay(kafka: KafkaConnection, *, campaign: str | None = None) -> AuditReport:
     envelopes: list[Envelope] = []
     undecodable = 0
-    for topic in (Topic.ELIGIBILITY_CASES, Topic.DISBURSEMENT_PAYMENTS):
+    for topic in (Topic.ELIGIBILITY_CASES, Topic.LOANS_SUBSIDIES, Topic.DISBURSEMENT_PAYMENTS):
         for record in await read_all(kafka, topic):
             try:
                 envelopes.append(decode(record.value or b""))

@@ -18,7 +18,7 @@ from siji_cli.campaign import CampaignRun
 from siji_cli.infra.kafka import ensure_jars
 from siji_cli.infra.stack import Infrastructure
 from siji_cli.loans_season import LoansSeason
-from siji_cli.paths import POLICY_DIR
+from siji_cli.paths import LOAN_POLICY_DIR, POLICY_DIR
 from siji_cli.report import print_loans_report, print_report
 from siji_cli.services import Deployment
 from siji_cli.settings import CliSettings
@@ -265,6 +265,43 @@ def loans_schedule(loan: Path = typer.Option(..., exists=True, dir_okay=False, h
     typer.echo(json.dumps(result.as_json(), ensure_ascii=False))
 
 
+def _documents(directory: Path) -> list[dict]:
+    return [{"source": path.name, "document": json.loads(path.read_text(encoding="utf-8"))}
+            for path in sorted(directory.glob("*.json")) if not path.name.endswith(".schema.json")]
+
+
+loan_policies_app = typer.Typer(help="the subsidy policies (services/loans/policies/)")
+loans_app.add_typer(loan_policies_app, name="policies")
+
+
+@loan_policies_app.command("load")
+def loan_policies_load(directory: Path = typer.Argument(LOAN_POLICY_DIR, exists=True, file_okay=False,
+                                                        help="a directory of subsidy policy documents (*.json)"),
+                       user: str = typer.Option("admin-01", help="the admin loading them"),
+                       as_json: bool = typer.Option(False, "--json")) -> None:
+    """Load every subsidy policy document of the directory into the loans service (all or none); a
+    version loaded with other content is refused."""
+    deployment, headers = _admin_api(user)
+    response = httpx.post(f"{deployment.url('loans')}/policies", json=_documents(directory), headers=headers,
+                          timeout=60.0)
+    _answer(response, as_json, lambda a: [f"{r['policy_id']} v{r['version']}: {r['status']} ({r['source']})"
+                                          for r in a["policies"]])
+
+
+@loans_app.command("report")
+def loans_report(region: str = typer.Option(None, help="one region (default: all)"),
+                 campaign: str = typer.Option(None, help="one fund"), user: str = typer.Option("fin-province-01"),
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    """Per region and fund: loans, jobs created, principal, subsidy paid and reserved, the fund left."""
+    deployment, headers = _finance_api(user)
+    params = {k: v for k, v in (("region", region), ("campaign", campaign)) if v}
+    response = httpx.get(f"{deployment.url('loans')}/reports", params=params, headers=headers, timeout=60.0)
+    _answer(response, as_json, lambda a: [
+        f"{r['region']} {r['campaign']}: {r['disbursed']} loans, {r['jobs_created']} jobs, principal "
+        f"{r['principal_fen']} fen, subsidy paid {r['subsidy_paid_fen']} fen, reserved {r['reserved_fen']} fen, "
+        f"fund left {r['fund_left_fen']} fen" for r in a["regions"]])
+
+
 policies_app = typer.Typer(help="policy as data: the eligibility rule sets (services/eligibility/policies/)")
 app.add_typer(policies_app, name="policies")
 
@@ -276,10 +313,9 @@ def policies_load(directory: Path = typer.Argument(POLICY_DIR, exists=True, file
                   as_json: bool = typer.Option(False, "--json", help="print the answer as one JSON line")) -> None:
     """Load every rule set document of the directory into the eligibility service (all or none). A
     version already loaded with the same content is left as it is; with other content it is refused."""
-    documents = [{"source": path.name, "document": json.loads(path.read_text(encoding="utf-8"))}
-                 for path in sorted(directory.glob("*.json")) if not path.name.endswith(".schema.json")]
     deployment, headers = _admin_api(user)
-    response = httpx.post(f"{deployment.url('eligibility')}/policies", json=documents, headers=headers, timeout=60.0)
+    response = httpx.post(f"{deployment.url('eligibility')}/policies", json=_documents(directory), headers=headers,
+                          timeout=60.0)
 
     def lines(answer: dict) -> list[str]:
         return [f"{r['rule_set_id']} v{r['version']}: {r['status']} ({r['source']})" for r in answer["rule_sets"]]
