@@ -5,7 +5,7 @@ loan is repaid early in the middle of a quarter, one defaults after its second p
 import asyncio
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from stdnum.cn import uscc
 
@@ -38,12 +38,13 @@ async def business_date(api) -> date:
     return date.fromisoformat(answer.json()["business_date"])
 
 
-async def close_days_past(api, day: date) -> date:
+async def close_days_past(api, day: date) -> None:
+    """Close the bank's days until one on or after `day` is closed (its events are out then)."""
     today = await business_date(api)
-    while today <= day:
-        await api.close_bank_days(min(31, max(1, (day - today).days * 5 // 7)))
+    closed = today - timedelta(days=1)
+    while closed < day:
+        closed = date.fromisoformat((await api.close_bank_days(min(31, max(1, (day - today).days * 5 // 7))))[-1])
         today = await business_date(api)
-    return today
 
 
 async def loan(api, loan_id: str) -> dict:

@@ -13,7 +13,7 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -122,11 +122,11 @@ class LoansSeason(ApiDriver):
         task = self.progress.add_task("bank quarters, subsidies paid", total=4 * self.years + 1)
         paid_days: list[str] = []
         while today <= end:
-            target = _next_interest_day(today)
-            while today <= target:
+            target, closed = _next_interest_day(today), today - timedelta(days=1)
+            while closed < target:  # the bank reports an interest day's charges when it closes that day or the next
                 days = min(31, max(1, (target - today).days * 5 // 7))
-                closed = await self._post(f"{bank}/admin/business-date/advance", {}, {"days": days})
-                today = date.fromisoformat(closed["business_date"])
+                answer = await self._post(f"{bank}/admin/business-date/advance", {}, {"days": days})
+                today, closed = date.fromisoformat(answer["business_date"]), date.fromisoformat(answer["closed"][-1])
             mine = await self._caught_up(bank, loans, finance)
             paid_days.append(today.isoformat())
             self.progress.advance(task)
