@@ -459,9 +459,20 @@ async def register_cases(conn: asyncpg.Connection, vault: PiiVault, who: Princip
                             import_row=applicant.row)
         new.append(case)
         answers.append({"row": applicant.row, "case_id": str(case.case_id), **_assessment_answer(assessment, rules)})
+    events = await _store_registered(conn, new, who, programme=programme, campaign=campaign, year=year, rules=rules,
+                                     import_id=import_id)
+    await repo.add_award_totals(conn, region=who.region, year=year, amounts=added)
+    log.info("cases registered", campaign=campaign, cases=len(new), eligible=sum(c.assessment.eligible for c in new),
+             rule_set=f"{rules.rule_set_id} v{rules.version}", import_id=str(import_id) if import_id else None,
+             by=who.user)
+    return Done(answers, events)
+
+
+async def _store_registered(conn: asyncpg.Connection, new: list[repo.NewCase], who: Principal, *, programme: str,
+                            campaign: str, year: int, rules: RuleSet, import_id: UUID | None) -> list[Envelope]:
+    """Registered and assessed cases stored with their history; their case.registered and case.assessed."""
     await repo.insert_cases(conn, new, programme=programme, campaign=campaign, region=who.region, year=year,
                             rules=rules, registered_by=who.user, import_id=import_id)
-    await repo.add_award_totals(conn, region=who.region, year=year, amounts=added)
     await repo.insert_history(conn, [(c.case_id, "registered", who.user, _assessment_summary(c.assessment, rules))
                                      for c in new])
     events: list[Envelope] = []
@@ -470,10 +481,7 @@ async def register_cases(conn: asyncpg.Connection, vault: PiiVault, who: Princip
             case_id=case.case_id, campaign=campaign, programme=programme, region=who.region, year=year,
             member_ref=case.member_ref, registered_by=who.user), producer=PRODUCER)
         events += [registered, _assessed_event(case.case_id, campaign, case.assessment, rules, causation=registered)]
-    log.info("cases registered", campaign=campaign, cases=len(new), eligible=sum(c.assessment.eligible for c in new),
-             rule_set=f"{rules.rule_set_id} v{rules.version}", import_id=str(import_id) if import_id else None,
-             by=who.user)
-    return Done(answers, events)
+    return events
 
 
 def _household_of(ref: str, members: dict[str, repo.MemberFacts], files: dict[str, repo.FileFacts]) -> str:
@@ -545,16 +553,8 @@ async def register_loans(conn: asyncpg.Connection, vault: PiiVault, who: Princip
         in_batch[ref] = case.case_id
         new.append(case)
         answers.append({"index": applicant.index, "case_id": str(case.case_id), **_loan_answer(assessment, rules)})
-    await repo.insert_cases(conn, new, programme=programme, campaign=campaign, region=who.region, year=year,
-                            rules=rules, registered_by=who.user, import_id=None)
-    await repo.insert_history(conn, [(c.case_id, "registered", who.user, _assessment_summary(c.assessment, rules))
-                                     for c in new])
-    events: list[Envelope] = []
-    for case in new:
-        registered = new_envelope(CaseRegisteredV1(
-            case_id=case.case_id, campaign=campaign, programme=programme, region=who.region, year=year,
-            member_ref=case.member_ref, registered_by=who.user), producer=PRODUCER)
-        events += [registered, _assessed_event(case.case_id, campaign, case.assessment, rules, causation=registered)]
+    events = await _store_registered(conn, new, who, programme=programme, campaign=campaign, year=year, rules=rules,
+                                     import_id=None)
     log.info("loan applications registered", campaign=campaign, cases=len(new),
              eligible=sum(c.assessment.eligible for c in new), already_registered=len(applicants) - len(new),
              rule_set=f"{rules.rule_set_id} v{rules.version}", by=who.user)
