@@ -24,9 +24,10 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml $(PACKAGES)
 setup: $(STAMP)  ## venv from pinned requirements and the Kafka broker jars (fetched once)
 	$(SIJI) infra prepare
 
-demo: setup      ## start everything, run a campaign of $(RECIPIENTS) recipients and a season of subsidised loans, stop
+demo: setup      ## start everything, a winter campaign of $(RECIPIENTS) recipients, a loans season, a summer-cooling campaign; stop
 	$(SIJI) up
-	($(SIJI) demo --recipients $(RECIPIENTS) && $(SIJI) demo --programme loans) || ($(SIJI) down; exit 1)
+	($(SIJI) demo --recipients $(RECIPIENTS) && $(SIJI) demo --programme loans \
+	  && $(SIJI) demo --programme summer-cooling) || ($(SIJI) down; exit 1)
 	$(SIJI) down
 
 test: setup lint ## lint, then the whole suite: unit, contract, integration, e2e and fault tests on real Kafka + PostgreSQL

@@ -38,7 +38,7 @@ def test_siji_policies_load_list_and_diff(infra, deployment):
     """The admin's commands: the shipped documents are loaded already (the service did it on its fresh
     start), so loading them again changes nothing; list shows every programme."""
     loaded = last_json_line(siji(infra, deployment, "policies", "load", "--json"))
-    assert {r["status"] for r in loaded["rule_sets"]} == {"unchanged"} and len(loaded["rule_sets"]) == 18
+    assert {r["status"] for r in loaded["rule_sets"]} == {"unchanged"} and len(loaded["rule_sets"]) == 21
     listed = last_json_line(siji(infra, deployment, "policies", "list", "--region", "taicang", "--json"))
     assert {r["programme"] for r in listed["rule_sets"]} >= {"winter-warmth", "autumn-education-aid", "living-relief",
                                                               "serious-illness-relief", "hardship-standards"}

@@ -31,7 +31,7 @@ async def test_policies_are_loaded_once_listed_and_diffed_by_an_admin(api):
     listed = await api.get("eligibility", "/policies?region=yancheng", **ADMIN, region="province")
     assert {r["programme"] for r in listed.json()["rule_sets"]} == {
         "winter-warmth", "autumn-education-aid", "living-relief", "serious-illness-relief", "hardship-standards",
-        "loan-subsidy"}
+        "loan-subsidy", "summer-cooling"}
     by_caseworker = await api.get("eligibility", "/policies", user="cw-1", role=Role.CASEWORKER)
     assert by_caseworker.status_code == 403
 

@@ -14,6 +14,7 @@ from eligibility.policy import (
     LoanProgrammeRules,
     PolicyInvalid,
     ProgrammeRules,
+    RegistrationRules,
     json_schema,
     parse,
     read_dir,
@@ -256,7 +257,7 @@ def test_the_shipped_loan_programmes_parse_with_the_national_figures(region):
 
 def test_the_other_kinds_are_never_loan_programmes():
     others = [d for d in SHIPPED.values() if d.programme != "loan-subsidy"]
-    assert others and all(isinstance(d, ProgrammeRules | HardshipStandards) for d in others)
+    assert others and all(isinstance(d, ProgrammeRules | HardshipStandards | RegistrationRules) for d in others)
     assert not any(isinstance(d, LoanProgrammeRules) for d in others)
 
 

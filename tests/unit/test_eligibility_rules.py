@@ -29,6 +29,7 @@ from eligibility.policy import (
     HardshipStandards,
     LoanProgrammeRules,
     ProgrammeRules,
+    RegistrationRules,
     diff,
     json_schema,
     parse,
@@ -148,9 +149,9 @@ def test_shipped_documents_cover_every_programme_and_region():
     programmes = {(d.programme, d.region) for d in SHIPPED.values()}
     for region in ("taicang", "fuzhou", "yancheng"):
         for programme in ("winter-warmth", "autumn-education-aid", "living-relief", "serious-illness-relief",
-                          "hardship-standards", "loan-subsidy"):
+                          "hardship-standards", "loan-subsidy", "summer-cooling"):
             assert (programme, region) in programmes
-    assert all(isinstance(d, ProgrammeRules | HardshipStandards | LoanProgrammeRules) for d in SHIPPED.values())
+    assert all(isinstance(d, ProgrammeRules | HardshipStandards | LoanProgrammeRules | RegistrationRules) for d in SHIPPED.values())
 
 
 def test_the_committed_json_schema_is_current():

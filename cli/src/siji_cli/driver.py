@@ -36,7 +36,8 @@ class ApiDriver:
         token = issue_token(self.deployment.token_secret, user=user, role=role, region=self.region)
         return {"Authorization": f"Bearer {token}", **({"Idempotency-Key": str(uuid.uuid4())} if key else {})}
 
-    async def _post(self, url: str, headers: dict, body: dict | None = None, *, content: Path | None = None) -> dict:
+    async def _post(self, url: str, headers: dict, body: dict | list | None = None, *,
+                    content: Path | None = None) -> dict:
         """A retry after a lost answer reuses the Idempotency-Key (and an upload is its own key)."""
         return await self._request("POST", url, headers, json=body, content=content)
 

@@ -15,11 +15,12 @@ from contracts.topics import dead_letter_of
 from loans.schedule import BankConventions, Loan, SubsidyPolicy, schedule
 from siji_cli.audit import replay
 from siji_cli.campaign import CampaignRun
+from siji_cli.cooling_season import CoolingSeason
 from siji_cli.infra.kafka import ensure_jars
 from siji_cli.infra.stack import Infrastructure
 from siji_cli.loans_season import LoansSeason
 from siji_cli.paths import LOAN_POLICY_DIR, POLICY_DIR
-from siji_cli.report import print_loans_report, print_report
+from siji_cli.report import print_cooling_report, print_loans_report, print_report
 from siji_cli.services import Deployment
 from siji_cli.settings import CliSettings
 from siji_shared.auth import Role, issue_token
@@ -98,9 +99,11 @@ def status() -> None:
 
 @app.command()
 def demo(recipients: int = typer.Option(2000, min=1, help="synthetic members in the campaign"),
-         programme: str = typer.Option("winter-warmth", help="winter-warmth, or loans (贴息贷款: a season of "
-                                                             "enterprises' loans and two years of subsidies)"),
+         programme: str = typer.Option("winter-warmth", help="winter-warmth; loans (贴息贷款: a season of "
+                                                             "enterprises' loans and two years of subsidies); "
+                                                             "summer-cooling (夏送清凉: kits to frontline workers)"),
          borrowers: int = typer.Option(1866, min=1, help="loans: enterprises applying (Fuzhou's 1,866)"),
+         workers: int = typer.Option(37_000, min=10, help="summer-cooling: frontline workers (Fuzhou's 37,000)"),
          region: str = typer.Option(None, help="taicang, fuzhou or yancheng (default taicang; loans: fuzhou)"),
          as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON line last")) -> None:
     """Run a season through the running services (start them with `siji up`)."""
@@ -114,8 +117,17 @@ def demo(recipients: int = typer.Option(2000, min=1, help="synthetic members in 
         if not season["subsidy_paid_within_fund"] or season["reconciliation"]["unexplained"]:
             raise typer.Exit(1)
         return
+    if programme == "summer-cooling":
+        cooling = asyncio.run(CoolingSeason(deployment, region=region or "fuzhou", workers=workers).run())
+        if as_json:
+            typer.echo(json.dumps(cooling, ensure_ascii=False))
+        else:
+            print_cooling_report(cooling)
+        if not cooling["accounts_balanced"]:
+            raise typer.Exit(1)
+        return
     if programme != "winter-warmth":
-        raise typer.BadParameter("winter-warmth or loans", param_hint="--programme")
+        raise typer.BadParameter("winter-warmth, loans or summer-cooling", param_hint="--programme")
     report = asyncio.run(CampaignRun(deployment, recipients=recipients, region=region or "taicang").run())
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))

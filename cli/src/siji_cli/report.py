@@ -68,3 +68,21 @@ def print_loans_report(report: dict) -> None:
     ):
         table.add_row(label, value)
     Console().print(table)
+
+
+def print_cooling_report(report: dict) -> None:
+    table = Table(title=f"Summer cooling {report['campaign']} ({report['region']})", show_header=False)
+    for label, value in (
+        ("workers listed / registered", f"{report['workers_listed']:,} / {report['registered']:,}"),
+        ("reached (coverage)", f"{report['reached']:,} ({report['coverage_percent']} %)"),
+        ("over-issues to explain", f"{report['over_issues']:,}"),
+        ("sites; shipments", f"{report['sites']:,}; {report['shipments']:,}"),
+        ("deliveries exact / short / over", "{exact} / {short} / {over}".format(**report["deliveries"])),
+        ("item accounts balanced", str(report["accounts_balanced"])),
+        ("wall time", f"{report['wall_seconds']} s"),
+    ):
+        table.add_row(label, value)
+    for item, a in report["items"].items():
+        table.add_row(f"  {item}", f"received {a['received']:,} = handed out {a['handed_out']:,} + in stock "
+                                   f"{a['in_stock']:,} + in transit {a['in_transit']:,} + written off {a['written_off']:,}")
+    Console().print(table)

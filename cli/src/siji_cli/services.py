@@ -28,6 +28,7 @@ SERVICES = (
     ServiceSpec("disbursement", "disbursement", "DISBURSEMENT_", 8102),
     ServiceSpec("reconciliation", "reconciliation", "RECONCILIATION_", 8103),
     ServiceSpec("loans", "loans", "LOANS_", 8104),
+    ServiceSpec("cooling", "cooling", "COOLING_", 8105),
 )
 
 

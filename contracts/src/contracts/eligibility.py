@@ -183,3 +183,24 @@ class LoanApprovedV1(CaseEvent):
     approved_by: tuple[str, ...] = Field(min_length=1)
     rule_set_id: str
     rule_set_version: int = Field(ge=1)
+
+
+@register
+class WorkerRegisteredV1(CaseEvent):
+    """A frontline worker's summer-cooling registration (夏送清凉) approved: the cooling service counts them
+    at their site and serves them one kit. In kind, not cash: disbursement never pays it. `worker_ref` is
+    the keyed hash of the national ID, the same a station computes from the ID it scans."""
+
+    event_type: ClassVar[str] = "worker.registered"
+    schema_version: ClassVar[int] = 1
+
+    programme: Code
+    region: Code
+    year: int = Field(ge=2000, le=2100)
+    worker_ref: str = Field(min_length=16, max_length=64)
+    occupation: str = Field(min_length=1, max_length=40, description="construction, sanitation, courier, "
+                                                                      "food_delivery, ride_hailing, truck_driver, ...")
+    site: Code = Field(description="the worksite or station (工会驿站) they are served at")
+    approved_by: tuple[str, ...] = Field(min_length=1)
+    rule_set_id: str
+    rule_set_version: int = Field(ge=1)

@@ -11,6 +11,8 @@ class Topic(StrEnum):
     RECONCILIATION_ITEMS = "reconciliation.items"
     LOANS_LOANS = "loans.loans"
     LOANS_SUBSIDIES = "loans.subsidies"
+    COOLING_STOCK = "cooling.stock"
+    COOLING_HANDOUTS = "cooling.handouts"
 
     @property
     def dead_letter(self) -> str:

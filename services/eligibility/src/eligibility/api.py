@@ -190,7 +190,9 @@ async def campaign_summary(campaign: str, c: Container, who: Principal = Anyone)
 async def import_campaign_list(campaign: Code, request: Request, c: Container, programme: Code,
                                year: int = Query(ge=2000, le=2100), filename: str = Query("roster", max_length=200),
                                who: Principal = Caseworker) -> JSONResponse:
-    """A campaign list (花名册) as the request body, CSV or XLSX. The file itself is the idempotency key:
+    """A campaign list (花名册) as the request body, CSV or XLSX. When the programme's rule set is a
+    registration programme (summer cooling, 夏送清凉), it is a registration roster (姓名, 身份证号, 职业, 站点,
+    登记渠道) and each valid row a registration for help in kind. The file itself is the idempotency key:
     the same file again answers 200 with the first import's record and registers nothing."""
     async with imports.spooled(request) as upload:
         async with c.pool.acquire() as conn, conn.transaction():

@@ -1,6 +1,6 @@
 """Eligibility rules, pure: a hardship file graded against the region's standards, an application
-assessed against a programme's rule set, a loan application against a loan programme's, maker-checker
-decisions. No I/O here.
+assessed against a programme's rule set, a loan application against a loan programme's, a worker's
+registration for help in kind against a registration programme's, maker-checker decisions. No I/O here.
 
 Every assessment says which rules fired, in Chinese and English, and carries a decision hash over the
 rule set (id, version, content) and the exact inputs, so an audit can re-run `assess` and compare."""
@@ -17,15 +17,19 @@ from eligibility.policy import (
     BorrowerKind,
     Category,
     Cause,
+    Channel,
     HardshipLevel,
     HardshipStandards,
     LoanProgrammeRules,
+    Occupation,
     ProgrammeRules,
+    RegistrationRules,
     SchoolLevel,
 )
 
-__all__ = ["Assessment", "BorrowerKind", "Category", "Cause", "Fired", "Grading", "HardshipLevel", "Inputs",
-           "LoanFacts", "SchoolLevel", "assess", "assess_loan", "file_in_force", "grade_hardship"]
+__all__ = ["Assessment", "BorrowerKind", "Category", "Cause", "Channel", "Fired", "Grading", "HardshipLevel", "Inputs",
+           "LoanFacts", "Occupation", "RegistrationFacts", "SchoolLevel", "assess", "assess_loan",
+           "assess_registration", "file_in_force", "grade_hardship"]
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,7 @@ def canonical_inputs(inputs: Inputs) -> str:
     return json.dumps(inputs.as_json(), sort_keys=True, separators=(",", ":"))
 
 
-def decision_hash(rules: ProgrammeRules | LoanProgrammeRules, inputs: Inputs | str) -> str:
+def decision_hash(rules: ProgrammeRules | LoanProgrammeRules | RegistrationRules, inputs: Inputs | str) -> str:
     """SHA-256 over the rule set's id, version and content hash and the canonical inputs."""
     text = inputs if isinstance(inputs, str) else canonical_inputs(inputs)
     return hashlib.sha256(f"{rules.rule_set_id}\n{rules.version}\n{rules.sha256}\n{text}".encode()).hexdigest()
@@ -324,6 +328,66 @@ def _enterprise_qualifies(rules: LoanProgrammeRules, facts: LoanFacts, fired: li
         fired.append(Fired("social_insurance_arrears", "企业存在拖欠社会保险费",
                            "the enterprise is in social-insurance arrears"))
     return qualifies
+
+
+# --- registering for help in kind (夏送清凉) ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RegistrationFacts:
+    """Everything a registration's assessment reads, and nothing personal: what the worker does and how
+    they registered. The site they are served at is kept on the case, but decides nothing."""
+
+    occupation: Occupation
+    channel: Channel
+
+    def as_json(self) -> dict[str, Any]:
+        return {"occupation": self.occupation.value, "channel": self.channel.value}
+
+
+def canonical_registration_facts(facts: RegistrationFacts) -> str:
+    return json.dumps(facts.as_json(), sort_keys=True, separators=(",", ":"))
+
+
+def assess_registration(rules: RegistrationRules, facts: RegistrationFacts) -> Assessment:
+    """A worker qualifies when the programme serves their occupation and they registered through a channel
+    it allows for them: gig workers (新就业形态) through `gig_channels`, everyone else through
+    `employed_channels`. Help in kind: the amount is always 0 fen, and an eligible registration still
+    needs an approver other than its registrant."""
+    fired = [Fired("rule_set", f"依据 {rules.rule_set_id} 第 {rules.version} 版（{rules.title.zh}）",
+                   f"assessed under {rules.rule_set_id} v{rules.version} ({rules.title.en})")]
+    inputs_json = canonical_registration_facts(facts)
+    occupation, channel = facts.occupation, facts.channel
+
+    def outcome(eligible: bool) -> Assessment:
+        approvals = rules.approvals_required
+        if eligible:
+            fired.append(Fired("in_kind", "实物发放防暑降温用品一份，不发放现金（0 分）",
+                               "one heat-relief kit in kind, no cash (0 fen)"))
+            fired.append(Fired("approvals", f"需 {approvals} 名审批人，登记人不能审批",
+                               f"{approvals} approver(s) needed, not the registrant"))
+        return Assessment(eligible=eligible, amount_fen=0, tier=f"occupation:{occupation.value}" if eligible else None,
+                          fired=tuple(fired), approvals_required=approvals if eligible else 1,
+                          decision_hash=decision_hash(rules, inputs_json), inputs_json=inputs_json)
+
+    if occupation not in rules.occupations:
+        served = "、".join(o.label for o in rules.occupations)
+        fired.append(Fired("occupation_not_served", f"职业“{occupation.label}”不在本项目服务的职业之列（服务：{served}）",
+                           f"the occupation {occupation.value} is not among those this programme serves "
+                           f"({', '.join(o.value for o in rules.occupations)})"))
+        return outcome(False)
+    gig = occupation in rules.gig_occupations
+    allowed = rules.gig_channels if gig else rules.employed_channels
+    group_zh, group_en = ("新就业形态劳动者", "a gig worker") if gig else ("单位职工", "an employed worker")
+    if channel not in allowed:
+        fired.append(Fired("channel_not_allowed",
+                           f"{occupation.label}属于{group_zh}，须通过{'或'.join(c.label for c in allowed)}登记，"
+                           f"不能通过{channel.label}登记",
+                           f"{occupation.value} is {group_en}: registers through {' or '.join(c.value for c in allowed)}, "
+                           f"not through {channel.value}"))
+        return outcome(False)
+    fired.append(Fired("occupation_served", f"{occupation.label}（{group_zh}）经{channel.label}登记，属本项目服务对象",
+                       f"{occupation.value} ({group_en}) registered through {channel.value}: served by this programme"))
+    return outcome(True)
 
 
 # --- decisions (maker-checker) -----------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Campaign-list and hardship-roster imports: the upload is spooled to a temporary file (never held in
+"""Campaign-list (member cases or, for a registration programme, registrations), hardship-roster and
+member-roster imports: the upload is spooled to a temporary file (never held in
 memory), read row by row, validated, and taken in chunks of CHUNK rows, each chunk one set-based
 registration, all in the caller's one transaction. Every row not taken is recorded with its row
 number and reason; the import record keeps the counts. The same file again finds that record."""
@@ -26,13 +27,14 @@ from eligibility.roster import (
     CaseRow,
     HardshipRow,
     MemberRow,
+    RegistrationRow,
     RosterKind,
     Row,
     RowError,
     iter_rows,
     write_error_report,
 )
-from eligibility.service import Applicant, ApplicationFacts, HardshipFileIn, MemberIn, NotFound
+from eligibility.service import Applicant, ApplicationFacts, HardshipFileIn, MemberIn, NotFound, Registrant
 from siji_shared import outbox
 from siji_shared.auth import Principal
 from siji_shared.pii import PiiVault
@@ -89,9 +91,12 @@ class CampaignList:
 async def import_roster(conn: asyncpg.Connection, vault: PiiVault, who: Principal, upload: Upload, *, filename: str,
                         applies_for: CampaignList | None = None,
                         kind: RosterKind = RosterKind.HARDSHIP_FILES) -> tuple[dict[str, Any], bool]:
-    """A campaign list (`applies_for` given), a hardship roster or a member roster. Returns the import's
-    record and whether this call made it (False: the same file was imported before)."""
-    kind = RosterKind.CASES if applies_for else kind
+    """A campaign list (`applies_for` given), a hardship roster or a member roster. A campaign list of a
+    registration programme (summer cooling) is a registration roster. Returns the import's record and
+    whether this call made it (False: the same file was imported before)."""
+    if applies_for:
+        kind = RosterKind.REGISTRATIONS if await service.is_registration_programme(
+            conn, programme=applies_for.programme, region=who.region, year=applies_for.year) else RosterKind.CASES
     campaign = applies_for.campaign if applies_for else None
     found = await repo.find_import(conn, region=who.region, kind=kind.value, campaign=campaign,
                                    file_sha256=upload.sha256)
@@ -108,7 +113,11 @@ async def import_roster(conn: asyncpg.Connection, vault: PiiVault, who: Principa
         tally.rows_read += len(chunk)
         tally.rejected += len(errors)
         tally.accepted += len(chunk) - len(errors)
-        if applies_for:
+        if kind is RosterKind.REGISTRATIONS:
+            assert applies_for is not None
+            registrations = [r for r in chunk if isinstance(r, RegistrationRow)]
+            errors += await _register_workers(conn, vault, who, registrations, tally, applies_for, import_id=import_id)
+        elif applies_for:
             cases = [r for r in chunk if isinstance(r, CaseRow)]
             errors += await _register(conn, vault, who, cases, tally, applies_for, import_id=import_id)
         elif kind is RosterKind.HARDSHIP_FILES:
@@ -136,12 +145,32 @@ async def _register(conn: asyncpg.Connection, vault: PiiVault, who: Principal, r
             facts=ApplicationFacts(school_level=r.school_level, admission_ref=r.admission_ref,
                                    out_of_pocket_fen=r.out_of_pocket_fen)) for r in rows])
     await outbox.stage(conn, done.events)
-    repeats = [a for a in done.body if a["status"] == "already_registered"]
+    return _count(done.body, tally)
+
+
+async def _register_workers(conn: asyncpg.Connection, vault: PiiVault, who: Principal, rows: list[RegistrationRow],
+                            tally: Tally, applies_for: CampaignList, *, import_id: UUID) -> list[tuple[int, str, str]]:
+    """Register a chunk's valid rows of a registration roster and stage their events; the rows of workers
+    already registered in the campaign come back as errors for the report."""
+    if not rows:
+        return []
+    done = await service.register_workers(
+        conn, vault, who, programme=applies_for.programme, campaign=applies_for.campaign, year=applies_for.year,
+        import_id=import_id, registrants=[Registrant(
+            national_id=r.national_id, name=r.name, occupation=r.occupation, site=r.site, channel=r.channel,
+            row=r.row_number) for r in rows])
+    await outbox.stage(conn, done.events)
+    return _count(done.body, tally)
+
+
+def _count(answers: list[dict[str, Any]], tally: Tally) -> list[tuple[int, str, str]]:
+    """A chunk's registrations in the tally; the repeats as rows of the error report."""
+    repeats = [a for a in answers if a["status"] == "already_registered"]
     tally.accepted -= len(repeats)
     tally.already_registered += len(repeats)
-    tally.eligible += sum(a["status"] == "eligible" for a in done.body)
-    tally.ineligible += sum(a["status"] == "ineligible" for a in done.body)
-    tally.eligible_fen += sum(a["amount_fen"] for a in done.body if a["status"] == "eligible")
+    tally.eligible += sum(a["status"] == "eligible" for a in answers)
+    tally.ineligible += sum(a["status"] == "ineligible" for a in answers)
+    tally.eligible_fen += sum(a["amount_fen"] for a in answers if a["status"] == "eligible")
     return [(a["row"], LABELS["national_id"], ALREADY_REGISTERED) for a in repeats]
 
 

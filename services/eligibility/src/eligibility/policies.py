@@ -1,8 +1,9 @@
 """Loading rule set documents into the service, listing them and diffing two versions. A loaded
 version is immutable (a trigger refuses changes): loading the same document again does nothing, and a
 different document under a loaded version number is refused, so a past decision always re-derives.
-A rule set keeps its kind (programme, hardship standards, loan programme) across its versions, and each
-is looked up by its kind, so a member case never reads a loan programme nor a loan a member programme."""
+A rule set keeps its kind (programme, hardship standards, loan programme, registration programme) across
+its versions, and each is looked up by its kind, so a member case never reads a loan or registration
+programme, nor a loan or a registration a member programme."""
 
 from __future__ import annotations
 

@@ -2,17 +2,20 @@
 exported as rule-set.schema.json beside them) and how two versions differ. Nothing here touches a
 database; `policies.py` loads them.
 
-Three kinds of document, each versioned per region and year:
+Four kinds of document, each versioned per region and year:
 - `programme`: who qualifies for one programme and for how much (winter warmth, autumn education aid,
   living relief, serious-illness relief);
 - `hardship-standards`: the region's minimum living standard (低保) and the multiple of it that bounds
   relative hardship, the causes that make a sudden hardship, how long a hardship file is valid, and the
   caps on what one member and one household may receive across programmes in a year;
 - `loan-programme`: who may borrow under an interest-subsidised loan scheme (贴息贷款, 创业担保贷款), up to
-  what principal and for how long, per borrower kind (small and micro enterprises, individual founders).
+  what principal and for how long, per borrower kind (small and micro enterprises, individual founders);
+- `registration-programme`: who may register for help in kind (summer cooling, 夏送清凉: a heat-relief kit
+  for frontline outdoor workers), by occupation, and through which channel (a union station or the
+  employer's union); no money, so no amounts.
 
-Each kind is looked up by its own kind: member cases never read a loan programme, nor loans a member
-programme."""
+Each kind is looked up by its own kind: member cases never read a loan or registration programme, nor
+loans or registrations a member programme."""
 
 from __future__ import annotations
 
@@ -204,7 +207,92 @@ class LoanProgrammeRules(_Document):
         return self
 
 
-Document = ProgrammeRules | HardshipStandards | LoanProgrammeRules
+class Occupation(StrEnum):
+    """What a worker does (职业), as a registration roster names it: the frontline outdoor occupations first,
+    then indoor ones a roster may still carry (never served by a summer-cooling programme as shipped). A
+    registration programme lists the occupations it serves and which of them are gig work: construction
+    建筑工人, sanitation 环卫工人, courier 快递员, food_delivery 外卖骑手, ride_hailing 网约车司机, truck_driver
+    货车司机, landscaping 园林绿化, security_guard 保安, traffic_warden 交通协管员, road_maintenance 道路养护工,
+    dock_worker 港口装卸工, factory 车间工人, office 办公室职员, retail 商场营业员, other 其他."""
+
+    CONSTRUCTION = "construction"          # 建筑工人
+    SANITATION = "sanitation"              # 环卫工人
+    COURIER = "courier"                    # 快递员
+    FOOD_DELIVERY = "food_delivery"        # 外卖骑手
+    RIDE_HAILING = "ride_hailing"          # 网约车司机
+    TRUCK_DRIVER = "truck_driver"          # 货车司机
+    LANDSCAPING = "landscaping"            # 园林绿化
+    SECURITY_GUARD = "security_guard"      # 保安
+    TRAFFIC_WARDEN = "traffic_warden"      # 交通协管员
+    ROAD_MAINTENANCE = "road_maintenance"  # 道路养护工
+    DOCK_WORKER = "dock_worker"            # 港口装卸工
+    FACTORY = "factory"                    # 车间工人 (indoor)
+    OFFICE = "office"                      # 办公室职员 (indoor)
+    RETAIL = "retail"                      # 商场营业员 (indoor)
+    OTHER = "other"                        # 其他
+
+    @property
+    def label(self) -> str:
+        return OCCUPATION_LABELS[self]
+
+
+OCCUPATION_LABELS: dict[Occupation, str] = {
+    Occupation.CONSTRUCTION: "建筑工人", Occupation.SANITATION: "环卫工人", Occupation.COURIER: "快递员",
+    Occupation.FOOD_DELIVERY: "外卖骑手", Occupation.RIDE_HAILING: "网约车司机", Occupation.TRUCK_DRIVER: "货车司机",
+    Occupation.LANDSCAPING: "园林绿化", Occupation.SECURITY_GUARD: "保安", Occupation.TRAFFIC_WARDEN: "交通协管员",
+    Occupation.ROAD_MAINTENANCE: "道路养护工", Occupation.DOCK_WORKER: "港口装卸工", Occupation.FACTORY: "车间工人",
+    Occupation.OFFICE: "办公室职员", Occupation.RETAIL: "商场营业员", Occupation.OTHER: "其他",
+}
+
+
+class Channel(StrEnum):
+    """How a worker registers: at a union station (工会驿站), or through the union of their employer or, for
+    gig workers, of their platform or trade (单位工会)."""
+
+    STATION = "station"
+    EMPLOYER_UNION = "employer_union"
+
+    @property
+    def label(self) -> str:
+        return {"station": "工会驿站", "employer_union": "单位工会"}[self.value]
+
+
+class RegistrationRules(_Document):
+    """Help in kind that workers register for (summer cooling, 夏送清凉: one heat-relief kit each): which
+    occupations are served, which of them are gig work (新就业形态), and through which channels gig and
+    employed workers register. No amounts: the kit is the cooling service's; a registration is worth 0 fen
+    and is never paid."""
+
+    kind: Literal["registration-programme"] = "registration-programme"
+    programme: Code
+    occupations: tuple[Occupation, ...] = Field(min_length=1, description="the occupations served: any other "
+                                                "is ineligible")
+    gig_occupations: tuple[Occupation, ...] = Field(
+        (), description="those of `occupations` that are gig work (新就业形态): they register through gig_channels")
+    gig_channels: tuple[Channel, ...] = Field(
+        min_length=1, description="how a gig worker may register: station (工会驿站) and/or employer_union (the "
+                                  "platform's or employer's union)")
+    employed_channels: tuple[Channel, ...] = Field(
+        min_length=1, description="how any other worker may register: employer_union only keeps them to their "
+                                  "employer's union; with station, the stations serve them too")
+    registrations_per_worker_per_campaign: Literal[1] = Field(
+        1, description="one registration (one kit) per worker per campaign: a repeat is already_registered")
+    approvals_required: int = Field(1, ge=1, le=2, description="approvers a registration needs, none of them its "
+                                                              "registrant (maker-checker)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RegistrationRules:
+        for name in ("occupations", "gig_occupations", "gig_channels", "employed_channels"):
+            values = getattr(self, name)
+            if len(set(values)) != len(values):
+                raise ValueError(f"{name} lists a value twice")
+        stray = [o.value for o in self.gig_occupations if o not in self.occupations]
+        if stray:
+            raise ValueError(f"gig_occupations must be among occupations: {', '.join(stray)} is not")
+        return self
+
+
+Document = ProgrammeRules | HardshipStandards | LoanProgrammeRules | RegistrationRules
 RuleSetDocument = Annotated[Document, Field(discriminator="kind")]
 DOCUMENT = TypeAdapter(RuleSetDocument)
 
@@ -240,8 +328,8 @@ def content_sha256(document: BaseModel | dict[str, Any]) -> str:
 
 def json_schema() -> dict[str, Any]:
     schema = DOCUMENT.json_schema()
-    schema["title"] = ("Siji eligibility rule set (programme rules, a region's hardship standards or a loan "
-                       "programme)")
+    schema["title"] = ("Siji eligibility rule set (programme rules, a region's hardship standards, a loan "
+                       "programme or a registration programme)")
     return schema
 
 

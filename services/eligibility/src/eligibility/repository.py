@@ -14,11 +14,20 @@ from uuid import UUID
 import asyncpg
 
 from eligibility.domain import Assessment, HardshipLevel
-from eligibility.policy import Category, Document, HardshipStandards, LoanProgrammeRules, ProgrammeRules, parse
+from eligibility.policy import (
+    Category,
+    Document,
+    HardshipStandards,
+    LoanProgrammeRules,
+    ProgrammeRules,
+    RegistrationRules,
+    parse,
+)
 from siji_shared.db import load_queries
 
 Q = load_queries(Path(__file__).parent / "sql" / "queries.sql")
-D = TypeVar("D", ProgrammeRules, HardshipStandards, LoanProgrammeRules)
+D = TypeVar("D", ProgrammeRules, HardshipStandards, LoanProgrammeRules, RegistrationRules)
+CaseRules = ProgrammeRules | LoanProgrammeRules | RegistrationRules
 OCCUPATION_CATEGORY = {"frontline": Category.FRONTLINE, "gig": Category.FRONTLINE, "medical": Category.MEDICAL}
 
 
@@ -32,6 +41,12 @@ async def latest_loan_rules(conn: asyncpg.Connection, *, programme: str, region:
                             year: int) -> LoanProgrammeRules | None:
     row = await conn.fetchrow(Q["latest_rule_set"], "loan-programme", programme, region, year)
     return _document(row, LoanProgrammeRules)
+
+
+async def latest_registration_rules(conn: asyncpg.Connection, *, programme: str, region: str,
+                                    year: int) -> RegistrationRules | None:
+    row = await conn.fetchrow(Q["latest_rule_set"], "registration-programme", programme, region, year)
+    return _document(row, RegistrationRules)
 
 
 async def latest_hardship_standards(conn: asyncpg.Connection, *, region: str, year: int) -> HardshipStandards | None:
@@ -197,7 +212,7 @@ async def cases_of_members(conn: asyncpg.Connection, *, campaign: str,
 class NewCase:
     case_id: UUID
     member_ref: str
-    household_ref: str | None  # None: a loan case, outside the yearly award caps
+    household_ref: str | None  # None: a loan or a registration, outside the yearly award caps
     payee_name_enc: bytes
     payee_account_enc: bytes
     assessment: Assessment
@@ -210,7 +225,7 @@ def reasons_json(a: Assessment) -> str:
 
 
 async def insert_cases(conn: asyncpg.Connection, cases: Sequence[NewCase], *, programme: str, campaign: str,
-                       region: str, year: int, rules: ProgrammeRules | LoanProgrammeRules, registered_by: str,
+                       region: str, year: int, rules: CaseRules, registered_by: str,
                        import_id: UUID | None) -> None:
     a = [c.assessment for c in cases]
     await conn.execute(
@@ -225,7 +240,7 @@ async def insert_cases(conn: asyncpg.Connection, cases: Sequence[NewCase], *, pr
 
 
 async def reassess_case(conn: asyncpg.Connection, case_id: UUID, *, assessment: Assessment,
-                        rules: ProgrammeRules | LoanProgrammeRules, excluded: list[str],
+                        rules: CaseRules, excluded: list[str],
                         application: dict | None = None) -> None:
     """The new assessment; `application`, when given, replaces the stored one (a loan's approved term)."""
     a = assessment

@@ -1,4 +1,4 @@
-"""Campaign lists and hardship rosters (花名册) as caseworkers keep them in Excel: read row by row from
+"""Campaign lists, registration rosters and hardship rosters (花名册) as caseworkers keep them in Excel: read row by row from
 a CSV (UTF-8 with or without a BOM, or GB18030 as Excel on Chinese Windows saves it) or an XLSX
 (python-calamine), validated and normalised one row at a time. Nothing here touches a database.
 
@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from python_calamine import CalamineWorkbook
 
-from eligibility.policy import Cause, SchoolLevel
+from eligibility.policy import OCCUPATION_LABELS, Cause, Channel, Occupation, SchoolLevel
 from siji_shared.pii import InvalidNationalId, normalise_national_id, validate_national_id
 
 
@@ -28,6 +28,7 @@ class RosterKind(StrEnum):
     CASES = "cases"
     HARDSHIP_FILES = "hardship_files"
     MEMBERS = "members"
+    REGISTRATIONS = "registrations"  # a campaign list of a registration programme (summer cooling)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,18 @@ COLUMNS: dict[RosterKind, tuple[Column, ...]] = {
                meaning="是 / 否 (yes / no)"),
         HOUSEHOLD,
     ),
+    RosterKind.REGISTRATIONS: (
+        *PERSON,
+        Column("job", "职业", ("职业", "工种", "职业类别", "occupation"),
+               meaning="the worker's occupation, its label or its code: " + ", ".join(
+                   f"{o.label} ({o.value})" for o in Occupation)),
+        Column("site", "站点", ("站点", "站点编码", "服务站点", "驿站", "site"),
+               meaning="the code of the worksite or union station (工会驿站) where the worker is served, e.g. "
+                       "fz-st-001: lowercase letters, digits, - . _"),
+        Column("channel", "登记渠道", ("登记渠道", "渠道", "channel"), required=False,
+               meaning="驿站 (station) or 单位工会 (employer_union, the employer's or platform's union); "
+                       "defaults to 单位工会"),
+    ),
 }
 
 LABELS = {c.key: c.label for columns in COLUMNS.values() for c in columns}
@@ -92,10 +105,21 @@ SCHOOLS = {"高中": SchoolLevel.SENIOR, "中职": SchoolLevel.VOCATIONAL, "大�
 OCCUPATIONS = {"一线职工": "frontline", "户外劳动者": "frontline", "新就业形态": "gig", "新就业形态劳动者": "gig",
                "医务人员": "medical", "其他": "other", "frontline": "frontline", "gig": "gig", "medical": "medical",
                "other": "other"}
+JOBS: dict[str, Occupation] = {
+    **{label: o for o, label in OCCUPATION_LABELS.items()}, **{o.value: o for o in Occupation},
+    "建筑工": Occupation.CONSTRUCTION, "环卫工": Occupation.SANITATION, "快递小哥": Occupation.COURIER,
+    "外卖送餐员": Occupation.FOOD_DELIVERY, "外卖员": Occupation.FOOD_DELIVERY, "骑手": Occupation.FOOD_DELIVERY,
+    "网约车驾驶员": Occupation.RIDE_HAILING, "卡车司机": Occupation.TRUCK_DRIVER, "园林绿化工": Occupation.LANDSCAPING,
+    "绿化工": Occupation.LANDSCAPING, "保安员": Occupation.SECURITY_GUARD,
+}
+CHANNELS = {"驿站": Channel.STATION, "工会驿站": Channel.STATION, "station": Channel.STATION,
+            "单位工会": Channel.EMPLOYER_UNION, "企业工会": Channel.EMPLOYER_UNION, "用人单位工会": Channel.EMPLOYER_UNION,
+            "平台工会": Channel.EMPLOYER_UNION, "employer_union": Channel.EMPLOYER_UNION}
 YES_NO = {"是": True, "否": False, "yes": True, "no": False, "y": True, "n": False, "1": True, "0": False, "": False}
 _SPACES = re.compile(r"\s+")
 _ACCOUNT = re.compile(r"^[0-9]{12,30}$")
 _YUAN = re.compile(r"^[0-9]+(\.[0-9]{1,2})?$")
+_SITE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -133,7 +157,17 @@ class MemberRow:
     household_id: str | None
 
 
-Row = CaseRow | HardshipRow | MemberRow
+@dataclass(frozen=True)
+class RegistrationRow:
+    row_number: int
+    national_id: str
+    name: str
+    occupation: Occupation
+    site: str
+    channel: Channel
+
+
+Row = CaseRow | HardshipRow | MemberRow | RegistrationRow
 
 
 @dataclass(frozen=True)
@@ -258,6 +292,10 @@ def _row(kind: RosterKind, number: int, cells: dict[str, Any], seen: dict[str, i
                           school_level=_choice(cells.get("school_level"), SCHOOLS, "school_level", optional=True),
                           admission_ref=_text(cells.get("admission_ref"))[:100] or None,
                           out_of_pocket_fen=_fen(out_of_pocket, "out_of_pocket") if out_of_pocket else None)
+        elif kind is RosterKind.REGISTRATIONS:
+            row = RegistrationRow(number, national_id, name, _choice(cells["job"], JOBS, "job"), _site(cells["site"]),
+                                  _choice(cells.get("channel"), CHANNELS, "channel", optional=True)
+                                  or Channel.EMPLOYER_UNION)
         elif kind is RosterKind.HARDSHIP_FILES:
             row = HardshipRow(number, national_id, name, _household_size(cells["household_size"]),
                               _fen(_text(cells["income"]), "income"), _causes(cells.get("causes")),
@@ -328,6 +366,9 @@ _CHOICE_REASONS = {
     "school_level": "入学阶段应为 高中、中职、大专、本科 或 研究生（school_level must be senior, vocational, college, "
                     "undergraduate or postgraduate）",
     "occupation": "职业类别应为 一线职工、新就业形态、医务人员 或 其他（occupation must be frontline, gig, medical or other）",
+    "job": "职业应为 " + "、".join(o.label for o in Occupation) + " 之一，或其英文代码（occupation must be one of "
+           + ", ".join(o.value for o in Occupation) + "）",
+    "channel": "登记渠道应为 驿站 或 单位工会（channel must be station or employer_union）",
     "model_worker": "应填 是 或 否（yes or no）",
     "hardship_cadre": "应填 是 或 否（yes or no）",
 }
@@ -340,6 +381,16 @@ def _choice(cell: Any, choices: dict[str, Any], column: str, *, optional: bool =
     if value not in choices:
         raise _Bad(column, _CHOICE_REASONS[column])
     return choices[value]
+
+
+def _site(cell: Any) -> str:
+    value = _SPACES.sub("", unicodedata.normalize("NFKC", _text(cell))).lower()
+    if not value:
+        raise _Bad("site", "站点为空（the site is empty）")
+    if not _SITE.match(value):
+        raise _Bad("site", "站点编码只能由小写字母、数字和 - . _ 组成，最多 64 个字符，例如 fz-st-001（a site code is "
+                           "lowercase letters, digits, - . and _, at most 64 characters, e.g. fz-st-001）")
+    return value
 
 
 def _fen(text: str, column: str) -> int:

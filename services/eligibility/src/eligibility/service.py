@@ -39,6 +39,7 @@ from contracts.eligibility import (
     HardshipFileExpiredV1,
     HardshipFileGradedV1,
     LoanApprovedV1,
+    WorkerRegisteredV1,
 )
 from contracts.types import Code
 from eligibility import repository as repo
@@ -48,16 +49,28 @@ from eligibility.domain import (
     DecisionRefused,
     Inputs,
     LoanFacts,
+    RegistrationFacts,
     add_approval,
     assess,
     assess_loan,
+    assess_registration,
     check_appeal,
     check_rejection,
     check_withdrawal,
     file_in_force,
     grade_hardship,
 )
-from eligibility.policy import BorrowerKind, Cause, HardshipStandards, LoanProgrammeRules, ProgrammeRules, SchoolLevel
+from eligibility.policy import (
+    BorrowerKind,
+    Cause,
+    Channel,
+    HardshipStandards,
+    LoanProgrammeRules,
+    Occupation,
+    ProgrammeRules,
+    RegistrationRules,
+    SchoolLevel,
+)
 from siji_shared.auth import Principal
 from siji_shared.dates import add_months
 from siji_shared.pii import (
@@ -75,7 +88,7 @@ log = structlog.get_logger(__name__)
 ACCOUNT_PATTERN = r"^[0-9]{12,30}$"
 MAX_SELECTION = 100_000
 MAX_LOAN_APPLICATIONS = 5_000
-RuleSet = ProgrammeRules | LoanProgrammeRules
+RuleSet = ProgrammeRules | LoanProgrammeRules | RegistrationRules
 
 
 def national_id(value: str) -> str:
@@ -153,6 +166,18 @@ class Applicant:
     payee_account: str
     row: int | None = None
     facts: ApplicationFacts = field(default_factory=ApplicationFacts)
+
+
+@dataclass(frozen=True)
+class Registrant:
+    """A worker registering for help in kind (summer cooling): a valid row of a registration roster."""
+
+    national_id: str  # validated and normalised
+    name: str
+    occupation: Occupation
+    site: str         # the worksite or union station (工会驿站) serving them, a code
+    channel: Channel
+    row: int | None = None
 
 
 class ApprovalsIn(BaseModel):
@@ -379,11 +404,16 @@ async def _standards(conn: asyncpg.Connection, region: str, year: int) -> Hardsh
     return standards
 
 
+REGISTRATION_ROUTE = "import its registration roster with POST /campaigns/{campaign}/imports"
+
+
 async def _rules(conn: asyncpg.Connection, programme: str, region: str, year: int) -> ProgrammeRules:
     rules = await repo.latest_programme_rules(conn, programme=programme, region=region, year=year)
     if rules is None:
         if await repo.latest_loan_rules(conn, programme=programme, region=region, year=year) is not None:
             raise NotFound(f"{programme} is a loan programme: register its applications with POST /loan-applications")
+        if await is_registration_programme(conn, programme=programme, region=region, year=year):
+            raise NotFound(f"{programme} is a registration programme: {REGISTRATION_ROUTE}")
         raise NotFound(f"no {programme} rule set for region {region} in {year}; load the policies")
     return rules
 
@@ -393,8 +423,29 @@ async def _loan_rules(conn: asyncpg.Connection, programme: str, region: str, yea
     if rules is None:
         if await repo.latest_programme_rules(conn, programme=programme, region=region, year=year) is not None:
             raise NotFound(f"{programme} is not a loan programme: register its cases with POST /cases")
+        if await is_registration_programme(conn, programme=programme, region=region, year=year):
+            raise NotFound(f"{programme} is not a loan programme but a registration programme: {REGISTRATION_ROUTE}")
         raise NotFound(f"no {programme} loan programme for region {region} in {year}; load the policies")
     return rules
+
+
+async def _registration_rules(conn: asyncpg.Connection, programme: str, region: str,
+                              year: int) -> RegistrationRules:
+    rules = await repo.latest_registration_rules(conn, programme=programme, region=region, year=year)
+    if rules is None:
+        if await repo.latest_loan_rules(conn, programme=programme, region=region, year=year) is not None:
+            raise NotFound(f"{programme} is not a registration programme but a loan programme: register its "
+                           f"applications with POST /loan-applications")
+        if await repo.latest_programme_rules(conn, programme=programme, region=region, year=year) is not None:
+            raise NotFound(f"{programme} is not a registration programme: import its campaign list as cases")
+        raise NotFound(f"no {programme} registration programme for region {region} in {year}; load the policies")
+    return rules
+
+
+async def is_registration_programme(conn: asyncpg.Connection, *, programme: str, region: str, year: int) -> bool:
+    """Whether the programme's rule set in force for the region and year is a registration programme: its
+    campaign list is then a registration roster."""
+    return await repo.latest_registration_rules(conn, programme=programme, region=region, year=year) is not None
 
 
 def _cap_subjects(member_ref: str, household_ref: str | None) -> tuple[str, str]:
@@ -504,7 +555,7 @@ def _inputs(file: repo.FileFacts | None, member: repo.MemberFacts | None, facts:
         member_cap_left_fen=max(caps_left[0], 0), household_cap_left_fen=max(caps_left[1], 0))
 
 
-def _assessment_answer(a: Assessment, rules: ProgrammeRules) -> dict[str, Any]:
+def _assessment_answer(a: Assessment, rules: ProgrammeRules | RegistrationRules) -> dict[str, Any]:
     return {"status": "eligible" if a.eligible else "ineligible", "amount_fen": a.amount_fen, "tier": a.tier,
             "reasons": list(a.reasons), "rule_set": {"id": rules.rule_set_id, "version": rules.version},
             "decision_hash": a.decision_hash, "approvals_required": a.approvals_required}
@@ -589,9 +640,73 @@ def _loan_answer(a: Assessment, rules: LoanProgrammeRules) -> dict[str, Any]:
             "rule_set": {"id": rules.rule_set_id, "version": rules.version}, "decision_hash": a.decision_hash}
 
 
+async def register_workers(conn: asyncpg.Connection, vault: PiiVault, who: Principal, *, programme: str,
+                           campaign: str, year: int, registrants: Sequence[Registrant],
+                           import_id: UUID | None = None) -> Done:
+    """Register and assess workers for help in kind (summer cooling, 夏送清凉) under the registration
+    programme in force in the caller's region: one statement per step for the batch. Each is a case:
+    `member_ref` the keyed hash of the national ID, the name encrypted, no account (an empty string,
+    encrypted: the column is never empty and a kit is never paid), the amount 0 fen, the occupation, site
+    and channel under "registration" in its application (never the national ID). One registration per
+    worker per campaign: a worker with any case in the campaign (or earlier in the batch) is answered
+    `already_registered` and not registered again. Outside the yearly award caps."""
+    rules = await _registration_rules(conn, programme, who.region, year)
+    refs = [vault.lookup_hash(r.national_id) for r in registrants]
+    await repo.lock_campaign_registrations(conn, campaign=campaign, exclusive=True)
+    existing = await repo.cases_of_members(conn, campaign=campaign, member_refs=refs)
+    no_account = vault.encrypt("")
+    assessed: dict[RegistrationFacts, Assessment] = {}
+    answers: list[dict[str, Any]] = []
+    new: list[repo.NewCase] = []
+    in_batch: dict[str, UUID] = {}
+    for registrant, ref in zip(registrants, refs, strict=True):
+        earlier = existing.get(ref)
+        if earlier or ref in in_batch:
+            case_id = earlier[0]["case_id"] if earlier else in_batch[ref]
+            answers.append({"row": registrant.row, "case_id": str(case_id), "status": "already_registered"})
+            continue
+        facts = RegistrationFacts(registrant.occupation, registrant.channel)
+        if (assessment := assessed.get(facts)) is None:  # pure, and a roster has few distinct facts
+            assessment = assessed[facts] = assess_registration(rules, facts)
+        case = repo.NewCase(case_id=uuid.uuid4(), member_ref=ref, household_ref=None,
+                            payee_name_enc=vault.encrypt(registrant.name), payee_account_enc=no_account,
+                            assessment=assessment, import_row=registrant.row, application={"registration": {
+                                "occupation": registrant.occupation.value, "site": registrant.site,
+                                "channel": registrant.channel.value}})
+        in_batch[ref] = case.case_id
+        new.append(case)
+        answers.append({"row": registrant.row, "case_id": str(case.case_id),
+                        **_assessment_answer(assessment, rules)})
+    events = await _store_registered(conn, new, who, programme=programme, campaign=campaign, year=year, rules=rules,
+                                     import_id=import_id)
+    log.info("workers registered", campaign=campaign, cases=len(new), eligible=sum(c.assessment.eligible for c in new),
+             already_registered=len(registrants) - len(new), rule_set=f"{rules.rule_set_id} v{rules.version}",
+             import_id=str(import_id) if import_id else None, by=who.user)
+    return Done(answers, events)
+
+
+def _registration_of(case: asyncpg.Record) -> dict[str, Any] | None:
+    """A registration's facts (occupation, site, channel); None for any other case."""
+    registration = json.loads(case["application"] or "{}").get("registration")
+    return registration if isinstance(registration, dict) else None
+
+
+def _registration_facts(registration: dict[str, Any]) -> RegistrationFacts:
+    return RegistrationFacts(occupation=Occupation(registration["occupation"]),
+                             channel=Channel(registration["channel"]))
+
+
 def _approved_event(vault: PiiVault, case: asyncpg.Record, approvals: tuple[str, ...]) -> Envelope:
     """A member's case is paid (CaseApprovedV1, disbursement pays it); a loan case is lent by the bank
-    (LoanApprovedV1, the loans service's): its principal is never paid out as an award."""
+    (LoanApprovedV1, the loans service's): its principal is never paid out as an award; a registration
+    is served in kind at its site (WorkerRegisteredV1, the cooling service's): never paid either."""
+    registration = _registration_of(case)
+    if registration is not None:
+        return new_envelope(WorkerRegisteredV1(
+            case_id=case["case_id"], campaign=case["campaign"], programme=case["programme"], region=case["region"],
+            year=case["year"], worker_ref=case["member_ref"], occupation=registration["occupation"],
+            site=registration["site"], approved_by=approvals, rule_set_id=case["rule_set_id"],
+            rule_set_version=case["rule_set_version"]), producer=PRODUCER)
     loan = _loan_of(case)
     if loan is None:
         return new_envelope(CaseApprovedV1(
@@ -692,10 +807,13 @@ async def appeal_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal,
     under the rule set in force, and whoever decided it before may not decide it again."""
     case = await _case_in_region(conn, who, case_id)
     check_appeal(_for_decision(case))
-    loan = _loan_of(case)
+    loan, registration = _loan_of(case), _registration_of(case)
     rules: RuleSet
     application = None
-    if loan is None:
+    if registration is not None:  # its facts are the roster's; the registration programme in force decides
+        rules = await _registration_rules(conn, case["programme"], case["region"], case["year"])
+        assessment = assess_registration(rules, _registration_facts(registration))
+    elif loan is None:
         rules, assessment = await _reassess_member_case(conn, case, today=today or datetime.now(UTC).date())
     else:  # a loan's facts are its application's; the loan programme in force decides them again
         rules = await _loan_rules(conn, case["programme"], case["region"], case["year"])
@@ -760,8 +878,9 @@ async def correct_payee(conn: asyncpg.Connection, vault: PiiVault, who: Principa
 
 async def _release_award(conn: asyncpg.Connection, case: asyncpg.Record) -> None:
     """A case no longer to be paid gives its amount back to the member's and household's yearly totals;
-    a loan case never counted under them."""
-    if case["status"] == "eligible" and case["amount_fen"] > 0 and _loan_of(case) is None:
+    a loan case or a registration (0 fen) never counted under them."""
+    if case["status"] == "eligible" and case["amount_fen"] > 0 and _loan_of(case) is None \
+            and _registration_of(case) is None:
         subjects = _cap_subjects(case["member_ref"], case["household_ref"])
         await repo.lock_award_totals(conn, region=case["region"], year=case["year"], subjects=list(subjects))
         await repo.add_award_totals(conn, region=case["region"], year=case["year"],
