@@ -27,7 +27,7 @@ async def fresh(infra, schema: str, migrations: Path):
 @pytest.fixture
 async def elig(infra, schema):
     pool = await fresh(infra, schema, eligibility.main.MIGRATIONS)
-    await policies.load_bundled_if_fresh(pool)  # as the service does when it starts on a fresh system
+    await policies.load_shipped(pool)  # as the service does when it starts
     yield eligibility_bootstrap(EligibilitySettings(), pool=pool, dead_letters=NoDeadLetters(), vault=VAULT)
     await pool.close()
 

@@ -35,7 +35,7 @@ FUZHOU = dict(read_dir())["loan-subsidy.fuzhou.2026.v1.json"]
 async def pool(infra, schema):
     await migrate(infra.database_url, schema, loans.main.MIGRATIONS)
     pool = await create_pool(infra.database_url, schema, size=4)
-    await service.load_bundled_if_fresh(pool)
+    await service.load_shipped(pool)
     yield pool
     await pool.close()
 

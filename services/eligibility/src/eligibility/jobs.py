@@ -1,4 +1,4 @@
-"""Eligibility's own schedule: the rule sets shipped with the service on a fresh system, and hardship
+"""Eligibility's own schedule: the rule set versions shipped with the service and not loaded yet, and hardship
 files expired on time (one leader per schema, however many replicas run)."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ log = structlog.get_logger(__name__)
 
 
 async def on_start(c: Eligibility) -> None:
-    loaded = await policies.load_bundled_if_fresh(c.pool)
+    loaded = await policies.load_shipped(c.pool)
     if loaded:
-        log.info("a fresh system: the bundled rule sets are loaded", rule_sets=loaded)
+        log.info("the shipped rule sets not loaded yet are loaded", rule_sets=loaded)
 
 
 def background(c: Eligibility) -> list[Coroutine[Any, Any, None]]:

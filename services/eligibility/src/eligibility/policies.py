@@ -61,12 +61,13 @@ async def load(conn: asyncpg.Connection, documents: list[tuple[str, Document]], 
     return done
 
 
-async def load_bundled_if_fresh(pool: asyncpg.Pool, directory: Path = POLICY_DIR) -> int:
-    """At start-up: a system with no rule sets at all gets the ones shipped with the service."""
+async def load_shipped(pool: asyncpg.Pool, directory: Path = POLICY_DIR) -> int:
+    """At start-up: every version shipped with the service that is not loaded yet (a fresh system gets
+    them all; an upgraded one the new versions). A shipped document that differs from its loaded
+    version stops the start, with the reason: a loaded version never changes."""
     async with pool.acquire() as conn, conn.transaction():
-        if await repo.count_rule_sets(conn, lock=True):  # locked: two replicas starting at once load once
-            return 0
-        return len(await load(conn, read_dir(directory), loaded_by="eligibility start-up"))
+        await repo.count_rule_sets(conn, lock=True)  # locked: two replicas starting at once load once
+        return sum(d.status == "loaded" for d in await load(conn, read_dir(directory), loaded_by="eligibility start-up"))
 
 
 async def versions(conn: asyncpg.Connection, *, programme: str | None, region: str | None,

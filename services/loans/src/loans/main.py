@@ -11,7 +11,7 @@ from loans.bank import BankLink
 from loans.bootstrap import Loans, bootstrap
 from loans.config import Settings
 from loans.policy import PolicyInvalid
-from loans.service import NotFound, VersionConflict, load_bundled_if_fresh
+from loans.service import NotFound, VersionConflict, load_shipped
 from siji_shared.http import install_error_handlers
 from siji_shared.logging import configure_logging
 from siji_shared.service_app import ServiceWiring, health_router, service_lifespan
@@ -20,7 +20,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 async def _on_start(container: Loans) -> None:
-    await load_bundled_if_fresh(container.pool)
+    await load_shipped(container.pool)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -171,10 +171,11 @@ async def load_policies(conn: asyncpg.Connection, documents: list[tuple[str, Pol
     return Done(answers)
 
 
-async def load_bundled_if_fresh(pool: asyncpg.Pool) -> None:
+async def load_shipped(pool: asyncpg.Pool) -> None:
+    """At start-up: every policy version shipped with the service that is not loaded yet."""
     async with pool.acquire() as conn, conn.transaction():
-        if not await repo.count_policies(conn, lock=True):
-            await load_policies(conn, read_dir(POLICY_DIR), loaded_by="loans start-up")
+        await repo.count_policies(conn, lock=True)  # locked: two replicas starting at once load once
+        await load_policies(conn, read_dir(POLICY_DIR), loaded_by="loans start-up")
 
 
 async def list_policies(conn: asyncpg.Connection) -> list[dict[str, Any]]:
