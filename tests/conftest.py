@@ -6,6 +6,7 @@ import pytest
 
 from contracts.topics import all_topics
 from siji_shared.kafka import ensure_topics
+from support.api import Api
 from support.infra import Endpoints, fresh_test_infrastructure, test_deployment
 
 
@@ -36,3 +37,11 @@ def deployment(infra):
 @pytest.fixture
 def schema() -> str:
     return f"t_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def api(deployment):
+    """A client of the running services' APIs, with tokens per role."""
+    client = Api(deployment)
+    yield client
+    await client.aclose()

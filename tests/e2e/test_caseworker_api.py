@@ -3,13 +3,13 @@ Idempotency-Key, once per member per campaign, and budgets that never go negativ
 
 import uuid
 
+from audit.verify import verify
 from eligibility.policy import HardshipLevel
 from siji_cli.synthetic import members
 from siji_shared.auth import Role
 from siji_shared.dead_letters import describe, redrive
 from siji_shared.kafka import read_all
 from support.api import Api
-from support.audit import audit_campaign
 from support.kafka import eventually, read_topic
 from support.service import hardship_file
 
@@ -159,7 +159,8 @@ async def test_what_a_budget_cannot_cover_waits_and_a_top_up_pays_it_in_approval
         await api.set_bank()
     view = (await api.get("disbursement", f"/budgets/{c}")).json()
     assert (view["total_fen"], view["paid_fen"], view["available_fen"], view["reserved_fen"]) == (150000, 150000, 0, 0)
-    await audit_campaign(infra.database_url, deployment, c)
+    audit = await verify(infra.kafka, infra.database_url, campaign=c)
+    assert audit.clean, audit.violations[:5]
 
 
 async def test_an_approval_without_a_budget_is_dead_lettered_then_redriven_once_the_budget_exists(api, infra):

@@ -19,8 +19,8 @@ def test_demo_prints_the_summary_as_json_on_the_last_line_and_the_audit_agrees(i
     assert summary["budget_used_fen"] == summary["reconciliation"]["bank_booked_fen"] > 0
     assert summary["budget_balanced"] is True
 
-    audit = last_json_line(siji(infra, deployment, "audit", "--campaign", summary["campaign"], "--json"))
-    assert audit["findings"] == []
+    audit = last_json_line(siji(infra, deployment, "audit", "verify", "--campaign", summary["campaign"], "--json"))
+    assert audit["violations"] == []
     totals = audit["campaigns"][summary["campaign"]]
     assert (totals["approved"], totals["settled"], totals["failed"], totals["awaiting_outcome"]) == \
         (summary["approved"], summary["settled"], summary["failed"], 0)
@@ -29,8 +29,8 @@ def test_demo_prints_the_summary_as_json_on_the_last_line_and_the_audit_agrees(i
 
 def test_the_whole_event_history_of_the_session_passes_the_audit(infra, deployment):
     """Every campaign, failure and dead letter the tests have made so far: no fen misdirected."""
-    audit = last_json_line(siji(infra, deployment, "audit", "--json"))
-    assert audit["findings"] == []
+    audit = last_json_line(siji(infra, deployment, "audit", "verify", "--json"))
+    assert audit["violations"] == []
     assert sum(t["settled"] for t in audit["campaigns"].values()) > 0
 
 

@@ -7,9 +7,9 @@ day."""
 import json
 import uuid
 
+from audit.verify import verify
 from siji_cli.campaign import CampaignRun
 from siji_shared.auth import Role
-from support.audit import audit_campaign
 from support.cli import siji
 from support.kafka import eventually
 
@@ -84,7 +84,9 @@ async def test_a_campaign_reconciles_over_several_business_days_with_a_misbehavi
         assert done.returncode == 0, (day, done.stdout[-1500:], done.stderr[-1500:])
         assert json.loads(done.stdout.strip().splitlines()[-1])["unexplained"] == 0
 
-    audit = await audit_campaign(infra.database_url, deployment, report["campaign"])
-    assert audit["settled"] + audit["failed"] == audit["payments"] - len(returned), "each case paid once"
-    replay = siji(infra, deployment, "audit", "--campaign", report["campaign"], "--json")
-    assert replay.returncode == 0 and json.loads(replay.stdout.strip().splitlines()[-1])["findings"] == []
+    audit = await verify(infra.kafka, infra.database_url, campaign=report["campaign"])
+    assert audit.clean, audit.violations[:5]
+    totals = audit.streams.campaigns[report["campaign"]]
+    assert totals.settled + totals.failed == totals.approved and totals.returned == len(returned), "each paid once"
+    verified = siji(infra, deployment, "audit", "verify", "--campaign", report["campaign"], "--json")
+    assert verified.returncode == 0 and json.loads(verified.stdout.strip().splitlines()[-1])["violations"] == []

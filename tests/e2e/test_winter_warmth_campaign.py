@@ -1,9 +1,9 @@
 """Winter warmth end to end through the bulk path: roster and campaign-list imports -> eligibility ->
 batch approval -> Kafka -> disbursement -> the bank's batch files -> Kafka -> eligibility."""
 
+from audit.verify import verify
 from siji_cli.campaign import CampaignRun
 from siji_shared.pii import redact_text
-from support.audit import audit_campaign
 
 
 async def test_5000_cases_each_settled_once_or_shown_failed_and_the_budget_balances(infra, deployment):
@@ -22,16 +22,17 @@ async def test_5000_cases_each_settled_once_or_shown_failed_and_the_budget_balan
     assert report["reconciliation"]["failed_but_booked_by_bank"] == 0
     assert report["reconciliation"]["bank_booked_fen"] == report["budget_used_fen"]
 
-    audit = await audit_campaign(infra.database_url, deployment, report["campaign"])
-    assert audit["approved"] == audit["payments"] == report["approved"]
-    assert audit["settled_fen"] == report["budget_used_fen"]
+    audit = await verify(infra.kafka, infra.database_url, campaign=report["campaign"])
+    assert audit.clean, audit.violations[:5]
+    totals = audit.streams.campaigns[report["campaign"]]
+    assert totals.approved == report["approved"] and totals.settled_fen == report["budget_used_fen"]
 
     aid = report["autumn_aid"]  # 金秋助学 on the same members' children
     assert aid["registered"] == aid["listed"] == 500
     assert 0 < aid["ineligible"] < aid["listed"] - 400, "no hardship file, or no admission letter"
     assert aid["settled"] + aid["failed"] == aid["approved"] == aid["eligible"] and aid["budget_balanced"]
-    aid_audit = await audit_campaign(infra.database_url, deployment, aid["campaign"])
-    assert aid_audit["settled_fen"] == aid["settled_fen"]
+    aid_audit = await verify(infra.kafka, infra.database_url, campaign=aid["campaign"])
+    assert aid_audit.clean and aid_audit.streams.campaigns[aid["campaign"]].settled_fen == aid["settled_fen"]
 
     day = report["bank_day"]  # the bank closed its day; reconciliation took its camt.053 from the bank
     assert day["unexplained"] == day["open"] == 0, day["open_items"]

@@ -5,18 +5,8 @@ import asyncio
 import asyncpg
 import pytest
 
-from siji_cli.audit import replay
+from audit.verify import verify
 from siji_cli.campaign import CampaignRun
-from support.api import Api
-from support.audit import audit_campaign
-
-
-@pytest.fixture
-async def api(deployment):
-    client = Api(deployment)
-    yield client
-    await client.set_bank()
-    await client.aclose()
 
 
 async def when_settled(database_url: str, campaign: str, at_least: int, *, timeout: float = 120) -> None:
@@ -52,12 +42,11 @@ async def test_a_service_killed_while_paying_pays_each_case_exactly_once(infra, 
 
     assert report["settled"] + report["failed"] == report["approved"] > 250
     assert report["budget_balanced"] and report["reconciliation"]["unmatched"] == 0
-    audit = await audit_campaign(infra.database_url, deployment, run.campaign)
-    assert audit["payments"] == report["approved"]
-    streams = await replay(infra.kafka, campaign=run.campaign)
-    assert streams.clean, streams.findings[:5]
-    totals = streams.campaigns[run.campaign]
+    audit = await verify(infra.kafka, infra.database_url, campaign=run.campaign)
+    assert audit.clean, audit.violations[:5]
+    totals = audit.streams.campaigns[run.campaign]
     assert (totals.settled, totals.failed, totals.awaiting_outcome) == (report["settled"], report["failed"], 0)
+    assert totals.approved == report["approved"]
 
 
 async def test_a_bank_outage_delays_payments_but_loses_none(infra, deployment, api):
@@ -66,4 +55,5 @@ async def test_a_bank_outage_delays_payments_but_loses_none(infra, deployment, a
                       close_bank_day=False)
     report = await run.run(settle_timeout=180)
     assert report["failed"] == 0 and report["settled"] == report["approved"]
-    await audit_campaign(infra.database_url, deployment, run.campaign)
+    audit = await verify(infra.kafka, infra.database_url, campaign=run.campaign)
+    assert audit.clean, audit.violations[:5]

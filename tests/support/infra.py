@@ -54,5 +54,6 @@ def test_deployment(endpoints: Endpoints) -> Deployment:
         token_secret="test-token-secret-of-at-least-32-bytes", pii_key="test-pii-key", port_offset=TEST_PORT_OFFSET,
         extra_env={"BANK_SIM_FAILURE_RATE": "0.03", "BANK_SIM_LATENCY_MS": "2",
                    "ELIGIBILITY_RELAY_POLL_SECONDS": "0.5", "DISBURSEMENT_RELAY_POLL_SECONDS": "0.5",
-                   "DISBURSEMENT_DISPATCH_BATCH_SIZE": "40"},  # several bank batches even in small campaigns
+                   "DISBURSEMENT_DISPATCH_BATCH_SIZE": "40",  # several bank batches even in small campaigns
+                   "AUDIT_GRACE_SECONDS": "2", "AUDIT_SWEEP_SECONDS": "1"},
     )

@@ -3,11 +3,11 @@
 import uuid
 from datetime import UTC, date, datetime
 
+from audit.streams import audit
 from contracts import new_envelope
 from contracts.disbursement import FailureStage, PaymentFailedV1, PaymentSettledV1
 from contracts.eligibility import EligibilityAssessedV1, LoanApprovedV1
 from contracts.loans import SubsidyDueV1
-from siji_cli.audit import audit
 from support.events import case_approved
 
 

@@ -5,15 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from audit.rederive import rederive
+from audit.replay import replay
+from audit.trail import trail
+from audit.verify import verify
 from contracts.topics import dead_letter_of
 from loans.schedule import BankConventions, Loan, SubsidyPolicy, schedule
-from siji_cli.audit import replay
 from siji_cli.campaign import CampaignRun
 from siji_cli.cooling_season import CoolingSeason
 from siji_cli.infra.kafka import ensure_jars
@@ -26,6 +32,7 @@ from siji_cli.settings import CliSettings
 from siji_shared.auth import Role, issue_token
 from siji_shared.dead_letters import describe, redrive
 from siji_shared.kafka import read_all
+from siji_shared.pii import PiiVault, normalise_national_id, validate_national_id
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 infra_app = typer.Typer(no_args_is_help=True, help="Kafka and PostgreSQL only.")
@@ -402,14 +409,80 @@ def dead_letters_redrive(topic: str = typer.Argument(..., help="the source topic
     typer.echo(f"re-drove {sent} event(s) to {topic}; {undecodable} still undecodable, left in {dead_letter_of(topic)}")
 
 
-@app.command("audit")
-def audit_command(campaign: str = typer.Option(None, help="only this campaign"),
-                  as_json: bool = typer.Option(False, "--json", help="print the report as one JSON line")) -> None:
-    """Replay the case and payment event streams from the start: every payment must have an eligible,
-    approved case, in the approved amount, exactly once. Exits 1 on any finding."""
-    report = asyncio.run(replay(_infra().kafka_connection, campaign=campaign))
-    body = {"events": report.events, "undecodable": report.undecodable, "findings": report.findings,
-            "campaigns": {name: vars(totals) for name, totals in sorted(report.campaigns.items())}}
+audit_app = typer.Typer(help="the auditors' tools: verify, replay, re-derive, trail")
+app.add_typer(audit_app, name="audit")
+
+
+@contextmanager
+def _spinner(what: str, *, quiet: bool = False) -> Iterator[None]:
+    with Progress(SpinnerColumn(), TextColumn(what), TimeElapsedColumn(), disable=quiet, transient=True) as bars:
+        bars.add_task(what, total=None)
+        yield
+
+
+@audit_app.command("verify")
+def audit_verify(campaign: str = typer.Option(None, help="only this campaign"),
+                 streams_only: bool = typer.Option(False, "--streams-only", help="no read access to the books"),
+                 as_json: bool = typer.Option(False, "--json", help="print the report as one JSON line")) -> None:
+    """The invariants over the event streams and the services' books: every payment to an eligible,
+    approved case (or subsidy period) exactly once, budgets and funds within their allocation, the ledger
+    balanced, reconciliation matched or explained, every kit to a registered worker. Exits 1 on any."""
+    infra = _infra()
+    with _spinner("reading every stream and checking the books", quiet=as_json):
+        report = asyncio.run(verify(infra.kafka_connection, None if streams_only else infra.database_url,
+                                    campaign=campaign))
+    body = report.as_json()
     typer.echo(json.dumps(body, ensure_ascii=False) if as_json else json.dumps(body, ensure_ascii=False, indent=2))
     if not report.clean:
         raise typer.Exit(1)
+
+
+@audit_app.command("replay")
+def audit_replay(since: datetime = typer.Option(None, "--from", help="only events from this date (YYYY-MM-DD)"),
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    """Read every topic from offset 0, rebuild each service's projections in a scratch schema (no side
+    effects possible) and compare them with the live tables. Exits 1 on any difference."""
+    infra = _infra()
+    with Progress(TextColumn("{task.description:<32}"), BarColumn(), TextColumn("{task.completed:,} events"),
+                  TimeElapsedColumn(), disable=as_json) as bars:
+        task = bars.add_task("replaying the topics", total=None)
+        report = asyncio.run(replay(infra.kafka_connection, infra.database_url,
+                                    since=since.replace(tzinfo=UTC) if since else None,
+                                    progress=lambda topic, n: bars.update(task, advance=n, description=topic)))
+    body = {"clean": report.clean, "events": report.events, "events_per_second": round(report.events_per_second),
+            "compared": report.compared, "differences": report.differences}
+    typer.echo(json.dumps(body, ensure_ascii=False) if as_json else json.dumps(body, ensure_ascii=False, indent=2))
+    if not report.clean:
+        raise typer.Exit(1)
+
+
+@audit_app.command("rederive")
+def audit_rederive(campaign: str = typer.Option(None), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Every assessment's decision hash again, from its recorded rule set version and inputs. Exits 1 on
+    any difference."""
+    with _spinner("re-deriving every decision", quiet=as_json):
+        report = asyncio.run(rederive(_infra().database_url, campaign=campaign))
+    body = {"clean": not report.differences and not report.rule_sets_changed, "cases": report.cases,
+            "differences": report.differences, "rule_sets_changed": report.rule_sets_changed}
+    typer.echo(json.dumps(body, ensure_ascii=False) if as_json else json.dumps(body, ensure_ascii=False, indent=2))
+    if not body["clean"]:
+        raise typer.Exit(1)
+
+
+@audit_app.command("trail")
+def audit_trail(case: str = typer.Option(None, "--case", help="a case id"),
+                member: str = typer.Option(None, "--member", help="a member's national ID (hashed here, never sent)"),
+                as_json: bool = typer.Option(False, "--json")) -> None:
+    """The whole story of one case, or of every case of one member, in time order; personal data masked."""
+    if bool(case) == bool(member):
+        raise typer.BadParameter("give --case or --member")
+    infra = _infra()
+    member_ref = PiiVault(_deployment(infra).pii_key).lookup_hash(
+        validate_national_id(normalise_national_id(member))) if member else None
+    lines = asyncio.run(trail(infra.kafka_connection, case_id=case, member_ref=member_ref))
+    if as_json:
+        typer.echo(json.dumps({"events": lines}, ensure_ascii=False))
+        return
+    for line in lines:
+        typer.echo(f"{line['at']}  {line['event']:<24} {line['producer']:<14} {line['by'] or '':<16} "
+                   f"{json.dumps(line['changed'], ensure_ascii=False)}")

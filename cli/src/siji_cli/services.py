@@ -29,6 +29,7 @@ SERVICES = (
     ServiceSpec("reconciliation", "reconciliation", "RECONCILIATION_", 8103),
     ServiceSpec("loans", "loans", "LOANS_", 8104),
     ServiceSpec("cooling", "cooling", "COOLING_", 8105),
+    ServiceSpec("audit", "audit", "AUDIT_", 8106),
 )
 
 

@@ -13,6 +13,7 @@ class Topic(StrEnum):
     LOANS_SUBSIDIES = "loans.subsidies"
     COOLING_STOCK = "cooling.stock"
     COOLING_HANDOUTS = "cooling.handouts"
+    AUDIT_FINDINGS = "audit.findings"
 
     @property
     def dead_letter(self) -> str:

@@ -1,21 +1,35 @@
-"""The auditor's replay: read the case, subsidy and payment streams from the start and check that every
-fen went to an eligible, approved case (or a subsidy period of an eligible, approved loan), in the
-approved amount, exactly once. Works from the events
-alone, not from any service's tables, so it checks the services rather than trusting them."""
+"""The invariants over the event streams alone, read from offset 0: every payment went to an eligible,
+approved case (or a subsidy period of an eligible, approved loan), in the approved amount, exactly once;
+no budget paid out more than its allocation; no subsidy for a period the loans service forfeited; every
+kit kept went to a registered worker, one per worker and campaign, and every second kit is reported as
+an over-issue. Works from the events, not from any service's tables, so it checks the services rather
+than trusting them. Only the event types a check needs are decoded (the relay labels each record)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from uuid import UUID
 
+from aiokafka.structs import ConsumerRecord
+
 from contracts import Envelope, decode
-from contracts.disbursement import PaymentFailedV1, PaymentReturnedV1, PaymentSettledV1
-from contracts.eligibility import CaseApprovedV1, EligibilityAssessedV1, LoanApprovedV1
+from contracts.cooling import KitHandedOutV1, OverIssueFoundV1
+from contracts.disbursement import BudgetChangedV1, PaymentFailedV1, PaymentReturnedV1, PaymentSettledV1
+from contracts.eligibility import CaseApprovedV1, EligibilityAssessedV1, LoanApprovedV1, WorkerRegisteredV1
 from contracts.envelope import UndecodableEvent
-from contracts.loans import SubsidyDueV1
+from contracts.loans import SubsidyDueV1, SubsidyForfeitedV1
 from contracts.topics import Topic
 from siji_shared.kafka import KafkaConnection, read_all
+
+CHECKED = (EligibilityAssessedV1, CaseApprovedV1, LoanApprovedV1, WorkerRegisteredV1, SubsidyDueV1,
+           SubsidyForfeitedV1, PaymentSettledV1, PaymentFailedV1, PaymentReturnedV1, BudgetChangedV1,
+           KitHandedOutV1, OverIssueFoundV1)
+NEEDED = {t.event_type.encode() for t in CHECKED}
+TOPICS = (Topic.ELIGIBILITY_CASES, Topic.LOANS_SUBSIDIES, Topic.LOANS_LOANS, Topic.DISBURSEMENT_BUDGETS,
+          Topic.DISBURSEMENT_PAYMENTS, Topic.COOLING_HANDOUTS)
 
 
 @dataclass
@@ -27,6 +41,8 @@ class CampaignTotals:
     failed: int = 0
     returned: int = 0  # paid, sent back by the payee's bank, not counted as settled
     awaiting_outcome: int = 0
+    kits_kept: int = 0
+    over_issues: int = 0
 
 
 @dataclass
@@ -41,7 +57,7 @@ class AuditReport:
         return not self.findings
 
 
-def audit(envelopes: list[Envelope], *, campaign: str | None = None) -> AuditReport:
+def audit(envelopes: Iterable[Envelope], *, campaign: str | None = None) -> AuditReport:
     """Redelivered copies of one event (same event id) count once: delivery is at-least-once."""
     report = AuditReport()
     unique = {e.event_id: e for e in envelopes if campaign is None or e.payload.campaign == campaign}
@@ -49,9 +65,14 @@ def audit(envelopes: list[Envelope], *, campaign: str | None = None) -> AuditRep
     assessed: dict[UUID, EligibilityAssessedV1] = {}
     approved: dict[UUID, CaseApprovedV1 | SubsidyDueV1] = {}  # what may be paid, by case (or subsidy period)
     loans: dict[UUID, LoanApprovedV1] = {}
+    registered: set[tuple[str, str]] = set()
+    forfeited: set[tuple[UUID, date]] = set()
+    budgets: dict[str, int] = {}
     settled: dict[UUID, list[PaymentSettledV1]] = defaultdict(list)
     failed: set[UUID] = set()
     returned: dict[UUID, PaymentReturnedV1] = {}  # by payment id
+    kits: list[KitHandedOutV1] = []
+    over_issued: set[UUID] = set()
     for envelope in unique.values():
         event = envelope.payload
         match event:
@@ -65,16 +86,26 @@ def audit(envelopes: list[Envelope], *, campaign: str | None = None) -> AuditRep
                 if event.case_id in loans:
                     report.findings.append(f"loan {event.case_id} approved twice")
                 loans[event.case_id] = event
+            case WorkerRegisteredV1():
+                registered.add((event.campaign, event.worker_ref))
             case SubsidyDueV1():
                 if event.case_id in approved:
                     report.findings.append(f"subsidy period {event.case_id} of loan {event.loan_id} due twice")
                 approved[event.case_id] = event
+            case SubsidyForfeitedV1():
+                forfeited.add((event.loan_id, event.period_end))
+            case BudgetChangedV1():
+                budgets[event.campaign] = max(budgets.get(event.campaign, 0), event.total_fen)
             case PaymentSettledV1():
                 settled[event.case_id].append(event)
             case PaymentFailedV1():
                 failed.add(event.case_id)
             case PaymentReturnedV1():
                 returned[event.payment_id] = event
+            case KitHandedOutV1():
+                kits.append(event)
+            case OverIssueFoundV1():
+                over_issued.add(event.handout_id)
 
     for case_id, approval in approved.items():
         totals = report.campaigns[approval.campaign]
@@ -83,6 +114,8 @@ def audit(envelopes: list[Envelope], *, campaign: str | None = None) -> AuditRep
         if isinstance(approval, SubsidyDueV1):
             if approval.loan_id not in loans:
                 report.findings.append(f"subsidy period {case_id} due for loan {approval.loan_id}, never approved")
+            if (approval.loan_id, approval.period_end) in forfeited:
+                report.findings.append(f"subsidy period {case_id} of loan {approval.loan_id} due although forfeited")
         else:
             _check_assessment(report, case_id, assessed.get(case_id), approval.amount_fen)
         if case_id not in settled and case_id not in failed:
@@ -109,6 +142,11 @@ def audit(envelopes: list[Envelope], *, campaign: str | None = None) -> AuditRep
         report.campaigns[approved[case_id].campaign].failed += 1
     for loan_id, loan in loans.items():
         _check_assessment(report, loan_id, assessed.get(loan_id), loan.principal_fen)
+    for name, total in budgets.items():
+        if report.campaigns[name].settled_fen > total:
+            report.findings.append(f"campaign {name} paid {report.campaigns[name].settled_fen} fen, over its budget "
+                                   f"of {total} fen")
+    _check_kits(report, kits, over_issued, registered)
     return report
 
 
@@ -120,15 +158,48 @@ def _check_assessment(report: AuditReport, case_id: UUID, assessment: Eligibilit
         report.findings.append(f"case {case_id} approved {amount_fen} fen, assessed {assessment.amount_fen} fen")
 
 
-async def replay(kafka: KafkaConnection, *, campaign: str | None = None) -> AuditReport:
+def _check_kits(report: AuditReport, kits: list[KitHandedOutV1], over_issued: set[UUID],
+                registered: set[tuple[str, str]]) -> None:
+    kept = Counter((k.campaign, k.worker_ref) for k in kits if k.handout_id not in over_issued)
+    for (name, worker), count in kept.items():
+        report.campaigns[name].kits_kept += count
+        if count > 1:
+            report.findings.append(f"worker {worker[:12]}… kept {count} kits in campaign {name} with no over-issue "
+                                   "reported")
+        if (name, worker) not in registered:
+            report.findings.append(f"worker {worker[:12]}… got a kit in campaign {name} without a registration")
+    for k in kits:
+        if k.handout_id in over_issued:
+            report.campaigns[k.campaign].over_issues += 1
+
+
+def decode_needed(records: Iterable[ConsumerRecord]) -> tuple[list[Envelope], int]:
+    """The records a check reads, decoded; the rest skipped by their event-type label (a record without
+    one is decoded, to be sure). Undecodable ones are counted: the consumers set them aside too."""
+    envelopes, undecodable = [], 0
+    for record in records:
+        label = next((value for key, value in record.headers or () if key == "event-type"), None)
+        if label is not None and label not in NEEDED:
+            continue
+        try:
+            envelopes.append(decode(record.value or b""))
+        except UndecodableEvent:
+            undecodable += 1
+    return envelopes, undecodable
+
+
+async def read_streams(kafka: KafkaConnection) -> tuple[list[Envelope], int]:
     envelopes: list[Envelope] = []
     undecodable = 0
-    for topic in (Topic.ELIGIBILITY_CASES, Topic.LOANS_SUBSIDIES, Topic.DISBURSEMENT_PAYMENTS):
-        for record in await read_all(kafka, topic):
-            try:
-                envelopes.append(decode(record.value or b""))
-            except UndecodableEvent:
-                undecodable += 1  # set aside by the consumers too; the dead-letter tools show them
+    for topic in TOPICS:
+        decoded, bad = decode_needed(await read_all(kafka, topic))
+        envelopes += decoded
+        undecodable += bad
+    return envelopes, undecodable
+
+
+async def replay(kafka: KafkaConnection, *, campaign: str | None = None) -> AuditReport:
+    envelopes, undecodable = await read_streams(kafka)
     report = audit(envelopes, campaign=campaign)
     report.undecodable = undecodable
     return report
