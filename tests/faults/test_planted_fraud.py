@@ -46,22 +46,23 @@ async def test_replay_finds_no_difference_until_a_projection_row_is_corrupted(in
 async def test_a_tampered_rule_set_changes_the_decision_hashes_rederive_reports(infra, deployment):
     assert siji(infra, deployment, "audit", "rederive", "--json").returncode == 0
     conn = await asyncpg.connect(infra.database_url)
+    row = await conn.fetchrow("SELECT rule_set_id, version, rules FROM eligibility.rule_sets r WHERE EXISTS "
+                              "(SELECT 1 FROM eligibility.cases c WHERE c.rule_set_id = r.rule_set_id "
+                              "AND c.rule_set_version = r.version) LIMIT 1")
+    key = (row["rule_set_id"], row["version"])
+    await conn.execute("ALTER TABLE eligibility.rule_sets DISABLE TRIGGER USER")
     try:
-        row = await conn.fetchrow("SELECT rule_set_id, version FROM eligibility.rule_sets r WHERE EXISTS "
-                                  "(SELECT 1 FROM eligibility.cases c WHERE c.rule_set_id = r.rule_set_id "
-                                  "AND c.rule_set_version = r.version) LIMIT 1")
-        async with conn.transaction():
-            await conn.execute("ALTER TABLE eligibility.rule_sets DISABLE TRIGGER USER")
-            await conn.execute("UPDATE eligibility.rule_sets SET rules = jsonb_set(rules, '{second_approval_above_fen}', "
-                               "'1') WHERE rule_set_id = $1 AND version = $2", row["rule_set_id"], row["version"])
-            tampered = siji(infra, deployment, "audit", "rederive", "--json")
-            raise asyncpg.PostgresError("roll the tampering back")
-    except asyncpg.PostgresError:
-        pass
+        await conn.execute("UPDATE eligibility.rule_sets SET rules = jsonb_set(rules, '{second_approval_above_fen}', "
+                           "'1') WHERE rule_set_id = $1 AND version = $2", *key)
+        tampered = siji(infra, deployment, "audit", "rederive", "--json")
     finally:
+        await conn.execute("UPDATE eligibility.rule_sets SET rules = $3::jsonb WHERE rule_set_id = $1 AND version = $2",
+                           *key, row["rules"])
+        await conn.execute("ALTER TABLE eligibility.rule_sets ENABLE TRIGGER USER")
         await conn.close()
     report = last_json_line(tampered)
     assert tampered.returncode == 1 and report["differences"] and report["rule_sets_changed"]
+    assert siji(infra, deployment, "audit", "rederive", "--json").returncode == 0, "put back, it re-derives again"
 
 
 async def test_a_forged_approval_and_a_second_settlement_are_found(infra, deployment, api):

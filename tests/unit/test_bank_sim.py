@@ -114,7 +114,7 @@ async def test_the_journal_survives_a_restart(bank):
 async def test_failure_rate_is_honoured_roughly(bank):
     http = await bank(failure_rate=0.2)
     report = parse_pain002((await send(http, build_pain001(batch([line() for _ in range(2000)])))).content)
-    assert 0.17 < sum(not x.accepted for x in report.lines) / 2000 < 0.23
+    assert 0.16 < sum(not x.accepted for x in report.lines) / 2000 < 0.24, "within 4.5 standard deviations"
 
 
 # --- business days and statements (camt.053) ---------------------------------------------------------

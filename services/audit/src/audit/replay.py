@@ -23,7 +23,7 @@ CASE_STATUS = {"case.approved": "approved", "loan.approved": "approved", "worker
                "case.rejected": "rejected", "case.withdrawn": "withdrawn"}
 PAYMENT_STATUS = {"payment.waiting": "waiting", "payment.instructed": "instructed", "payment.settled": "settled",
                   "payment.failed": "failed", "payment.returned": "returned"}
-PERIOD_STATUS = {"subsidy.due": "due", "subsidy.paid": "paid"}
+PERIOD_STATUS = {"subsidy.due": "due", "subsidy.paid": "paid"}  # paid is final, whichever topic is read first
 FORWARD = {"waiting": 0, "instructed": 1, "settled": 2, "failed": 2, "returned": 3}  # a payment's status never goes back
 
 
@@ -57,7 +57,7 @@ def project(records: list[Any], since: datetime | None, into: Projections) -> No
             before = into.payments.get(p["payment_id"])
             if before is None or FORWARD[status] >= FORWARD[before[1]]:
                 into.payments[p["payment_id"]] = (p["campaign"], status)
-        elif kind in PERIOD_STATUS:
+        elif kind in PERIOD_STATUS and into.periods.get((p["loan_id"], p["period_end"])) != "paid":
             into.periods[(p["loan_id"], p["period_end"])] = PERIOD_STATUS[kind]
         elif kind == "kit.handed_out":
             into.handouts.setdefault(p["handout_id"], "kept")
