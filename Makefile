@@ -49,11 +49,11 @@ integration: setup ## shared runtime on real Kafka + PostgreSQL
 e2e: setup       ## the services as processes, through HTTP and Kafka
 	$(BIN)/pytest tests/e2e tests/faults
 
-bench: setup     ## raw Kafka/PostgreSQL baseline, a 100,000-recipient campaign, single-case API latency; writes bench/results/
+bench: setup     ## raw Kafka/PostgreSQL baseline, a 100,000-recipient campaign, the audit replay of 1,000,000 events, single-case API latency; writes bench/results/
 	$(BIN)/python bench/run.py
 
 bench-quick: setup ## the same harness on a few thousand recipients, to keep it working (figures not comparable)
-	$(BIN)/python bench/run.py --recipients 3000 --raw-events 20000 --api-seconds 5 --results-name quick
+	$(BIN)/python bench/run.py --recipients 3000 --raw-events 20000 --replay-events 50000 --api-seconds 5 --results-name quick
 
 schemas: $(STAMP) ## regenerate the committed JSON Schemas (event contracts, rule set documents)
 	$(BIN)/python -P -m contracts.export

@@ -24,7 +24,11 @@ import asyncpg
 import httpx
 
 from api_load import fixed_rate
+from audit.replay import replay
 from baseline import kafka_produce_consume, outbox_relay_drain, postgres_handler_work
+from contracts import encode, new_envelope
+from contracts.eligibility import CaseRegisteredV1
+from contracts.topics import Topic
 from siji_cli.campaign import CASES_HEADER, CampaignRun, write_csv
 from siji_cli.driver import file_chunks
 from siji_cli.infra.stack import Infrastructure
@@ -33,6 +37,7 @@ from siji_cli.services import Deployment
 from siji_cli.settings import CliSettings
 from siji_cli.synthetic import HARDSHIP_HEADER, members
 from siji_shared.auth import Role, issue_token
+from siji_shared.kafka import idempotent_producer, read_all
 
 RESULTS = Path(__file__).parent / "results"
 STATE = ROOT / ".state" / "bench"
@@ -63,6 +68,33 @@ async def campaign_timings(database_url: str, campaign: str) -> dict[str, Any]:
     return {"consumer_per_s": instructed["n"] / max(float(instructed["s"] or 0), 1e-3),
             "finished_per_s": finished["n"] / max(float(finished["s"] or 0), 1e-3),
             "latency_p50_s": round(float(latency["p50"] or 0), 2), "latency_p99_s": round(float(latency["p99"] or 0), 2)}
+
+
+async def audit_replay(infra: Infrastructure, *, at_least: int) -> dict[str, Any]:
+    """`siji audit replay` over every topic once they hold at least `at_least` events: the campaign's, topped
+    up with registrations of a synthetic campaign (events the projections read and skip, as they would a
+    real campaign's history) where it falls short. Its rate: events read and projected per second."""
+    kafka = infra.kafka_connection
+    held = sum([len(await read_all(kafka, topic.value)) for topic in Topic])
+    if held < at_least:
+        producer = idempotent_producer(kafka, client_id="bench-history")
+        await producer.start()
+        try:
+            for start in range(held, at_least, 10_000):
+                await asyncio.gather(*[await producer.send(Topic.ELIGIBILITY_CASES.value, body, key=key) for key, body in (
+                    _registration() for _ in range(min(10_000, at_least - start)))])
+        finally:
+            await producer.stop()
+    report = await replay(kafka, infra.database_url)
+    return {"events": report.events, "seconds": round(report.seconds, 2), "events_per_s": report.events_per_second,
+            "clean": report.clean}
+
+
+def _registration() -> tuple[bytes, bytes]:
+    case_id = uuid.uuid4()
+    return str(case_id).encode(), encode(new_envelope(CaseRegisteredV1(
+        case_id=case_id, campaign="bench-history", programme="winter-warmth", region="taicang", year=2026,
+        member_ref=uuid.uuid4().hex, registered_by="cw-bench"), producer="bench"))
 
 
 async def single_case_routes(deployment: Deployment, *, rate: float, seconds: float) -> dict[str, Any]:
@@ -139,7 +171,10 @@ async def measure(infra: Infrastructure, deployment: Deployment, args: argparse.
         "disbursement consumer (approvals to payments)": timings["consumer_per_s"],
         "payments settled or failed (bank batch files)": timings["finished_per_s"],
     }
-    baseline_of = {stage: "kafka_produce_per_s" if "relay" in stage else "pg_set_based_per_s" for stage in rates}
+    history = await audit_replay(infra, at_least=args.replay_events)
+    rates[f"audit replay ({history['events']:,} events read and projected)"] = history["events_per_s"]
+    baseline_of = {stage: "kafka_produce_per_s" if "relay" in stage else "kafka_consume_per_s" if "replay" in stage
+                   else "pg_set_based_per_s" for stage in rates}
     stages = [{"stage": stage, "events_per_s": round(rate, 1), "baseline": baseline_of[stage],
                "baseline_per_s": round(raw[baseline_of[stage]], 1), "ratio": round(rate / raw[baseline_of[stage]], 3)}
               for stage, rate in rates.items()]
@@ -185,6 +220,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--raw-events", type=int, default=100_000)
+    parser.add_argument("--replay-events", type=int, default=1_000_000)
     parser.add_argument("--api-rate", type=float, default=200.0)
     parser.add_argument("--api-seconds", type=float, default=30.0)
     parser.add_argument("--results-name", default="latest", help="latest.json/.md; bench-quick writes quick.*")
