@@ -66,12 +66,11 @@ def sample_event() -> bytes:
 
 # --- Kafka -------------------------------------------------------------------------------------------------------
 
-async def kafka_produce_consume(bootstrap: str, count: int, *, rounds: int = 2) -> dict[str, Any]:
+async def kafka_produce_consume(kafka: KafkaConnection, count: int, *, rounds: int = 2) -> dict[str, Any]:
     """Idempotent produce of `count` envelope-sized messages on a fresh 6-partition topic under each
     setting of the sweep, `rounds` times over (a setting's figure is its best round: the first warms
     the broker's JIT, and the best of a few is the least disturbed on a shared 2-core machine); the
     best setting is `kafka_produce_per_s`. Then the best of `rounds` consumes of the winner's topic."""
-    kafka = KafkaConnection(bootstrap)
     body = sample_event()
     keys = [str(uuid.uuid4()).encode() for _ in range(count)]
     sweep: dict[str, float] = defaultdict(float)
@@ -226,7 +225,7 @@ async def _one(conn: asyncpg.Connection, row: tuple[uuid.UUID, ...], body: bytes
 
 # --- Siji's outbox relay -----------------------------------------------------------------------------------------
 
-async def outbox_relay_drain(database_url: str, bootstrap: str, count: int) -> float:
+async def outbox_relay_drain(database_url: str, kafka: KafkaConnection, count: int) -> float:
     """Siji's relay draining a backlog of `count` staged events: events/s from first to last published."""
     from contracts.eligibility import CaseRegisteredV1
     from siji_shared import outbox
@@ -240,10 +239,10 @@ async def outbox_relay_drain(database_url: str, bootstrap: str, count: int) -> f
         events = [new_envelope(CaseRegisteredV1(
             case_id=uuid.uuid4(), campaign="bench-relay", programme="winter-warmth", region="taicang", year=2026,
             member_ref="f" * 64, registered_by="bench"), producer="bench") for _ in range(count)]
-        await ensure_topics(KafkaConnection(bootstrap), [events[0].topic.value])  # on a broker of its own too
+        await ensure_topics(kafka, [events[0].topic.value])  # on a broker of its own too
         async with pool.acquire() as conn, conn.transaction():
             await outbox.stage(conn, events)
-        relay = OutboxRelay(pool, schema=schema, kafka=KafkaConnection(bootstrap), batch_size=2000,
+        relay = OutboxRelay(pool, schema=schema, kafka=kafka, batch_size=2000,
                             poll_seconds=0.05)
         started = time.perf_counter()
         task = asyncio.create_task(relay.run())

@@ -153,10 +153,10 @@ async def single_case_routes(deployment: Deployment, *, rate: float, seconds: fl
 
 
 async def measure(infra: Infrastructure, deployment: Deployment, args: argparse.Namespace) -> dict[str, Any]:
-    kafka = await kafka_produce_consume(infra.bootstrap_servers, args.raw_events)
+    kafka = await kafka_produce_consume(infra.kafka_connection, args.raw_events)
     pg = await postgres_handler_work(infra.database_url, args.raw_events)
     raw = {**kafka, **pg}
-    relay = await outbox_relay_drain(infra.database_url, infra.bootstrap_servers, args.raw_events)
+    relay = await outbox_relay_drain(infra.database_url, infra.kafka_connection, args.raw_events)
 
     run = CampaignRun(deployment, recipients=args.recipients, show_progress=True, autumn_aid_share=0.0,
                       close_bank_day=False)
@@ -233,6 +233,7 @@ def main() -> None:
                                        SIJI_KAFKA_LIB_DIR=base.kafka_lib_dir, SIJI_KAFKA_PORT=19292,
                                        SIJI_POSTGRES_PORT=15532))
     deployment = Deployment(state_dir=STATE, bootstrap_servers=infra.bootstrap_servers,
+                            kafka_passwords=infra.kafka_passwords,
                             database_url=infra.database_url, token_secret=base.token_secret,
                             pii_key="bench-pii-key", port_offset=2000,
                             extra_env={"ELIGIBILITY_LOG_LEVEL": "WARNING", "DISBURSEMENT_LOG_LEVEL": "WARNING",

@@ -1,11 +1,8 @@
-import asyncio
 import os
 import uuid
 
 import pytest
 
-from contracts.topics import all_topics
-from siji_shared.kafka import ensure_topics
 from support.api import Api
 from support.infra import Endpoints, fresh_test_infrastructure, test_deployment
 
@@ -15,12 +12,11 @@ def infra():
     """Kafka and PostgreSQL for the whole session: started here unless external ones are configured."""
     stack = fresh_test_infrastructure()
     try:
-        stack.up()
-        asyncio.run(ensure_topics(stack.kafka_connection, all_topics()))
+        stack.up()  # the topics, the users and their ACLs too
     except BaseException:
         stack.down()
         raise
-    yield Endpoints(bootstrap_servers=stack.bootstrap_servers, database_url=stack.database_url)
+    yield Endpoints(bootstrap_servers=stack.bootstrap_servers, database_url=stack.database_url, stack=stack)
     if not os.environ.get("SIJI_KEEP_TEST_INFRA"):
         stack.down()
 

@@ -174,7 +174,7 @@ async def test_an_approval_without_a_budget_is_dead_lettered_then_redriven_once_
     for case in (stuck_case, fine_case):
         await api.post("eligibility", f"/cases/{case['case_id']}/approve", None, **CHECKER)
 
-    dead = await read_topic(infra.bootstrap_servers, "eligibility.cases.dlt",
+    dead = await read_topic(infra.kafka, "eligibility.cases.dlt",
                             until=lambda rs: any(stuck_case["case_id"].encode() in r.value for r in rs))
     record = next(r for r in dead if stuck_case["case_id"].encode() in r.value)
     headers = dict(record.headers)

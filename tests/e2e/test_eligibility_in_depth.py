@@ -54,7 +54,7 @@ async def test_policies_are_loaded_once_listed_and_diffed_by_an_admin(api):
     assert {"path": "medical_costs.share_percent", "from": 50, "to": 60, "change": "changed"} in diff["changes"]
 
 
-async def test_an_appeal_is_decided_by_another_approver_paid_and_shown_with_its_trail(api, deployment):
+async def test_an_appeal_is_decided_by_another_approver_paid_and_shown_with_its_trail(api, infra):
     campaign = f"ww-appeal-{uuid.uuid4().hex[:8]}"
     person = members(1, region="taicang", seed=uuid.uuid4().int % 10**6)[0]
     graded = await api.post("eligibility", "/hardship-files", hardship_file(person, HardshipLevel.RELATIVE)
@@ -93,12 +93,12 @@ async def test_an_appeal_is_decided_by_another_approver_paid_and_shown_with_its_
     assert page["assessment"]["decision_hash"] and page["assessment"]["rule_set"]["version"] >= 1
     assert person.account not in json.dumps(page) and person.name not in json.dumps(page)
 
-    records = await read_topic(deployment.bootstrap_servers, "eligibility.cases", until=lambda rs: any(
+    records = await read_topic(infra.kafka, "eligibility.cases", until=lambda rs: any(
         case_id in (r.value or b"").decode() and b"case.appealed" in (r.value or b"") for r in rs))
     appeal = next(json.loads(r.value) for r in records if case_id in r.value.decode()
                   and json.loads(r.value)["event_type"] == "case.appealed")
     assert appeal["payload"]["grounds"].startswith("已补交")
-    files = await read_topic(deployment.bootstrap_servers, "eligibility.hardship-files", until=lambda rs: any(
+    files = await read_topic(infra.kafka, "eligibility.hardship-files", until=lambda rs: any(
         graded.json()["file_id"] in (r.value or b"").decode() for r in rs))
     event = next(json.loads(r.value) for r in files if graded.json()["file_id"] in r.value.decode())
     assert event["event_type"] == "hardship_file.graded" and person.national_id not in r_text(files)

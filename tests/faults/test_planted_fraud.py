@@ -1,5 +1,6 @@
-"""An insider with access to the broker plants a forged approval and a second settlement; the auditors
-find both: the audit service raises findings as it watches, and `verify` lists them. Run after every
+"""An insider with a service's Kafka credentials (eligibility's, then disbursement's: the broker refuses
+anyone else, see tests/integration/test_kafka_access.py) plants a forged approval and a second
+settlement; the auditors find both: the audit service raises findings as it watches, and `verify` lists them. Run after every
 other end-to-end test (it leaves the streams dirty on purpose); the replay and re-derive checks, which
 must be clean, run first."""
 
@@ -73,19 +74,14 @@ async def test_a_forged_approval_and_a_second_settlement_are_found(infra, deploy
     forged = CaseApprovedV1(case_id=uuid.uuid4(), campaign=campaign, programme="winter-warmth", region="taicang",
                             amount_fen=50_000, approved_by=("nobody",), rule_set_id="winter-warmth/taicang/2026",
                             rule_set_version=1, payee_name="某人", payee_account="6222000011112222333")
-    producer = idempotent_producer(infra.kafka, client_id="an-insider")
     await api.set_bank(failure_rate=0.0)
-    await producer.start()
     try:
-        await producer.send_and_wait(Topic.ELIGIBILITY_CASES.value, encode(new_envelope(forged, producer="forged")),
-                                     key=str(forged.case_id).encode())
+        await plant(infra.connection_for("eligibility"), Topic.ELIGIBILITY_CASES, forged, forged.case_id)
         paid = await _settlement_of(api, campaign)
         again = PaymentSettledV1(payment_id=uuid.uuid4(), case_id=forged.case_id, campaign=campaign,
                                  amount_fen=50_000, bank_reference="FORGED", settled_at=datetime.now(UTC))
-        await producer.send_and_wait(Topic.DISBURSEMENT_PAYMENTS.value, encode(new_envelope(again, producer="forged")),
-                                     key=str(again.payment_id).encode())
+        await plant(infra.connection_for("disbursement"), Topic.DISBURSEMENT_PAYMENTS, again, again.payment_id)
     finally:
-        await producer.stop()
         await api.set_bank()
     assert paid, "today a forged approval is paid (the trust issue closes that); the audit must catch it"
 
@@ -102,6 +98,15 @@ async def test_a_forged_approval_and_a_second_settlement_are_found(infra, deploy
         await asyncio.sleep(0.5)
     assert "paid_twice" in kinds, found
     assert all(f["evidence"] for f in found)
+
+
+async def plant(kafka, topic: Topic, payload, key: uuid.UUID) -> None:
+    producer = idempotent_producer(kafka, client_id="an-insider")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic.value, encode(new_envelope(payload, producer="forged")), key=str(key).encode())
+    finally:
+        await producer.stop()
 
 
 async def _settlement_of(api, campaign: str) -> bool:

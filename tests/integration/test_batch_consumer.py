@@ -51,7 +51,7 @@ async def test_a_rule_breaking_event_inside_a_batch_is_dead_lettered_alone(infra
         [as_record(encode(e), i, key=str(e.event_id).encode()) for i, e in enumerate(batch)])
 
     assert sorted(await effects_of(pool, campaign)) == sorted(e.event_id for e in good)
-    dead = await read_topic(infra.bootstrap_servers, Topic.ELIGIBILITY_CASES.dead_letter,
+    dead = await read_topic(infra.kafka, Topic.ELIGIBILITY_CASES.dead_letter,
                             until=lambda rs: any(r.key == str(bad.event_id).encode() for r in rs))
     mine = [r for r in dead if dict(r.headers).get("dlt-consumer-group") == group.encode()]
     assert [r.key for r in mine] == [str(bad.event_id).encode()]

@@ -27,7 +27,7 @@ async def test_duplicates_have_one_effect_and_poison_goes_to_dead_letters(infra,
     poison_key = f"poison-{uuid.uuid4()}".encode()
     poison = [b"{not json", json.dumps(wrong_schema).encode(), encode(breaks_rule)]
 
-    producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers)
+    producer = AIOKafkaProducer(**infra.kafka.client_kwargs())
     await producer.start()
     try:
         for body in [encode(first), encode(first), *poison, encode(first), encode(after_poison)]:
@@ -38,7 +38,7 @@ async def test_duplicates_have_one_effect_and_poison_goes_to_dead_letters(infra,
 
     dlt_producer = idempotent_producer(infra.kafka, client_id="test-dlt")
     await dlt_producer.start()
-    broker = KafkaBroker(infra.bootstrap_servers, logger=None)
+    broker = KafkaBroker(infra.bootstrap_servers, security=infra.kafka.security(), logger=None)
     group = f"test-{schema}"
     consumer = EventConsumer(topic=Topic.ELIGIBILITY_CASES, group_id=group, pool=pool,
                              dead_letters=DeadLetters(dlt_producer, group_id=group),
@@ -57,7 +57,7 @@ async def test_duplicates_have_one_effect_and_poison_goes_to_dead_letters(infra,
 
         effected = await eventually(effects)
         # The poison has another key, so maybe another partition: read it while the consumer still runs.
-        dead = ours(await read_topic(infra.bootstrap_servers, Topic.ELIGIBILITY_CASES.dead_letter,
+        dead = ours(await read_topic(infra.kafka, Topic.ELIGIBILITY_CASES.dead_letter,
                                      until=lambda rs: len(ours(rs)) >= 3))
     finally:
         await broker.stop()

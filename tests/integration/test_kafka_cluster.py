@@ -3,6 +3,7 @@ no acknowledged event and producing carries on."""
 
 import shutil
 import uuid
+from dataclasses import replace
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -23,8 +24,8 @@ def cluster():
     three.stop(kill=True)  # with a voter gone, the last controller cannot shut down gracefully (no quorum)
 
 
-async def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
-    producer = idempotent_producer(KafkaConnection(bootstrap), client_id="cluster-test")
+async def produce(kafka: KafkaConnection, topic: str, values: list[bytes]) -> None:
+    producer = idempotent_producer(kafka, client_id="cluster-test")
     await producer.start()
     try:
         for value in values:
@@ -36,16 +37,16 @@ async def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
 async def test_three_brokers_survive_losing_one(cluster):
     assert len(cluster.running()) == 3
     topic = f"cluster-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(KafkaConnection(cluster.bootstrap_servers), [topic], partitions=3)
+    await ensure_topics(cluster.connection(), [topic], partitions=3)
     before = [f"before-{i}".encode() for i in range(100)]
     after = [f"after-{i}".encode() for i in range(100)]
-    await produce(cluster.bootstrap_servers, topic, before)
+    await produce(cluster.connection(), topic, before)
 
     cluster.stop_node(cluster.nodes[2], kill=True)
-    survivors = ",".join(node.address for node in cluster.nodes[:2])
+    survivors = replace(cluster.connection(), bootstrap_servers=",".join(node.address for node in cluster.nodes[:2]))
     await produce(survivors, topic, after)
 
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=survivors, group_id=f"g-{topic}",
+    consumer = AIOKafkaConsumer(topic, **survivors.client_kwargs(), group_id=f"g-{topic}",
                                 auto_offset_reset="earliest")
     await consumer.start()
     seen: list[bytes] = []

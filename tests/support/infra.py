@@ -23,10 +23,15 @@ TEST_PORT_OFFSET = 1000  # services on 9101, 9102, 9109, apart from a developer'
 class Endpoints:
     bootstrap_servers: str
     database_url: str
+    stack: Infrastructure
 
     @property
     def kafka(self) -> KafkaConnection:
-        return KafkaConnection(self.bootstrap_servers)
+        """The brokers' super user: what a test sets up and reads with."""
+        return self.stack.kafka_connection
+
+    def connection_for(self, principal: str) -> KafkaConnection:
+        return self.stack.connection_for(principal)
 
 
 def test_infrastructure() -> Infrastructure:
@@ -52,6 +57,7 @@ def test_deployment(endpoints: Endpoints) -> Deployment:
     return Deployment(
         state_dir=TEST_STATE, bootstrap_servers=endpoints.bootstrap_servers, database_url=endpoints.database_url,
         token_secret="test-token-secret-of-at-least-32-bytes", pii_key="test-pii-key", port_offset=TEST_PORT_OFFSET,
+        kafka_passwords=endpoints.stack.kafka_passwords,
         extra_env={"BANK_SIM_FAILURE_RATE": "0.03", "BANK_SIM_LATENCY_MS": "2",
                    "ELIGIBILITY_RELAY_POLL_SECONDS": "0.5", "DISBURSEMENT_RELAY_POLL_SECONDS": "0.5",
                    "DISBURSEMENT_DISPATCH_BATCH_SIZE": "40",  # several bank batches even in small campaigns

@@ -9,10 +9,12 @@ import uuid
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 
+from siji_shared.kafka import KafkaConnection
 
-async def read_topic(bootstrap: str, topic: str, *, until, timeout: float = 30.0) -> list[ConsumerRecord]:
+
+async def read_topic(kafka: KafkaConnection, topic: str, *, until, timeout: float = 30.0) -> list[ConsumerRecord]:
     """Read `topic` from the start until `until(records)` is true; fail after `timeout` seconds."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"test-{uuid.uuid4()}",
+    consumer = AIOKafkaConsumer(topic, **kafka.client_kwargs(), group_id=f"test-{uuid.uuid4()}",
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     records: list[ConsumerRecord] = []

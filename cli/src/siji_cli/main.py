@@ -22,6 +22,7 @@ from contracts.topics import dead_letter_of
 from loans.schedule import BankConventions, Loan, SubsidyPolicy, schedule
 from siji_cli.campaign import CampaignRun
 from siji_cli.cooling_season import CoolingSeason
+from siji_cli.infra.access import AUDITOR, OPERATOR
 from siji_cli.infra.kafka import ensure_jars
 from siji_cli.infra.stack import Infrastructure
 from siji_cli.loans_season import LoansSeason
@@ -76,7 +77,8 @@ def _deployment(infra: Infrastructure) -> Deployment:
     settings = infra.settings
     return Deployment(state_dir=settings.state_dir, bootstrap_servers=infra.bootstrap_servers,
                       database_url=infra.database_url, token_secret=settings.token_secret,
-                      pii_key=settings.pii_key, port_offset=settings.port_offset)
+                      pii_key=settings.pii_key, port_offset=settings.port_offset,
+                      kafka_passwords=infra.kafka_passwords)
 
 
 @app.command()
@@ -394,7 +396,7 @@ app.add_typer(dead_letters_app, name="dead-letters")
 def dead_letters_list(topic: str = typer.Argument(..., help="the source topic, e.g. eligibility.cases")) -> None:
     """One line per dead letter: where it came from, which consumer group set it aside, and why.
     Event bodies are not shown: they may hold personal data."""
-    records = asyncio.run(read_all(_infra().kafka_connection, dead_letter_of(topic)))
+    records = asyncio.run(read_all(_infra().connection_for(AUDITOR), dead_letter_of(topic)))
     for letter in map(describe, records):
         typer.echo(f"{letter.partition}@{letter.offset}  {letter.source}  group={letter.consumer_group}  "
                    f"key={letter.key}  type={letter.event_type}  reason={letter.reason}")
@@ -405,7 +407,7 @@ def dead_letters_list(topic: str = typer.Argument(..., help="the source topic, e
 def dead_letters_redrive(topic: str = typer.Argument(..., help="the source topic"),
                          group: str = typer.Option(..., help="the consumer group whose dead letters to re-drive")) -> None:
     """Publish a group's dead letters back to their source topic, each once, after the cause is fixed."""
-    sent, undecodable = asyncio.run(redrive(_infra().kafka_connection, topic, consumer_group=group))
+    sent, undecodable = asyncio.run(redrive(_infra().connection_for(OPERATOR), topic, consumer_group=group))
     typer.echo(f"re-drove {sent} event(s) to {topic}; {undecodable} still undecodable, left in {dead_letter_of(topic)}")
 
 
@@ -429,7 +431,7 @@ def audit_verify(campaign: str = typer.Option(None, help="only this campaign"),
     balanced, reconciliation matched or explained, every kit to a registered worker. Exits 1 on any."""
     infra = _infra()
     with _spinner("reading every stream and checking the books", quiet=as_json):
-        report = asyncio.run(verify(infra.kafka_connection, None if streams_only else infra.database_url,
+        report = asyncio.run(verify(infra.connection_for(AUDITOR), None if streams_only else infra.database_url,
                                     campaign=campaign))
     body = report.as_json()
     typer.echo(json.dumps(body, ensure_ascii=False) if as_json else json.dumps(body, ensure_ascii=False, indent=2))
@@ -446,7 +448,7 @@ def audit_replay(since: datetime = typer.Option(None, "--from", help="only event
     with Progress(TextColumn("{task.description:<32}"), BarColumn(), TextColumn("{task.completed:,} events"),
                   TimeElapsedColumn(), disable=as_json) as bars:
         task = bars.add_task("replaying the topics", total=None)
-        report = asyncio.run(replay(infra.kafka_connection, infra.database_url,
+        report = asyncio.run(replay(infra.connection_for(AUDITOR), infra.database_url,
                                     since=since.replace(tzinfo=UTC) if since else None,
                                     progress=lambda topic, n: bars.update(task, advance=n, description=topic)))
     body = {"clean": report.clean, "events": report.events, "events_per_second": round(report.events_per_second),
@@ -479,7 +481,7 @@ def audit_trail(case: str = typer.Option(None, "--case", help="a case id"),
     infra = _infra()
     member_ref = PiiVault(_deployment(infra).pii_key).lookup_hash(
         validate_national_id(normalise_national_id(member))) if member else None
-    lines = asyncio.run(trail(infra.kafka_connection, case_id=case, member_ref=member_ref))
+    lines = asyncio.run(trail(infra.connection_for(AUDITOR), case_id=case, member_ref=member_ref))
     if as_json:
         typer.echo(json.dumps({"events": lines}, ensure_ascii=False))
         return

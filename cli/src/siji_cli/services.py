@@ -44,6 +44,7 @@ class Deployment:
     pii_key: str
     port_offset: int = 0
     extra_env: dict[str, str] | None = None
+    kafka_passwords: dict[str, str] | None = None  # each service's SCRAM password on an authenticated cluster
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.spec(name).port + self.port_offset}"
@@ -68,6 +69,9 @@ class Deployment:
                 f"{p}TOKEN_SECRET": self.token_secret,
                 f"{p}PII_KEY": self.pii_key,
             })
+            if self.kafka_passwords:
+                env.update({f"{p}KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", f"{p}KAFKA_USERNAME": spec.name,
+                            f"{p}KAFKA_PASSWORD": self.kafka_passwords[spec.name]})
         env.update({"DISBURSEMENT_BANK_URL": self.url("bank_sim"), "RECONCILIATION_BANK_URL": self.url("bank_sim"),
                     "LOANS_BANK_URL": self.url("bank_sim"),
                     "BANK_SIM_JOURNAL": str(self.state_dir / "bank_sim.journal"),

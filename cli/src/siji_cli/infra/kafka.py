@@ -1,7 +1,11 @@
 """Apache Kafka 4.x in KRaft mode from the official broker jars, resolved once by Maven.
 
 `KafkaCluster(state_dir, brokers=3)` runs that many combined broker+controller nodes on loopback,
-each with its own data folder under `state_dir`, so fault tests can stop one of them.
+each with its own data folder under `state_dir`, so fault tests can stop one of them. Clients (and the
+brokers among themselves) authenticate with SASL/SCRAM-SHA-512 and the KRaft standard authorizer
+decides what each principal may do (no ACL: no access); the super user `admin` is written into the
+metadata when the storage is formatted, and `access.provision` adds the services' users and ACLs. The
+controller listener is plaintext on loopback only (the brokers' own quorum traffic).
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from siji_cli.infra import processes
+from pydantic import SecretStr
+
+from siji_cli.infra import access, processes
 from siji_cli.paths import DEPLOY_DIR
+from siji_shared.kafka import KafkaConnection
 
 POM = DEPLOY_DIR / "kafka" / "pom.xml"
 LOG4J = DEPLOY_DIR / "kafka" / "log4j2.yaml"
@@ -74,6 +81,19 @@ class KafkaCluster:
     def bootstrap_servers(self) -> str:
         return ",".join(node.address for node in self.nodes)
 
+    @property
+    def passwords(self) -> dict[str, str]:
+        return access.credentials(self.state_dir / "credentials.json")
+
+    def connection(self, principal: str = access.ADMIN) -> KafkaConnection:
+        """How `principal` reaches this cluster."""
+        return KafkaConnection(self.bootstrap_servers, security_protocol="SASL_PLAINTEXT",
+                               sasl_mechanism=access.SCRAM, username=principal,
+                               password=SecretStr(self.passwords[principal]))
+
+    def provision(self) -> None:
+        access.provision(self.bootstrap_servers, self.passwords)
+
     def start(self, *, timeout: float = 90.0) -> None:
         ensure_jars(self.lib_dir)
         self._format_once()
@@ -112,7 +132,7 @@ class KafkaCluster:
                     pass
             except OSError:
                 return False
-        return _metadata_shows_brokers(self.bootstrap_servers, len(self.nodes))
+        return _metadata_shows_brokers(self.connection(), len(self.nodes))
 
     def _format_once(self) -> None:
         cluster_id_file = self.state_dir / "cluster.id"
@@ -126,7 +146,8 @@ class KafkaCluster:
             subprocess.run(
                 ["java", f"-Dlog4j2.configurationFile={LOG4J}", "-cp", f"{self.lib_dir}/*",
                  "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",  # an id may start with "-"
-                 "-c", str(self._config_file(node))],
+                 "-c", str(self._config_file(node)),
+                 "--add-scram", f"{access.SCRAM}=[name={access.ADMIN},password={self.passwords[access.ADMIN]}]"],
                 check=True, stdout=subprocess.DEVNULL,
             )
 
@@ -137,11 +158,20 @@ class KafkaCluster:
             "process.roles": "broker,controller",
             "node.id": node.node_id,
             "controller.quorum.voters": voters,
-            "listeners": f"PLAINTEXT://127.0.0.1:{node.broker_port},CONTROLLER://127.0.0.1:{node.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{node.broker_port}",
+            "listeners": f"SASL_PLAINTEXT://127.0.0.1:{node.broker_port},CONTROLLER://127.0.0.1:{node.controller_port}",
+            "advertised.listeners": f"SASL_PLAINTEXT://127.0.0.1:{node.broker_port}",
             "controller.listener.names": "CONTROLLER",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name": "SASL_PLAINTEXT",
+            "sasl.enabled.mechanisms": access.SCRAM,
+            "sasl.mechanism.inter.broker.protocol": access.SCRAM,
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config":
+                "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                f'username="{access.ADMIN}" password="{self.passwords[access.ADMIN]}";',
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found": "false",
+            # the brokers' quorum traffic on the loopback controller listener carries no credentials
+            "super.users": f"User:{access.ADMIN};User:ANONYMOUS",
             "log.dirs": node.data_dir,
             "auto.create.topics.enable": "false",
             "num.partitions": 3,
@@ -158,13 +188,13 @@ class KafkaCluster:
         return path
 
 
-def _metadata_shows_brokers(bootstrap: str, expected: int) -> bool:
+def _metadata_shows_brokers(kafka: KafkaConnection, expected: int) -> bool:
     import asyncio
 
     from aiokafka.admin import AIOKafkaAdminClient
 
     async def count() -> int:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+        admin = AIOKafkaAdminClient(**kafka.client_kwargs(), request_timeout_ms=3000)
         try:
             await admin.start()
             cluster = await admin.describe_cluster()

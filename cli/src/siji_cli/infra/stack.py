@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
+from contracts.topics import all_topics
+from siji_cli.infra import access
 from siji_cli.infra.kafka import KafkaCluster
 from siji_cli.infra.postgres import LocalPostgres
 from siji_cli.settings import CliSettings
-from siji_shared.kafka import KafkaConnection
+from siji_shared.kafka import KafkaConnection, ensure_topics
 
 
 @dataclass
@@ -36,7 +39,16 @@ class Infrastructure:
 
     @property
     def kafka_connection(self) -> KafkaConnection:
-        return KafkaConnection(self.bootstrap_servers)
+        """The brokers' super user on the local cluster (an external one: as configured)."""
+        return self.connection_for(access.ADMIN)
+
+    def connection_for(self, principal: str) -> KafkaConnection:
+        return self.kafka.connection(principal) if self.kafka else KafkaConnection(self.bootstrap_servers)
+
+    @property
+    def kafka_passwords(self) -> dict[str, str] | None:
+        """The services' SCRAM passwords on the local cluster; None on an external one."""
+        return self.kafka.passwords if self.kafka else None
 
     @property
     def database_url(self) -> str:
@@ -46,10 +58,14 @@ class Infrastructure:
         return self.postgres.url
 
     def up(self) -> None:
+        """Start what is local; on the local cluster provision the users and ACLs and create every topic
+        (the services may not: each only writes and reads its own)."""
         if self.postgres:
             self.postgres.start()
         if self.kafka:
             self.kafka.start()
+            self.kafka.provision()
+        asyncio.run(ensure_topics(self.kafka_connection, all_topics()))
 
     def down(self) -> None:
         if self.kafka:

@@ -76,7 +76,8 @@ def service_lifespan(wiring: ServiceWiring[C]):
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await migrate(settings.database_url, wiring.schema, wiring.migrations)
-        await ensure_topics(settings.kafka, all_topics())
+        if settings.kafka.security_protocol == "PLAINTEXT":  # an open development broker; else provisioned
+            await ensure_topics(settings.kafka, all_topics())
         pool = await create_pool(settings.database_url, wiring.schema, size=settings.pool_size)
         producer = idempotent_producer(settings.kafka, client_id=f"{wiring.name}-dead-letters")
         await producer.start()
