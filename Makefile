@@ -8,7 +8,7 @@ SIJI   := $(BIN)/siji
 STAMP  := $(VENV)/.installed
 RECIPIENTS ?= 13000
 
-.PHONY: help setup demo test lint unit service contract integration e2e faults bench bench-quick up down infra-up infra-down schemas clean
+.PHONY: help setup demo test lint unit service contract integration e2e faults bench bench-quick up down infra-up infra-down schemas docs clean
 
 help:            ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -58,6 +58,9 @@ bench-quick: setup ## the same harness on a few thousand recipients, to keep it 
 schemas: $(STAMP) ## regenerate the committed JSON Schemas (event contracts, rule set documents)
 	$(BIN)/python -P -m contracts.export
 	$(BIN)/python -P -m eligibility.policy
+
+docs: $(STAMP)   ## regenerate docs/: each service's AsyncAPI document and the event catalogue (events.md)
+	$(BIN)/python -P -m siji_shared.asyncapi docs
 
 up: setup        ## infrastructure, services and bank simulator in the background
 	$(SIJI) up

@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
+from aiokafka.errors import ClusterAuthorizationFailedError, KafkaError, TopicAuthorizationFailedError
 
 from contracts.topics import Topic
 from siji_shared.kafka import KafkaConnection, idempotent_producer
@@ -34,5 +34,5 @@ async def test_a_service_writes_its_own_topics_and_no_other(infra):
     await send(infra.connection_for("eligibility"), Topic.DISBURSEMENT_PAYMENTS.dead_letter)  # what it consumes
     with pytest.raises(TopicAuthorizationFailedError):
         await send(infra.connection_for("loans"), Topic.ELIGIBILITY_CASES.value)
-    with pytest.raises(TopicAuthorizationFailedError):
+    with pytest.raises((TopicAuthorizationFailedError, ClusterAuthorizationFailedError)):  # it may not even produce
         await send(infra.connection_for("siji-auditor"), Topic.DISBURSEMENT_PAYMENTS.value)

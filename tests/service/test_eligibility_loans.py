@@ -16,7 +16,7 @@ from contracts.eligibility import (
     CaseRegisteredV1,
     CaseRejectedV1,
     EligibilityAssessedV1,
-    LoanApprovedV1,
+    LoanApprovedV2,
 )
 from eligibility import policies, service
 from eligibility.api import router
@@ -33,7 +33,7 @@ from eligibility.service import (
 from siji_cli.synthetic import members
 from siji_shared.auth import Role, issue_token
 from siji_shared.http import install_error_handlers
-from support.service import principal
+from support.service import VAULT, principal
 
 REGION = "fuzhou"
 CW = principal("cw-1", Role.CASEWORKER, region=REGION)
@@ -116,15 +116,15 @@ async def test_a_batch_is_assessed_and_approved_with_maker_checker_as_loans_neve
     first = await approve(elig, AP_1, eligible)
     statuses = {a["case_id"]: a["status"] for a in first.body}
     assert [statuses[str(c)] for c in eligible] == ["approved", "awaiting_second_approval", "approved", "approved"]
-    assert [type(e.payload) for e in first.events] == [LoanApprovedV1] * 3
+    assert [type(e.payload) for e in first.events] == [LoanApprovedV2] * 3
     assert not any(isinstance(e.payload, CaseApprovedV1) for e in first.events), "disbursement never pays a loan"
     loans = {e.payload.case_id: e.payload for e in first.events}
     company, founder = loans[cases[0]], loans[cases[3]]
-    assert (company.borrower_kind, company.borrower_ref, company.borrower_name, company.payee_account) == (
+    assert (company.borrower_kind, company.borrower_ref, *payee(company)) == (
         "enterprise", code(1), "福州小微企业1有限公司", "622202020000000001")
     assert (company.principal_fen, company.term_months, company.method, company.staff_count, company.new_hires) == (
         30_000_000, 24, "equal_instalment", 20, 2)
-    assert (founder.borrower_kind, founder.borrower_ref, founder.borrower_name, founder.payee_account) == (
+    assert (founder.borrower_kind, founder.borrower_ref, *payee(founder)) == (
         "individual", elig.vault.lookup_hash(person.national_id), person.name, person.account)
     assert (founder.principal_fen, founder.term_months, founder.method) == (20_000_000, 36, "interest_only")
     assert (founder.campaign, founder.programme, founder.region, founder.year) == ("fund-fz-2026", "loan-subsidy",
@@ -137,7 +137,7 @@ async def test_a_batch_is_assessed_and_approved_with_maker_checker_as_loans_neve
     second = await approve(elig, AP_2, [cases[1]])
     assert second.body[0]["status"] == "approved"
     [event] = [e.payload for e in second.events]
-    assert isinstance(event, LoanApprovedV1)
+    assert isinstance(event, LoanApprovedV2)
     assert (event.principal_fen, event.term_months, event.approved_by) == (400_000_000, 24, ("ap-1", "ap-2"))
 
 
@@ -248,7 +248,13 @@ async def test_a_rejected_loan_leaves_the_award_caps_alone_and_an_appeal_reasses
     await approve(elig, AP_2, [case_id])
     final = await approve(elig, principal("ap-3", Role.APPROVER, region=REGION), [case_id])
     [event] = [e.payload for e in final.events]
-    assert isinstance(event, LoanApprovedV1) and (event.principal_fen, event.term_months) == (400_000_000, 24)
+    assert isinstance(event, LoanApprovedV2) and (event.principal_fen, event.term_months) == (400_000_000, 24)
     async with elig.pool.acquire() as conn:
         shown = await service.show_case(conn, elig.vault, CW, case_id)
     assert shown["status"] == "approved" and shown["assessment"]["application"]["loan"]["term_months"] == 24
+
+
+def payee(loan: LoanApprovedV2) -> tuple[str, str]:
+    """The borrower's name and account as the loans service opens them (sealed in the event)."""
+    return (VAULT.events.open(loan.borrower_name_sealed, recipient="loans"),
+            VAULT.events.open(loan.payee_account_sealed, recipient="loans"))

@@ -2,13 +2,13 @@
 
 import uuid
 
-from contracts.eligibility import CaseApprovedV1, CaseRegisteredV1, EligibilityAssessedV1
+from contracts.eligibility import CaseApprovedV2, CaseRegisteredV1, EligibilityAssessedV1
 from eligibility import service
 from eligibility.domain import HardshipLevel
 from eligibility.service import Applicant, ApprovalsIn
 from siji_cli.synthetic import members
 from siji_shared.auth import Role
-from support.service import hardship_file, principal
+from support.service import VAULT, hardship_file, principal
 
 CASEWORKER = principal("cw-1", Role.CASEWORKER)
 APPROVER_1, APPROVER_2 = principal("ap-1", Role.APPROVER), principal("ap-2", Role.APPROVER)
@@ -83,8 +83,10 @@ async def test_batch_approval_answers_per_case_and_checks_each(elig):
     answers = {a["case_id"]: a for a in first.body}
     assert answers[str(unknown)]["status"] == "refused" and answers[str(unknown)]["refusal"] == "not_found"
     assert [answers[str(c)]["status"] for c in eligible] == ["approved", "approved", "awaiting_second_approval"] * 2
-    assert [type(e.payload) for e in first.events] == [CaseApprovedV1] * 4
-    assert {e.payload.payee_account for e in first.events} <= {m.account for m in people}
+    assert [type(e.payload) for e in first.events] == [CaseApprovedV2] * 4
+    accounts = {VAULT.events.open(e.payload.payee_account_sealed, recipient="disbursement") for e in first.events}
+    assert accounts <= {m.account for m in people}, "sealed for disbursement, never in clear"
+    assert not {m.account for m in people} & {e.payload.payee_account_sealed for e in first.events}
 
     again = await approve(elig, APPROVER_1, ApprovalsIn(case_ids=[eligible[2]]))
     assert again.body[0]["status"] == "refused" and "already approved this case" in again.body[0]["reason"]

@@ -14,7 +14,7 @@ from contracts.eligibility import LoanApprovedV1
 from contracts.loans import (
     LoanDisbursedV1,
     SubsidyClawbackRaisedV1,
-    SubsidyDueV1,
+    SubsidyDueV2,
     SubsidyPaidV1,
     SubsidyReservedV1,
     SubsidyStoppedV1,
@@ -121,9 +121,10 @@ async def test_a_loan_to_maturity_earns_its_schedule_and_the_fund_balances(pool)
     assert (await fund(pool))["reserved_fen"] == projected.subsidy_fen
 
     emitted = await feed(pool, bank.periods("FZL00000", as_loan(p)))
-    due = [e for e in emitted if isinstance(e, SubsidyDueV1)]
+    due = [e for e in emitted if isinstance(e, SubsidyDueV2)]
     assert [d.amount_fen for d in due] == [x.subsidy_fen for x in projected.periods if x.subsidy_fen]
-    assert all(d.payee_account == p.payee_account and d.campaign == FUND for d in due)
+    assert all(VAULT.events.open(d.payee_account_sealed, recipient="disbursement") == p.payee_account
+               and d.campaign == FUND for d in due), "the payee sealed for disbursement"
     assert isinstance(emitted[-1], SubsidyStoppedV1) and emitted[-1].reason == "matured"
     after = await fund(pool)
     assert (after["reserved_fen"], after["spent_fen"], after["due_fen"]) == (0, projected.subsidy_fen,
@@ -146,7 +147,7 @@ async def test_an_overdue_period_gets_nothing_and_gives_its_reservation_back(poo
     await feed(pool, [bank.disbursed("FZL00000", as_loan(p))])
     emitted = await feed(pool, bank.periods("FZL00000", as_loan(p), overdue=(2,)))
     projected = schedule(as_loan(p), FUZHOU.subsidy, FUZHOU.bank).periods
-    due = [e for e in emitted if isinstance(e, SubsidyDueV1)]
+    due = [e for e in emitted if isinstance(e, SubsidyDueV2)]
     assert len(due) == len(projected) - 1 and projected[1].end not in [d.period_end for d in due]
     assert (await fund(pool))["spent_fen"] == sum(x.subsidy_fen for x in projected) - projected[1].subsidy_fen
 
@@ -165,7 +166,7 @@ async def test_early_repayment_mid_quarter_stops_the_subsidy_on_that_day(pool):
                    interest_fen=partial, outstanding_fen=loan.principal_fen, penalty_fen=0, status="normal",
                    paid_on_time=True),
         bank.event("loan.repaid_early", "FZL00000", repaid_on, repaid_on=repaid_on.isoformat())])
-    due = [e for e in first + last if isinstance(e, SubsidyDueV1)]
+    due = [e for e in first + last if isinstance(e, SubsidyDueV2)]
     assert due[-1].period_end == repaid_on
     # floor LPR 3.00 % − 1.50 %: of 3.95 % charged, 2.45 % is subsidised
     assert due[-1].amount_fen == partial * 245 // 395
@@ -186,8 +187,8 @@ async def test_default_after_the_second_period_claws_back_what_was_paid(pool):
     await feed(pool, [bank.disbursed("FZL00000", loan)])
     paid = await feed(pool, bank.periods("FZL00000", loan, until=date(2027, 3, 20)))
     defaulted = await feed(pool, [bank.event("loan.defaulted", "FZL00000", date(2027, 5, 6), on="2027-05-06")])
-    spent = sum(d.amount_fen for d in paid if isinstance(d, SubsidyDueV1))
-    assert len([d for d in paid if isinstance(d, SubsidyDueV1)]) == 2
+    spent = sum(d.amount_fen for d in paid if isinstance(d, SubsidyDueV2))
+    assert len([d for d in paid if isinstance(d, SubsidyDueV2)]) == 2
     kinds = {type(e): e for e in defaulted}
     assert kinds[SubsidyStoppedV1].reason == "defaulted"
     assert kinds[SubsidyClawbackRaisedV1].amount_fen == spent

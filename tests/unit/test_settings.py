@@ -13,8 +13,12 @@ def test_the_development_secrets_are_refused_in_production():
         ServiceSettings(environment="production")
     with pytest.raises(ValidationError, match="pii_key is the development default"):
         ServiceSettings(environment="production", token_secret="a-real-secret-of-32-bytes-or-more!")
-    fine = ServiceSettings(environment="production", token_secret="t" * 40, pii_key="p" * 40)
-    assert "t" * 40 not in repr(fine) and "p" * 40 not in str(fine.model_dump())
+    with pytest.raises(ValidationError, match="event_keys holds the development default"):
+        ServiceSettings(environment="production", token_secret="t" * 40, pii_key="p" * 40)
+    fine = ServiceSettings(environment="production", token_secret="t" * 40, pii_key="p" * 40,
+                           event_keys={1: "e" * 40, 2: "f" * 40}, event_key_version=2)
+    assert "t" * 40 not in repr(fine) and "p" * 40 not in str(fine.model_dump()) and "f" * 40 not in repr(fine)
+    assert fine.sealing().seal("张三", recipient="disbursement").startswith("sealed:v2:")
 
 
 def test_development_may_use_them():

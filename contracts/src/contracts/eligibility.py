@@ -9,7 +9,7 @@ from pydantic import Field
 
 from contracts.envelope import EventPayload, register
 from contracts.topics import Topic
-from contracts.types import Code, Fen, PositiveFen
+from contracts.types import Code, Fen, PositiveFen, Sealed
 
 
 class CaseEvent(EventPayload):
@@ -201,6 +201,63 @@ class WorkerRegisteredV1(CaseEvent):
     occupation: str = Field(min_length=1, max_length=40, description="construction, sanitation, courier, "
                                                                       "food_delivery, ride_hailing, truck_driver, ...")
     site: Code = Field(description="the worksite or station (工会驿站) they are served at")
+    approved_by: tuple[str, ...] = Field(min_length=1)
+    rule_set_id: str
+    rule_set_version: int = Field(ge=1)
+
+
+@register
+class CaseApprovedV2(CaseEvent):
+    """Final approval; the payee's name and account sealed for disbursement (no topic holds them in clear),
+    the account's last digits for display."""
+
+    event_type: ClassVar[str] = "case.approved"
+    schema_version: ClassVar[int] = 2
+
+    programme: Code
+    region: Code
+    amount_fen: PositiveFen
+    approved_by: tuple[str, ...] = Field(min_length=1)
+    rule_set_id: str
+    rule_set_version: int = Field(ge=1)
+    payee_name_sealed: Sealed
+    payee_account_sealed: Sealed
+    payee_account_masked: str = Field(max_length=40)
+
+
+@register
+class CasePayeeCorrectedV2(CaseEvent):
+    """A corrected account after a return, sealed for disbursement, which pays the entitlement again, once."""
+
+    event_type: ClassVar[str] = "case.payee_corrected"
+    schema_version: ClassVar[int] = 2
+
+    returned_payment_id: UUID
+    corrected_by: str
+    payee_name_sealed: Sealed
+    payee_account_sealed: Sealed
+    payee_account_masked: str = Field(max_length=40)
+
+
+@register
+class LoanApprovedV2(CaseEvent):
+    """A loan approved for an interest subsidy, the borrower's name and account sealed for the loans service."""
+
+    event_type: ClassVar[str] = "loan.approved"
+    schema_version: ClassVar[int] = 2
+
+    programme: Code
+    region: Code
+    year: int = Field(ge=2000, le=2100)
+    borrower_kind: Literal["enterprise", "individual"]
+    borrower_ref: str = Field(min_length=16, max_length=64)
+    borrower_name_sealed: Sealed
+    payee_account_sealed: Sealed
+    principal_fen: PositiveFen
+    term_months: int = Field(ge=1, le=120)
+    method: Literal["equal_instalment", "equal_principal", "interest_only"]
+    staff_count: int = Field(ge=0)
+    new_hires: int = Field(ge=0, description="jobs created: new hires on contracts of a year or more")
     approved_by: tuple[str, ...] = Field(min_length=1)
     rule_set_id: str
     rule_set_version: int = Field(ge=1)

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from contracts.envelope import EventPayload, register
 from contracts.topics import Topic
-from contracts.types import Code, Fen, PositiveFen
+from contracts.types import Code, Fen, PositiveFen, Sealed
 
 
 class LoanEvent(EventPayload):
@@ -132,6 +132,31 @@ class SubsidyDueV1(EventPayload):
     interest_fen: Fen
     payee_name: str = Field(min_length=1, max_length=100)
     payee_account: str = Field(pattern=r"^[0-9]{12,30}$")
+
+    def partition_key(self) -> str:
+        return str(self.loan_id)
+
+    def correlation(self) -> str:
+        return str(self.loan_id)
+
+
+@register
+class SubsidyDueV2(EventPayload):
+    """A period's interest subsidy, as v1, with the payee's name and account sealed for disbursement."""
+
+    topic: ClassVar[Topic] = Topic.LOANS_SUBSIDIES
+    event_type: ClassVar[str] = "subsidy.due"
+    schema_version: ClassVar[int] = 2
+
+    case_id: UUID
+    loan_id: UUID
+    campaign: Code
+    amount_fen: PositiveFen
+    period_start: date
+    period_end: date
+    interest_fen: Fen
+    payee_name_sealed: Sealed
+    payee_account_sealed: Sealed
 
     def partition_key(self) -> str:
         return str(self.loan_id)

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from aiokafka.structs import ConsumerRecord
@@ -18,13 +19,21 @@ from aiokafka.structs import ConsumerRecord
 from contracts import Envelope, decode
 from contracts.cooling import KitHandedOutV1, OverIssueFoundV1
 from contracts.disbursement import BudgetChangedV1, PaymentFailedV1, PaymentReturnedV1, PaymentSettledV1
-from contracts.eligibility import CaseApprovedV1, EligibilityAssessedV1, LoanApprovedV1, WorkerRegisteredV1
+from contracts.eligibility import (
+    CaseApprovedV1,
+    CaseApprovedV2,
+    EligibilityAssessedV1,
+    LoanApprovedV1,
+    LoanApprovedV2,
+    WorkerRegisteredV1,
+)
 from contracts.envelope import UndecodableEvent
-from contracts.loans import SubsidyDueV1, SubsidyForfeitedV1
+from contracts.loans import SubsidyDueV1, SubsidyDueV2, SubsidyForfeitedV1
 from contracts.topics import Topic
 from siji_shared.kafka import KafkaConnection, read_all
 
-CHECKED = (EligibilityAssessedV1, CaseApprovedV1, LoanApprovedV1, WorkerRegisteredV1, SubsidyDueV1,
+CHECKED = (EligibilityAssessedV1, CaseApprovedV1, CaseApprovedV2, LoanApprovedV1, LoanApprovedV2, WorkerRegisteredV1,
+           SubsidyDueV1, SubsidyDueV2,
            SubsidyForfeitedV1, PaymentSettledV1, PaymentFailedV1, PaymentReturnedV1, BudgetChangedV1,
            KitHandedOutV1, OverIssueFoundV1)
 NEEDED = {t.event_type.encode() for t in CHECKED}
@@ -63,8 +72,8 @@ def audit(envelopes: Iterable[Envelope], *, campaign: str | None = None) -> Audi
     unique = {e.event_id: e for e in envelopes if campaign is None or e.payload.campaign == campaign}
     report.events = len(unique)
     assessed: dict[UUID, EligibilityAssessedV1] = {}
-    approved: dict[UUID, CaseApprovedV1 | SubsidyDueV1] = {}  # what may be paid, by case (or subsidy period)
-    loans: dict[UUID, LoanApprovedV1] = {}
+    approved: dict[UUID, Any] = {}  # what may be paid, by case (or subsidy period)
+    loans: dict[UUID, LoanApprovedV1 | LoanApprovedV2] = {}
     registered: set[tuple[str, str]] = set()
     forfeited: set[tuple[UUID, date]] = set()
     budgets: dict[str, int] = {}
@@ -78,17 +87,17 @@ def audit(envelopes: Iterable[Envelope], *, campaign: str | None = None) -> Audi
         match event:
             case EligibilityAssessedV1():
                 assessed[event.case_id] = event
-            case CaseApprovedV1():
+            case CaseApprovedV1() | CaseApprovedV2():
                 if event.case_id in approved:
                     report.findings.append(f"case {event.case_id} approved twice")
                 approved[event.case_id] = event
-            case LoanApprovedV1():
+            case LoanApprovedV1() | LoanApprovedV2():
                 if event.case_id in loans:
                     report.findings.append(f"loan {event.case_id} approved twice")
                 loans[event.case_id] = event
             case WorkerRegisteredV1():
                 registered.add((event.campaign, event.worker_ref))
-            case SubsidyDueV1():
+            case SubsidyDueV1() | SubsidyDueV2():
                 if event.case_id in approved:
                     report.findings.append(f"subsidy period {event.case_id} of loan {event.loan_id} due twice")
                 approved[event.case_id] = event
@@ -111,7 +120,7 @@ def audit(envelopes: Iterable[Envelope], *, campaign: str | None = None) -> Audi
         totals = report.campaigns[approval.campaign]
         totals.approved += 1
         totals.approved_fen += approval.amount_fen
-        if isinstance(approval, SubsidyDueV1):
+        if isinstance(approval, SubsidyDueV1 | SubsidyDueV2):
             if approval.loan_id not in loans:
                 report.findings.append(f"subsidy period {case_id} due for loan {approval.loan_id}, never approved")
             if (approval.loan_id, approval.period_end) in forfeited:

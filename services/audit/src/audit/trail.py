@@ -13,7 +13,7 @@ from siji_shared.pii import mask_account, mask_name
 
 ACTORS = ("registered_by", "approved_by", "rejected_by", "withdrawn_by", "appealed_by", "corrected_by",
           "confirmed_by", "received_by")
-PERSONAL = {"payee_name": mask_name, "borrower_name": mask_name, "payee_account": mask_account}
+PERSONAL = {"payee_name": mask_name, "borrower_name": mask_name, "payee_account": mask_account}  # events before sealing
 SHOWN = ("status", "eligible", "amount_fen", "tier", "reasons", "rule_set_id", "rule_set_version", "reason",
          "stage", "bank_reference", "payment_id", "reissue_of", "site", "occupation", "period_end", "principal_fen")
 

@@ -23,7 +23,7 @@ class Cooling(Runtime):
 def bootstrap(settings: Settings, *, pool: asyncpg.Pool, dead_letters: DeadLetters,
               vault: PiiVault | None = None) -> Cooling:
     return Cooling(settings=settings, pool=pool, dead_letters=dead_letters,
-                   vault=vault or PiiVault(settings.pii_key.get_secret_value()))
+                   vault=vault or PiiVault(settings.pii_key.get_secret_value(), events=settings.sealing()))
 
 
 Container = Annotated[Cooling, Depends(current_container)]

@@ -28,7 +28,7 @@ class Disbursement(Runtime):
 def bootstrap(settings: Settings, *, pool: asyncpg.Pool, dead_letters: DeadLetters, vault: PiiVault | None = None,
               bank: BankClient | None = None) -> Disbursement:
     return Disbursement(settings=settings, pool=pool, dead_letters=dead_letters,
-                        vault=vault or PiiVault(settings.pii_key.get_secret_value()),
+                        vault=vault or PiiVault(settings.pii_key.get_secret_value(), events=settings.sealing()),
                         bank=bank or BankClient(settings.bank_url, timeout=settings.bank_timeout_seconds))
 
 

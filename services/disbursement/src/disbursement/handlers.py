@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from contracts import Envelope
-from contracts.eligibility import CaseApprovedV1, CasePayeeCorrectedV1
-from contracts.loans import SubsidyDueV1
+from contracts.eligibility import CaseApprovedV1, CaseApprovedV2, CasePayeeCorrectedV1, CasePayeeCorrectedV2
+from contracts.loans import SubsidyDueV1, SubsidyDueV2
 from contracts.reconciliation import ReturnFoundV1
 from contracts.topics import Topic
 from disbursement import service
@@ -20,10 +20,11 @@ GROUP = "disbursement"
 def register(container: Disbursement) -> list[EventConsumer]:
     return [EventConsumer(
         topic=Topic.ELIGIBILITY_CASES, group_id=GROUP, pool=container.pool, dead_letters=container.dead_letters,
-        handlers={CaseApprovedV1: instruct_payments(container), CasePayeeCorrectedV1: reissue_payments(container)},
+        handlers={CaseApprovedV1: instruct_payments(container), CaseApprovedV2: instruct_payments(container),
+                  CasePayeeCorrectedV1: reissue_payments(container), CasePayeeCorrectedV2: reissue_payments(container)},
     ), EventConsumer(
         topic=Topic.LOANS_SUBSIDIES, group_id=GROUP, pool=container.pool, dead_letters=container.dead_letters,
-        handlers={SubsidyDueV1: instruct_payments(container)},
+        handlers={SubsidyDueV1: instruct_payments(container), SubsidyDueV2: instruct_payments(container)},
     ), EventConsumer(
         topic=Topic.RECONCILIATION_ITEMS, group_id=GROUP, pool=container.pool, dead_letters=container.dead_letters,
         handlers={ReturnFoundV1: service.return_payments},

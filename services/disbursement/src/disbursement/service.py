@@ -22,8 +22,8 @@ from contracts.disbursement import (
     PaymentSettledV1,
     PaymentWaitingV1,
 )
-from contracts.eligibility import CaseApprovedV1, CasePayeeCorrectedV1
-from contracts.loans import SubsidyDueV1
+from contracts.eligibility import CaseApprovedV1, CaseApprovedV2, CasePayeeCorrectedV1, CasePayeeCorrectedV2
+from contracts.loans import SubsidyDueV1, SubsidyDueV2
 from contracts.reconciliation import ReturnFoundV1
 from contracts.types import Code, PositiveFen
 from disbursement import domain
@@ -32,6 +32,7 @@ from disbursement.bank import BankOutcome
 from siji_shared.auth import Principal
 from siji_shared.errors import RuleViolation
 from siji_shared.pii import PiiVault, mask_account
+from siji_shared.sealed import opened
 from siji_shared.usecase import Done
 
 PRODUCER = "disbursement"
@@ -61,13 +62,16 @@ async def create_budget(conn: asyncpg.Connection, who: Principal, command: Budge
         available_fen=view["available_fen"], changed_by=who.user), producer=PRODUCER)])
 
 
-async def instruct_payments(conn: asyncpg.Connection, envelopes: list[Envelope[CaseApprovedV1 | SubsidyDueV1]], *,
+Entitlement = CaseApprovedV1 | CaseApprovedV2 | SubsidyDueV1 | SubsidyDueV2
+
+
+async def instruct_payments(conn: asyncpg.Connection, envelopes: list[Envelope[Entitlement]], *,
                             vault: PiiVault) -> list[Envelope]:
     """Approved cases (and loan subsidies due: a period is the entitlement, the fund the campaign's
     budget) become payments, one per case whatever is redelivered, in approval order: each
     reserves its amount from its campaign's budget, or, when the budget cannot cover it (or others wait
     before it), waits in the campaign's queue for a top-up. A campaign without a budget breaks a rule."""
-    first_of_case: dict[UUID, Envelope[CaseApprovedV1 | SubsidyDueV1]] = {}
+    first_of_case: dict[UUID, Envelope[Entitlement]] = {}
     for e in envelopes:
         first_of_case.setdefault(e.payload.case_id, e)
     cases = list(first_of_case.values())
@@ -76,11 +80,9 @@ async def instruct_payments(conn: asyncpg.Connection, envelopes: list[Envelope[C
     if without_budget:
         raise RuleViolation(f"campaign {', '.join(sorted(without_budget))} has no budget; create it, then re-drive "
                             "this event")
-    payments = [repo.NewPayment(
-        payment_id=domain.payment_id_for(e.payload.case_id), case_id=e.payload.case_id, campaign=e.payload.campaign,
-        amount_fen=e.payload.amount_fen, payee_name_enc=vault.encrypt(e.payload.payee_name),
-        payee_account_enc=vault.encrypt(e.payload.payee_account),
-        payee_account_masked=mask_account(e.payload.payee_account)) for e in cases]
+    payments = [repo.NewPayment(payment_id=domain.payment_id_for(e.payload.case_id), case_id=e.payload.case_id,
+                                campaign=e.payload.campaign, amount_fen=e.payload.amount_fen,
+                                **_payee(vault, e.payload)) for e in cases]
     inserted = await repo.insert_payments(conn, payments)
     new = [(p, e) for p, e in zip(payments, cases, strict=True) if p.payment_id in inserted]
     available = await repo.lock_available(conn, campaigns)
@@ -123,7 +125,8 @@ async def return_payments(conn: asyncpg.Connection, envelopes: list[Envelope[Ret
                          producer=PRODUCER) for r in rows]
 
 
-async def reissue_payments(conn: asyncpg.Connection, envelopes: list[Envelope[CasePayeeCorrectedV1]], *,
+async def reissue_payments(conn: asyncpg.Connection,
+                           envelopes: list[Envelope[CasePayeeCorrectedV1 | CasePayeeCorrectedV2]], *,
                            vault: PiiVault) -> list[Envelope]:
     """A corrected account after a return: the entitlement is paid again as a new payment linked to the
     returned one, at most once, and only for a payment that was returned (never one in transit)."""
@@ -133,9 +136,7 @@ async def reissue_payments(conn: asyncpg.Connection, envelopes: list[Envelope[Ca
         payee = corrections[r["payment_id"]].payload
         again.append((repo.NewPayment(
             payment_id=domain.reissue_id_for(r["payment_id"]), case_id=r["case_id"], campaign=r["campaign"],
-            amount_fen=r["amount_fen"], payee_name_enc=vault.encrypt(payee.payee_name),
-            payee_account_enc=vault.encrypt(payee.payee_account),
-            payee_account_masked=mask_account(payee.payee_account)), r["payment_id"]))
+            amount_fen=r["amount_fen"], **_payee(vault, payee)), r["payment_id"]))
     inserted = await repo.insert_reissues(conn, again) if again else set()
     paid = [(p, first) for p, first in again if p.payment_id in inserted]
     await _must_transfer(conn, [(domain.reserve(p.campaign), repo.Movement(p.campaign, p.amount_fen, p.payment_id))
@@ -235,3 +236,12 @@ def _movement(row: asyncpg.Record) -> repo.Movement:
 def _payment_fields(row: asyncpg.Record) -> dict[str, Any]:
     return dict(payment_id=row["payment_id"], case_id=row["case_id"], campaign=row["campaign"],
                 amount_fen=row["amount_fen"])
+
+
+def _payee(vault: PiiVault, event: object) -> dict[str, Any]:
+    """The payee an event names (sealed for disbursement; in clear in events from before sealing), encrypted
+    for storage, with the account's last digits for display."""
+    name, account = (opened(event, vault.events, recipient="disbursement", field=f) for f in ("payee_name",
+                                                                                              "payee_account"))
+    return {"payee_name_enc": vault.encrypt(name), "payee_account_enc": vault.encrypt(account),
+            "payee_account_masked": mask_account(account)}

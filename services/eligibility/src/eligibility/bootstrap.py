@@ -23,7 +23,7 @@ class Eligibility(Runtime):
 def bootstrap(settings: Settings, *, pool: asyncpg.Pool, dead_letters: DeadLetters,
               vault: PiiVault | None = None) -> Eligibility:
     return Eligibility(settings=settings, pool=pool, dead_letters=dead_letters,
-                       vault=vault or PiiVault(settings.pii_key.get_secret_value()))
+                       vault=vault or PiiVault(settings.pii_key.get_secret_value(), events=settings.sealing()))
 
 
 Container = Annotated[Eligibility, Depends(current_container)]

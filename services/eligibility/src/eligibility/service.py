@@ -30,15 +30,15 @@ from contracts.disbursement import (
 )
 from contracts.eligibility import (
     CaseAppealedV1,
-    CaseApprovedV1,
-    CasePayeeCorrectedV1,
+    CaseApprovedV2,
+    CasePayeeCorrectedV2,
     CaseRegisteredV1,
     CaseRejectedV1,
     CaseWithdrawnV1,
     EligibilityAssessedV1,
     HardshipFileExpiredV1,
     HardshipFileGradedV1,
-    LoanApprovedV1,
+    LoanApprovedV2,
     WorkerRegisteredV1,
 )
 from contracts.types import Code
@@ -697,8 +697,8 @@ def _registration_facts(registration: dict[str, Any]) -> RegistrationFacts:
 
 
 def _approved_event(vault: PiiVault, case: asyncpg.Record, approvals: tuple[str, ...]) -> Envelope:
-    """A member's case is paid (CaseApprovedV1, disbursement pays it); a loan case is lent by the bank
-    (LoanApprovedV1, the loans service's): its principal is never paid out as an award; a registration
+    """A member's case is paid (case.approved, disbursement pays it); a loan case is lent by the bank
+    (loan.approved, the loans service's): its principal is never paid out as an award; a registration
     is served in kind at its site (WorkerRegisteredV1, the cooling service's): never paid either."""
     registration = _registration_of(case)
     if registration is not None:
@@ -709,17 +709,20 @@ def _approved_event(vault: PiiVault, case: asyncpg.Record, approvals: tuple[str,
             rule_set_version=case["rule_set_version"]), producer=PRODUCER)
     loan = _loan_of(case)
     if loan is None:
-        return new_envelope(CaseApprovedV1(
+        account = vault.decrypt(case["payee_account_enc"])
+        return new_envelope(CaseApprovedV2(
             case_id=case["case_id"], campaign=case["campaign"], programme=case["programme"],
             region=case["region"], amount_fen=case["amount_fen"], approved_by=approvals,
             rule_set_id=case["rule_set_id"], rule_set_version=case["rule_set_version"],
-            payee_name=vault.decrypt(case["payee_name_enc"]), payee_account=vault.decrypt(case["payee_account_enc"]),
-        ), producer=PRODUCER)
-    return new_envelope(LoanApprovedV1(
+            payee_name_sealed=vault.events.seal(vault.decrypt(case["payee_name_enc"]), recipient="disbursement"),
+            payee_account_sealed=vault.events.seal(account, recipient="disbursement"),
+            payee_account_masked=mask_account(account)), producer=PRODUCER)
+    return new_envelope(LoanApprovedV2(
         case_id=case["case_id"], campaign=case["campaign"], programme=case["programme"], region=case["region"],
         year=case["year"], borrower_kind=loan["borrower_kind"],
         borrower_ref=loan.get("credit_code") or case["member_ref"],
-        borrower_name=vault.decrypt(case["payee_name_enc"]), payee_account=vault.decrypt(case["payee_account_enc"]),
+        borrower_name_sealed=vault.events.seal(vault.decrypt(case["payee_name_enc"]), recipient="loans"),
+        payee_account_sealed=vault.events.seal(vault.decrypt(case["payee_account_enc"]), recipient="loans"),
         principal_fen=case["amount_fen"], term_months=loan["term_months"], method=loan["method"],
         staff_count=loan["staff_count"], new_hires=loan["new_hires"], approved_by=approvals,
         rule_set_id=case["rule_set_id"], rule_set_version=case["rule_set_version"]), producer=PRODUCER)
@@ -870,10 +873,11 @@ async def correct_payee(conn: asyncpg.Connection, vault: PiiVault, who: Principa
     log.info("payee corrected after a return", case_id=str(case_id), by=who.user)
     return Done({"case_id": str(case_id), "payment": {"returned": str(case["payment_id"]), "reissue": "requested"},
                  "payee_account": mask_account(command.payee_account)},
-                [new_envelope(CasePayeeCorrectedV1(
+                [new_envelope(CasePayeeCorrectedV2(
                     case_id=case_id, campaign=case["campaign"], returned_payment_id=case["payment_id"],
-                    corrected_by=who.user, payee_name=command.payee_name, payee_account=command.payee_account),
-                    producer=PRODUCER)])
+                    corrected_by=who.user, payee_name_sealed=vault.events.seal(command.payee_name, recipient="disbursement"),
+                    payee_account_sealed=vault.events.seal(command.payee_account, recipient="disbursement"),
+                    payee_account_masked=mask_account(command.payee_account)), producer=PRODUCER)])
 
 
 async def _release_award(conn: asyncpg.Connection, case: asyncpg.Record) -> None:

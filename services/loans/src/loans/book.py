@@ -19,7 +19,7 @@ from contracts.loans import (
     LoanDeclinedV1,
     LoanDisbursedV1,
     SubsidyClawbackRaisedV1,
-    SubsidyDueV1,
+    SubsidyDueV2,
     SubsidyForfeitedV1,
     SubsidyPaidV1,
     SubsidyReservedV1,
@@ -97,7 +97,7 @@ class PeriodState:
     reported_seq: int | None = None
 
 
-Payee = Callable[[UUID], tuple[str, str]]  # loan id -> (name, account), decrypted only when a subsidy is due
+Payee = Callable[[UUID], tuple[str, str]]  # loan id -> (name, account) sealed for disbursement, when a subsidy is due
 
 
 @dataclass
@@ -298,10 +298,10 @@ class Book:
         loan.spent_fen += period.subsidy_fen
         fund.spent_fen += period.subsidy_fen
         name, account = self.payee(loan.loan_id)
-        self.emitted.append(SubsidyDueV1(
+        self.emitted.append(SubsidyDueV2(
             case_id=period.entitlement_id, loan_id=loan.loan_id, campaign=loan.campaign,
             amount_fen=period.subsidy_fen, period_start=period.period_start, period_end=period.period_end,
-            interest_fen=period.interest_fen or 0, payee_name=name, payee_account=account))
+            interest_fen=period.interest_fen or 0, payee_name_sealed=name, payee_account_sealed=account))
 
     def _stop(self, loan: LoanState, status: str, on: date, *, reason: str | None = None) -> None:
         """No more subsidy: the rest of the reservation goes back to the fund; a waiting loan leaves the queue."""

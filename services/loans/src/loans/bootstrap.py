@@ -28,7 +28,7 @@ class Loans(Runtime):
 def bootstrap(settings: Settings, *, pool: asyncpg.Pool, dead_letters: DeadLetters, vault: PiiVault | None = None,
               bank: httpx.AsyncClient | None = None) -> Loans:
     return Loans(settings=settings, pool=pool, dead_letters=dead_letters,
-                 vault=vault or PiiVault(settings.pii_key.get_secret_value()),
+                 vault=vault or PiiVault(settings.pii_key.get_secret_value(), events=settings.sealing()),
                  bank=bank or httpx.AsyncClient(base_url=settings.bank_url, timeout=settings.bank_timeout_seconds))
 
 

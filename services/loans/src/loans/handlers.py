@@ -8,7 +8,7 @@ import asyncpg
 
 from contracts import Envelope
 from contracts.disbursement import BudgetChangedV1, PaymentFailedV1, PaymentSettledV1
-from contracts.eligibility import LoanApprovedV1
+from contracts.eligibility import LoanApprovedV1, LoanApprovedV2
 from contracts.topics import Topic
 from loans import service
 from loans.bootstrap import Loans
@@ -25,7 +25,7 @@ def register(container: Loans) -> list[EventConsumer]:
 
     approved: Handler = partial(service.record_approved, vault=container.vault)
     fund: Handler = partial(service.fund_changed, vault=container.vault)
-    return [consumer(Topic.ELIGIBILITY_CASES, {LoanApprovedV1: approved}),
+    return [consumer(Topic.ELIGIBILITY_CASES, {LoanApprovedV1: approved, LoanApprovedV2: approved}),
             consumer(Topic.DISBURSEMENT_BUDGETS, {BudgetChangedV1: fund}),
             consumer(Topic.DISBURSEMENT_PAYMENTS, {PaymentSettledV1: service.record_payments,
                                                    PaymentFailedV1: service.record_payments})]

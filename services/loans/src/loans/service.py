@@ -17,11 +17,12 @@ import structlog
 
 from contracts import Envelope, new_envelope
 from contracts.disbursement import BudgetChangedV1, PaymentFailedV1, PaymentSettledV1
-from contracts.eligibility import LoanApprovedV1
+from contracts.eligibility import LoanApprovedV1, LoanApprovedV2
 from loans import repository as repo
 from loans.book import Book, Payee
 from loans.policy import POLICY_DIR, PolicyDocument, read_dir
 from siji_shared.pii import PiiVault
+from siji_shared.sealed import opened
 from siji_shared.usecase import Done
 
 PRODUCER = "loans"
@@ -42,16 +43,20 @@ def _emit(book: Book) -> list[Envelope]:
 
 def payee_of(vault: PiiVault) -> Callable[[dict[UUID, asyncpg.Record]], Payee]:
     def lookup(rows: dict[UUID, asyncpg.Record]) -> Payee:
-        return lambda loan_id: (vault.decrypt(rows[loan_id]["name_enc"]), vault.decrypt(rows[loan_id]["account_enc"]))
+        """The payee of a subsidy due, sealed for disbursement straight from storage: never in clear in an event."""
+        return lambda loan_id: tuple(vault.events.seal(vault.decrypt(rows[loan_id][column]), recipient="disbursement")
+                                     for column in ("name_enc", "account_enc"))  # type: ignore[return-value]
 
     return lookup
 
 
-async def record_approved(conn: asyncpg.Connection, envelopes: list[Envelope[LoanApprovedV1]], *,
+async def record_approved(conn: asyncpg.Connection, envelopes: list[Envelope[LoanApprovedV1 | LoanApprovedV2]], *,
                           vault: PiiVault) -> list[Envelope]:
     """Consumer of eligibility.cases: each approved loan once, to be forwarded to the bank."""
     rows = [(p.case_id, p.campaign, p.programme, p.region, p.year, p.borrower_kind, p.borrower_ref,
-             vault.encrypt(p.borrower_name), vault.encrypt(p.payee_account), p.principal_fen, p.term_months,
+             vault.encrypt(opened(p, vault.events, recipient="loans", field="borrower_name")),
+             vault.encrypt(opened(p, vault.events, recipient="loans", field="payee_account")), p.principal_fen,
+             p.term_months,
              p.method, p.staff_count, p.new_hires, json.dumps(list(p.approved_by)))
             for p in {e.payload.case_id: e.payload for e in envelopes}.values()]
     inserted = await repo.insert_loans(conn, rows)

@@ -21,6 +21,7 @@ from datetime import timedelta
 import asyncpg
 
 from contracts.envelope import Envelope, encode
+from siji_shared import metrics
 from siji_shared.kafka import KafkaConnection, idempotent_producer
 from siji_shared.leader import run_as_leader
 
@@ -88,6 +89,7 @@ class OutboxRelay:
             await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
                                [row["id"] for row in rows])
         self.published += len(rows)
+        metrics.count_published(rows)
         return len(rows) == self.batch_size
 
     async def purge_published(self, conn: asyncpg.Connection) -> int:

@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from siji_shared.sealed import DEVELOPMENT_RING, EventKeys
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _ID_PATTERN = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
@@ -76,7 +78,8 @@ class PiiVault:
 
     FORMAT = b"\x01"
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, *, events: EventKeys | None = None) -> None:
+        self.events = events or EventKeys(DEVELOPMENT_RING, 1)  # sealing personal data in events
         self._aead = AESGCM(_derive(secret, b"siji-pii-aes-gcm"))
         self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, b"siji-pii-encryption")))
         self._hash_key = _derive(secret, b"siji-pii-lookup")

@@ -1,6 +1,7 @@
 """The common life of a service process: migrate, create topics, open the pool, build the service's
 container of collaborators, start its Kafka consumers and the outbox relay (plus any leader loops of
-its own), and stop it all cleanly."""
+its own), and stop it all cleanly; and what every service serves besides its own API: /health, /metrics,
+its AsyncAPI document and page."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ from typing import Any, Generic, Protocol, TypeVar
 import asyncpg
 import structlog
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream.kafka import KafkaBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from contracts.topics import all_topics
+from siji_shared import asyncapi
 from siji_shared.consumer import EventConsumer, subscribe
 from siji_shared.db import create_pool, migrate
 from siji_shared.dead_letters import DeadLetters
 from siji_shared.kafka import ensure_topics, idempotent_producer
+from siji_shared.metrics import OutboxBacklog, instrument_http, kafka_middleware
 from siji_shared.outbox import OutboxRelay
 from siji_shared.settings import ServiceSettings
 
@@ -75,6 +79,7 @@ def service_lifespan(wiring: ServiceWiring[C]):
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        instrument_http(app)
         await migrate(settings.database_url, wiring.schema, wiring.migrations)
         if settings.kafka.security_protocol == "PLAINTEXT":  # an open development broker; else provisioned
             await ensure_topics(settings.kafka, all_topics())
@@ -82,7 +87,7 @@ def service_lifespan(wiring: ServiceWiring[C]):
         producer = idempotent_producer(settings.kafka, client_id=f"{wiring.name}-dead-letters")
         await producer.start()
         broker = KafkaBroker(settings.kafka.bootstrap_servers, security=settings.kafka.security(),
-                             client_id=wiring.name, logger=None)
+                             client_id=wiring.name, logger=None, middlewares=[kafka_middleware(wiring.name)])
         container = wiring.bootstrap(settings, pool=pool, dead_letters=DeadLetters(producer, group_id=wiring.name))
         container.consumers = wiring.consumers(container)
         if wiring.on_start:
@@ -93,6 +98,8 @@ def service_lifespan(wiring: ServiceWiring[C]):
                             poll_seconds=settings.relay_poll_seconds, retention=settings.outbox_retention,
                             inbox_retention=settings.inbox_retention)
         app.state.container = container
+        app.state.asyncapi = asyncapi.document(wiring.name, container.consumers)
+        app.state.outbox_backlog = OutboxBacklog(pool, service=wiring.name)
         await broker.start()
         tasks: list[asyncio.Task[None]] = [asyncio.create_task(job) for job in (relay.run(), *wiring.background(container))]
         log.info("service started", schema=wiring.schema)
@@ -111,7 +118,7 @@ def service_lifespan(wiring: ServiceWiring[C]):
     return lifespan
 
 
-health_router = APIRouter()
+health_router = APIRouter()  # every service includes it: /health, /metrics, /asyncapi.json, /asyncapi
 
 
 @health_router.get("/health")
@@ -121,3 +128,24 @@ async def health(request: Request) -> JSONResponse:
     if stopped:
         return JSONResponse({"status": "failing", "stopped_consumers": stopped}, status_code=503)
     return JSONResponse({"status": "ok"})
+
+
+@health_router.get("/metrics", include_in_schema=False)
+async def prometheus_metrics(request: Request) -> Response:
+    """Prometheus's scrape: the outbox backlog is sampled now (once the service has started); everything
+    else is counted as it happens."""
+    backlog: OutboxBacklog | None = getattr(request.app.state, "outbox_backlog", None)
+    if backlog:
+        await backlog.sample()
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@health_router.get("/asyncapi.json", include_in_schema=False)
+async def asyncapi_document(request: Request) -> JSONResponse:
+    """The events this service sends and receives, from its running consumers (docs/asyncapi/ holds the same)."""
+    return JSONResponse(request.app.state.asyncapi)
+
+
+@health_router.get("/asyncapi", include_in_schema=False)
+async def asyncapi_page(request: Request) -> HTMLResponse:
+    return HTMLResponse(asyncapi.page(request.app.state.asyncapi))

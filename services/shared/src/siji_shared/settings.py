@@ -10,9 +10,11 @@ from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from siji_shared.kafka import KafkaConnection
+from siji_shared.sealed import DEVELOPMENT_RING, EventKeys
 
 DEVELOPMENT_TOKEN_SECRET = "siji-local-development-secret-change-me"
 DEVELOPMENT_PII_KEY = "siji-local-development-pii-key-change-me"
+DEVELOPMENT_EVENT_KEY = DEVELOPMENT_RING[1]
 
 
 class ServiceSettings(BaseSettings):
@@ -31,6 +33,18 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     token_secret: SecretStr = SecretStr(DEVELOPMENT_TOKEN_SECRET)
     pii_key: SecretStr = SecretStr(DEVELOPMENT_PII_KEY)
+    # An identity provider (Keycloak, ...): when jwks_url is set, bearer tokens are RS256/ES256 JWTs verified
+    # against its JWKS (issuer and audience checked when set) and development HS256 tokens are refused.
+    jwks_url: str | None = None
+    jwks_timeout_seconds: float = 5.0
+    token_issuer: str | None = None
+    token_audience: str | None = None
+    token_leeway_seconds: int = 30
+    role_claim: str = "siji_role"  # else Keycloak's resource_access.<audience>.roles, then realm_access.roles
+    region_claim: str = "siji_region"
+    user_claim: str = "preferred_username"  # else "sub"
+    event_keys: dict[int, SecretStr] = {1: SecretStr(DEVELOPMENT_EVENT_KEY)}  # the ring personal data in events
+    event_key_version: int = 1                                                # is sealed with (siji_shared.sealed)
     pool_size: int = 10
     consumer_batch_size: int = 1000
     relay_batch_size: int = 2000
@@ -45,7 +59,14 @@ class ServiceSettings(BaseSettings):
                 if getattr(self, name).get_secret_value() == default:
                     raise ValueError(f"{name} is the development default; set a secret of your own for "
                                      f"{self.environment}")
+            if any(key.get_secret_value() == DEVELOPMENT_EVENT_KEY for key in self.event_keys.values()):
+                raise ValueError(f"event_keys holds the development default; set keys of your own for "
+                                 f"{self.environment}")
         return self
+
+    def sealing(self) -> EventKeys:
+        """How this service seals personal data for the services it sends events to, and opens its own."""
+        return EventKeys({v: k.get_secret_value() for v, k in self.event_keys.items()}, self.event_key_version)
 
     @property
     def kafka(self) -> KafkaConnection:
