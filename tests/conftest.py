@@ -3,8 +3,9 @@ import uuid
 
 import pytest
 
+from siji_shared.pii import personal_data_in
 from support.api import Api
-from support.infra import Endpoints, fresh_test_infrastructure, test_deployment
+from support.infra import TEST_STATE, Endpoints, fresh_test_infrastructure, test_deployment
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +42,13 @@ async def api(deployment):
     client = Api(deployment)
     yield client
     await client.aclose()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """After the whole suite: no log file the services wrote holds a national ID or a bank card number in
+    clear (a finding fails the run)."""
+    found = [f"{path.name}: {hit}" for path in sorted((TEST_STATE / "logs").glob("*.log"))
+             for line in path.read_text(errors="replace").splitlines() for hit in personal_data_in(line)]
+    if found:
+        session.config.get_terminal_writer().line(f"personal data in clear in the logs: {found[:10]}", red=True)
+        session.exitstatus = 1

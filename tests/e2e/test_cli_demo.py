@@ -45,3 +45,14 @@ def test_siji_policies_load_list_and_diff(infra, deployment):
                                                               "serious-illness-relief", "hardship-standards"}
     same = last_json_line(siji(infra, deployment, "policies", "diff", "winter-warmth/taicang/2026", "1", "1", "--json"))
     assert same["changes"] == []
+
+
+def test_siji_status_shows_each_service_its_lag_backlog_and_dead_letters(infra, deployment):
+    status = last_json_line(siji(infra, deployment, "status", "--json"))
+    services = status["services"]
+    assert set(services) >= {"eligibility", "disbursement", "reconciliation", "loans", "cooling", "audit"}
+    assert all(s["health"] == "ok" for s in services.values()), services
+    disbursement = services["disbursement"]
+    assert set(disbursement["consumer_lag"]) == {"eligibility.cases", "loans.subsidies", "reconciliation.items"}
+    assert all(isinstance(n, int) and n >= 0 for n in disbursement["consumer_lag"].values())
+    assert disbursement["outbox_backlog"] >= 0 and "eligibility.cases.dlt" in disbursement["dead_letters"]

@@ -12,6 +12,7 @@ from siji_shared.pii import (
     mask_account,
     mask_national_id,
     national_id_check_digit,
+    personal_data_in,
     redact_text,
     validate_national_id,
 )
@@ -95,3 +96,9 @@ def test_library_log_lines_are_json_and_redacted(capsys, restore_logging):
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["logger"] == "aiokafka.test" and line["level"] == "warning" and line["service"] == "test"
     assert VALID not in line["event"] and "110*************2X" in line["event"]
+
+
+def test_personal_data_in_a_log_line_is_found_masked():
+    line = '{"event": "x", "note": "paid 6222020200112233445 for 320585198001011230", "id": "4f1c-123456789012"}'
+    assert personal_data_in(line) == ["320*************30", "***************3445"]
+    assert personal_data_in('{"payee_account": "***", "case": "55c2f0a4-1a2b-4c3d-8e9f-620000000000"}') == []

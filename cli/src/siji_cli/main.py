@@ -10,8 +10,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import httpx
 import typer
+from aiokafka.errors import KafkaError
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from audit.rederive import rederive
@@ -30,6 +32,7 @@ from siji_cli.paths import LOAN_POLICY_DIR, POLICY_DIR
 from siji_cli.report import print_cooling_report, print_loans_report, print_report
 from siji_cli.services import Deployment
 from siji_cli.settings import CliSettings
+from siji_cli.status import service_status
 from siji_shared.auth import Role, issue_token
 from siji_shared.dead_letters import describe, redrive
 from siji_shared.kafka import read_all
@@ -101,9 +104,16 @@ def down() -> None:
 
 
 @app.command()
-def status() -> None:
+def status(as_json: bool = typer.Option(False, "--json", help="one JSON line")) -> None:
+    """Infrastructure and processes; then each service's health, consumer lag per topic, outbox backlog
+    and the age of its oldest unpublished event, and dead letters waiting."""
     infra = _infra()
-    typer.echo(json.dumps({**infra.status(), **_deployment(infra).status()}, indent=2))
+    body: dict = {**infra.status(), **_deployment(infra).status()}
+    try:
+        body["services"] = asyncio.run(service_status(_deployment(infra), infra.kafka_connection, infra.database_url))
+    except (OSError, asyncpg.PostgresError, KafkaError) as exc:
+        body["services"] = f"not reachable: {exc!r}"
+    typer.echo(json.dumps(body, ensure_ascii=False) if as_json else json.dumps(body, ensure_ascii=False, indent=2))
 
 
 @app.command()
