@@ -519,6 +519,12 @@ async def register_cases(conn: asyncpg.Connection, vault: PiiVault, who: Princip
     return Done(answers, events)
 
 
+def _registered_before(ref: str, existing: dict[str, list[asyncpg.Record]], in_batch: dict[str, UUID]) -> UUID | None:
+    """The case a borrower or worker already has in the campaign (or earlier in this batch), if any."""
+    earlier = existing.get(ref)
+    return earlier[0]["case_id"] if earlier else in_batch.get(ref)
+
+
 async def _store_registered(conn: asyncpg.Connection, new: list[repo.NewCase], who: Principal, *, programme: str,
                             campaign: str, year: int, rules: RuleSet, import_id: UUID | None) -> list[Envelope]:
     """Registered and assessed cases stored with their history; their case.registered and case.assessed."""
@@ -591,9 +597,7 @@ async def register_loans(conn: asyncpg.Connection, vault: PiiVault, who: Princip
     new: list[repo.NewCase] = []
     in_batch: dict[str, UUID] = {}
     for applicant, ref in zip(applicants, refs, strict=True):
-        earlier = existing.get(ref)
-        if earlier or ref in in_batch:
-            case_id = earlier[0]["case_id"] if earlier else in_batch[ref]
+        if (case_id := _registered_before(ref, existing, in_batch)) is not None:
             answers.append({"index": applicant.index, "case_id": str(case_id), "status": "already_registered"})
             continue
         assessment = assess_loan(rules, applicant.facts)
@@ -660,9 +664,7 @@ async def register_workers(conn: asyncpg.Connection, vault: PiiVault, who: Princ
     new: list[repo.NewCase] = []
     in_batch: dict[str, UUID] = {}
     for registrant, ref in zip(registrants, refs, strict=True):
-        earlier = existing.get(ref)
-        if earlier or ref in in_batch:
-            case_id = earlier[0]["case_id"] if earlier else in_batch[ref]
+        if (case_id := _registered_before(ref, existing, in_batch)) is not None:
             answers.append({"row": registrant.row, "case_id": str(case_id), "status": "already_registered"})
             continue
         facts = RegistrationFacts(registrant.occupation, registrant.channel)
