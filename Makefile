@@ -21,8 +21,11 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml $(PACKAGES)
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-setup: $(STAMP)  ## venv from pinned requirements and the Kafka broker jars (fetched once)
+setup: $(STAMP)  ## venv from pinned requirements, the Kafka broker jars (fetched once), Debian's chromium for tests/browser
 	$(SIJI) infra prepare
+	@command -v chromium >/dev/null && [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei; }
 
 demo: setup      ## start everything, a winter campaign of $(RECIPIENTS) recipients, a loans season, a summer-cooling campaign; stop
 	$(SIJI) up

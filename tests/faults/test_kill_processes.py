@@ -2,25 +2,11 @@
 
 import asyncio
 
-import asyncpg
 import pytest
 
 from audit.verify import verify
 from siji_cli.campaign import CampaignRun
-
-
-async def when_settled(database_url: str, campaign: str, at_least: int, *, timeout: float = 120) -> None:
-    conn = await asyncpg.connect(database_url)
-    try:
-        for _ in range(int(timeout * 20)):
-            settled = await conn.fetchval(
-                "SELECT count(*) FROM disbursement.payments WHERE campaign = $1 AND status = 'settled'", campaign)
-            if settled >= at_least:
-                return
-            await asyncio.sleep(0.05)
-    finally:
-        await conn.close()
-    raise AssertionError(f"{campaign}: fewer than {at_least} payments settled in {timeout}s")
+from support.campaigns import when_settled
 
 
 async def kill_and_restart(deployment, name: str) -> None:

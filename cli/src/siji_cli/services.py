@@ -30,6 +30,7 @@ SERVICES = (
     ServiceSpec("loans", "loans", "LOANS_", 8104),
     ServiceSpec("cooling", "cooling", "COOLING_", 8105),
     ServiceSpec("audit", "audit", "AUDIT_", 8106),
+    ServiceSpec("console", "console", "CONSOLE_", 8107, uses_infra=False),
 )
 
 
@@ -74,6 +75,10 @@ class Deployment:
                             f"{p}KAFKA_PASSWORD": self.kafka_passwords[spec.name]})
         env.update({"DISBURSEMENT_BANK_URL": self.url("bank_sim"), "RECONCILIATION_BANK_URL": self.url("bank_sim"),
                     "LOANS_BANK_URL": self.url("bank_sim"),
+                    "CONSOLE_ELIGIBILITY_URL": self.url("eligibility"),
+                    "CONSOLE_DISBURSEMENT_URL": self.url("disbursement"),
+                    "CONSOLE_RECONCILIATION_URL": self.url("reconciliation"), "CONSOLE_LOANS_URL": self.url("loans"),
+                    "CONSOLE_COOLING_URL": self.url("cooling"), "CONSOLE_AUDIT_URL": self.url("audit"),
                     "BANK_SIM_JOURNAL": str(self.state_dir / "bank_sim.journal"),
                     "BANK_SIM_STATEMENTS_DIR": str(self.state_dir / "bank_statements")})
         env.update(self.extra_env or {})
