@@ -23,7 +23,7 @@ def test_no_input_makes_a_service_fail_and_every_refusal_says_why(service, deplo
         operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
-            @settings(max_examples=6, deadline=None, database=None,
+            @settings(max_examples=8, deadline=None, database=None, derandomize=True,
                       suppress_health_check=list(HealthCheck))
             @given(case=operation.as_strategy(generation_mode=mode))
             def call(case) -> None:

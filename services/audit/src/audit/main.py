@@ -9,7 +9,7 @@ from audit import handlers, watch
 from audit.api import router
 from audit.bootstrap import Audit, bootstrap
 from audit.config import Settings
-from siji_shared import outbox
+from siji_shared import outbox, tracing
 from siji_shared.leader import run_as_schema_leader
 from siji_shared.logging import configure_logging
 from siji_shared.service_app import ServiceWiring, health_router, service_lifespan
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="audit", schema="audit", settings=settings, migrations=MIGRATIONS, bootstrap=bootstrap,
         consumers=handlers.register, background=lambda container: [_sweeps(container)])))
     app.state.settings = settings
+    tracing.configure("audit", app, otlp_endpoint=settings.otlp_endpoint)
     app.include_router(router)
     app.include_router(health_router)
     return app

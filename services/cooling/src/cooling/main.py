@@ -10,6 +10,7 @@ from cooling.bootstrap import bootstrap
 from cooling.config import Settings
 from cooling.repository import OutOfStock
 from cooling.service import Conflict, NotFound
+from siji_shared import tracing
 from siji_shared.http import install_error_handlers
 from siji_shared.logging import configure_logging
 from siji_shared.service_app import ServiceWiring, health_router, service_lifespan
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="cooling", schema="cooling", settings=settings, migrations=MIGRATIONS, bootstrap=bootstrap,
         consumers=handlers.register)))
     app.state.settings = settings
+    tracing.configure("cooling", app, otlp_endpoint=settings.otlp_endpoint)
     app.include_router(router)
     app.include_router(health_router)
     install_error_handlers(app, {NotFound: 404, Conflict: 409, OutOfStock: 409})

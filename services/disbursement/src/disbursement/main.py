@@ -11,6 +11,7 @@ from disbursement.bootstrap import bootstrap
 from disbursement.config import Settings
 from disbursement.dispatcher import SCHEMA, Dispatcher
 from disbursement.service import BudgetExists, NoBudget
+from siji_shared import tracing
 from siji_shared.http import install_error_handlers
 from siji_shared.logging import configure_logging
 from siji_shared.service_app import ServiceWiring, health_router, service_lifespan
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumers=handlers.register, background=lambda container: [Dispatcher(container).run()],
     )))
     app.state.settings = settings
+    tracing.configure("disbursement", app, otlp_endpoint=settings.otlp_endpoint)
     app.include_router(router)
     app.include_router(health_router)
     install_error_handlers(app, {BudgetExists: 409, NoBudget: 404})

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 import structlog
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from contracts import Envelope, new_envelope
 from contracts.disbursement import (
@@ -39,10 +39,13 @@ PRODUCER = "disbursement"
 log = structlog.get_logger(__name__)
 
 
+MAX_BUDGET_FEN = 10**14  # CNY 1 trillion: far above any union's programme, far below the ledger's bigint
+
+
 class BudgetIn(BaseModel):
     campaign: Code
     programme: Code
-    total_fen: PositiveFen
+    total_fen: PositiveFen = Field(le=MAX_BUDGET_FEN)
 
 
 class BudgetExists(Exception):
@@ -149,7 +152,7 @@ async def reissue_payments(conn: asyncpg.Connection,
 
 
 class TopUpIn(BaseModel):
-    amount_fen: PositiveFen
+    amount_fen: PositiveFen = Field(le=MAX_BUDGET_FEN)
 
 
 class NoBudget(LookupError):

@@ -13,6 +13,7 @@ from eligibility.policies import VersionConflict
 from eligibility.policy import PolicyInvalid
 from eligibility.roster import RosterUnreadable
 from eligibility.service import ApplicationsInvalid, Forbidden, NotFound
+from siji_shared import tracing
 from siji_shared.http import install_error_handlers
 from siji_shared.logging import configure_logging
 from siji_shared.service_app import ServiceWiring, health_router, service_lifespan
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumers=handlers.register, background=jobs.background, on_start=jobs.on_start,
     )))
     app.state.settings = settings
+    tracing.configure("eligibility", app, otlp_endpoint=settings.otlp_endpoint)
     app.include_router(router)
     app.include_router(health_router)
     install_error_handlers(app, {DecisionRefused: 409, NotFound: 404, Forbidden: 403, RosterUnreadable: 422,

@@ -134,7 +134,7 @@ class HardshipFileIn(BaseModel):
     national_id: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=100)
     household_size: int = Field(ge=1, le=30)
-    income_fen_per_month: int = Field(ge=0, description="the household's income per month, in fen")
+    income_fen_per_month: int = Field(ge=0, le=10**12, description="the household's income per month, in fen")
     causes: frozenset[Cause] = frozenset()
     household_id: str | None = Field(None, max_length=40)
 
@@ -145,7 +145,7 @@ class ApplicationFacts(BaseModel):
 
     school_level: SchoolLevel | None = None
     admission_ref: str | None = Field(None, max_length=100, description="the admission letter's number")
-    out_of_pocket_fen: int | None = Field(None, ge=0)
+    out_of_pocket_fen: int | None = Field(None, ge=0, le=10**12)
 
 
 class CaseIn(ApplicationFacts):

@@ -12,6 +12,7 @@ from loans.bootstrap import Loans, bootstrap
 from loans.config import Settings
 from loans.policy import PolicyInvalid
 from loans.service import NotFound, VersionConflict, load_shipped
+from siji_shared import tracing
 from siji_shared.http import install_error_handlers
 from siji_shared.logging import configure_logging
 from siji_shared.service_app import ServiceWiring, health_router, service_lifespan
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumers=handlers.register, background=lambda container: [BankLink(container).run()], on_start=_on_start,
     )))
     app.state.settings = settings
+    tracing.configure("loans", app, otlp_endpoint=settings.otlp_endpoint)
     app.include_router(router)
     app.include_router(health_router)
     install_error_handlers(app, {NotFound: 404, VersionConflict: 409, PolicyInvalid: 422})

@@ -11,6 +11,7 @@ from reconciliation.bootstrap import bootstrap
 from reconciliation.config import Settings
 from reconciliation.service import DayAlreadyClosed, NotFound, StatementRefused
 from reconciliation.statements import StatementFetcher
+from siji_shared import tracing
 from siji_shared.http import install_error_handlers
 from siji_shared.logging import configure_logging
 from siji_shared.service_app import ServiceWiring, health_router, service_lifespan
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         background=lambda container: [StatementFetcher(container).run()],
     )))
     app.state.settings = settings
+    tracing.configure("reconciliation", app, otlp_endpoint=settings.otlp_endpoint)
     app.include_router(router)
     app.include_router(health_router)
     install_error_handlers(app, {NotFound: 404, StatementRefused: 422, DayAlreadyClosed: 409})

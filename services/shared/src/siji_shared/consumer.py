@@ -34,7 +34,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 
 from contracts.envelope import Envelope, EventPayload, UndecodableEvent, decode
-from siji_shared import inbox, metrics, outbox
+from siji_shared import inbox, metrics, outbox, tracing
 from siji_shared.dead_letters import DeadLetters
 from siji_shared.errors import RuleViolation, is_transient
 
@@ -71,7 +71,8 @@ class EventConsumer:
                 offsets=f"{min(r.offset for r in records)}..{max(r.offset for r in records)}"):
             batch, dead = self._decode(records)
             try:
-                dead += await self._with_retries(batch)
+                with tracing.consuming(self.topic, self.group_id, records):
+                    dead += await self._with_retries(batch)
             except Exception as exc:
                 if not is_transient(exc):
                     self._stop_on_bug(exc)

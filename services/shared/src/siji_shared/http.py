@@ -27,7 +27,14 @@ def install_error_handlers(app: FastAPI, statuses: dict[type[Exception], int]) -
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
         return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
 
+    async def out_of_range(_request: Request, exc: Exception) -> JSONResponse:
+        """A value the request carried that the database cannot hold (a number beyond its column's range):
+        the request's fault, said as such, not a 500."""
+        return JSONResponse({"detail": "a value in the request is out of range for what can be stored"},
+                            status_code=422)
+
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(asyncpg.DataError, out_of_range)
     known: dict[type[Exception], int] = {InvalidNationalId: 422, **statuses}
     for exc_type, status in known.items():
         app.add_exception_handler(exc_type, _as_status(status))

@@ -24,6 +24,7 @@ from contracts.envelope import Envelope, encode
 from siji_shared import metrics
 from siji_shared.kafka import KafkaConnection, idempotent_producer
 from siji_shared.leader import run_as_leader
+from siji_shared.tracing import TRACEPARENT, current_traceparent
 
 PURGE_EVERY_SECONDS = 300.0
 
@@ -33,12 +34,12 @@ async def stage(conn: asyncpg.Connection, envelopes: Iterable[Envelope]) -> None
     envelopes = list(envelopes)
     if envelopes:
         await conn.execute(
-            "INSERT INTO outbox (event_id, event_type, topic, key, body) "
-            "SELECT event_id, event_type, topic, key, body "
+            "INSERT INTO outbox (event_id, event_type, topic, key, body, traceparent) "
+            "SELECT event_id, event_type, topic, key, body, $6 "
             "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[]) WITH ORDINALITY "
             "AS t(event_id, event_type, topic, key, body, n) ORDER BY n",
             [e.event_id for e in envelopes], [e.event_type for e in envelopes], [e.topic.value for e in envelopes],
-            [e.key for e in envelopes], [encode(e) for e in envelopes],
+            [e.key for e in envelopes], [encode(e) for e in envelopes], current_traceparent(),
         )
 
 
@@ -71,7 +72,8 @@ class OutboxRelay:
         producer = self._producer
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT id, event_type, topic, key, body FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
+                "SELECT id, event_type, topic, key, body, traceparent FROM outbox WHERE published_at IS NULL "
+                "ORDER BY id LIMIT $1",
                 self.batch_size,
             )
             if not rows:
@@ -82,7 +84,9 @@ class OutboxRelay:
             deliveries = [
                 await producer.send(row["topic"], row["body"], key=row["key"].encode(),
                                     headers=[("content-type", b"application/json"),
-                                             ("event-type", row["event_type"].encode())])
+                                             ("event-type", row["event_type"].encode()),
+                                             *(((TRACEPARENT, row["traceparent"].encode()),) if row["traceparent"]
+                                               else ())])
                 for row in rows
             ]
             await asyncio.gather(*deliveries)

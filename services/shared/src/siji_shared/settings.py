@@ -51,6 +51,7 @@ class ServiceSettings(BaseSettings):
     relay_poll_seconds: float = 1.0
     outbox_retention_hours: float = 168.0
     inbox_retention_hours: float = 720.0
+    otlp_endpoint: str | None = None  # an OpenTelemetry collector (OTLP/HTTP), e.g. http://collector:4318; off if unset
 
     @model_validator(mode="after")
     def _no_development_secrets_outside_development(self) -> "ServiceSettings":
