@@ -35,9 +35,10 @@ from siji_cli.infra.stack import Infrastructure
 from siji_cli.paths import ROOT
 from siji_cli.services import Deployment
 from siji_cli.settings import CliSettings
+from siji_cli.status import end_offsets
 from siji_cli.synthetic import HARDSHIP_HEADER, members
 from siji_shared.auth import Role, issue_token
-from siji_shared.kafka import idempotent_producer, read_all
+from siji_shared.kafka import idempotent_producer
 
 RESULTS = Path(__file__).parent / "results"
 STATE = ROOT / ".state" / "bench"
@@ -75,7 +76,7 @@ async def audit_replay(infra: Infrastructure, *, at_least: int) -> dict[str, Any
     up with registrations of a synthetic campaign (events the projections read and skip, as they would a
     real campaign's history) where it falls short. Its rate: events read and projected per second."""
     kafka = infra.kafka_connection
-    held = sum([len(await read_all(kafka, topic.value)) for topic in Topic])
+    held = sum((await end_offsets(kafka, [topic.value for topic in Topic])).values())
     if held < at_least:
         producer = idempotent_producer(kafka, client_id="bench-history")
         await producer.start()

@@ -17,7 +17,7 @@ from siji_shared.kafka import KafkaConnection
 
 
 async def service_status(deployment: Deployment, kafka: KafkaConnection, database_url: str) -> dict[str, Any]:
-    ends = await _end_offsets(kafka, sorted({t.value for topics in CONSUMES.values() for t in topics}
+    ends = await end_offsets(kafka, sorted({t.value for topics in CONSUMES.values() for t in topics}
                                           | {t.dead_letter for topics in CONSUMES.values() for t in topics}))
     committed = await _committed(kafka, list(CONSUMES))
     backlog = await _outbox(database_url, list(CONSUMES))
@@ -37,7 +37,8 @@ async def service_status(deployment: Deployment, kafka: KafkaConnection, databas
     return out
 
 
-async def _end_offsets(kafka: KafkaConnection, topics: list[str]) -> dict[TopicPartition, int]:
+async def end_offsets(kafka: KafkaConnection, topics: list[str]) -> dict[TopicPartition, int]:
+    """Each partition's end offset: how many events it has held (the bench counts topics by it too)."""
     consumer = AIOKafkaConsumer(**kafka.client_kwargs(), enable_auto_commit=False)
     await consumer.start()
     try:
