@@ -114,11 +114,12 @@ class CoolingSeason(ApiDriver):
 
     async def _supply(self, workers: int) -> list[dict[str, Any]]:
         """Two deliveries from the supplier: the first short of one item (the plan covers what it makes
-        up), the second the rest and a margin; plan and ship after each."""
+        up), the second the rest and a margin of at least four kits, which stays in the warehouse; plan and
+        ship after each."""
         cool, shipped = self.deployment.url("cooling"), []
         first = {item: n * workers * 8 // 10 for item, n in KIT.items()}
         first["huoxiang"] = KIT["huoxiang"] * workers * 7 // 10
-        second = {item: n * workers + n * workers // 50 - first[item] for item, n in KIT.items()}
+        second = {item: n * (workers + max(workers // 50, 4)) - first[item] for item, n in KIT.items()}
         for note, items in (("SHD-2026-0601", first), ("SHD-2026-0615", second)):
             await self._post(f"{cool}/campaigns/{self.campaign}/stock", self._staff(),
                              {"warehouse": WAREHOUSE, "delivery_note": note, "items": items})
