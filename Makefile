@@ -8,7 +8,7 @@ SIJI   := $(BIN)/siji
 STAMP  := $(VENV)/.installed
 RECIPIENTS ?= 13000
 
-.PHONY: help setup demo test lint unit service contract integration e2e faults bench bench-quick up down infra-up infra-down schemas docs clean
+.PHONY: help setup demo test test-containers images lint unit service contract integration e2e faults bench bench-quick up down infra-up infra-down schemas docs clean
 
 help:            ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -34,7 +34,14 @@ demo: setup      ## start everything, a winter campaign of $(RECIPIENTS) recipie
 	$(SIJI) down
 
 test: setup lint ## lint, then the whole suite: unit, contract, integration, e2e and fault tests on real Kafka + PostgreSQL
-	$(BIN)/pytest tests
+	$(BIN)/pytest tests --ignore=tests/containers
+
+images: setup    ## the container images, built here from no registry (starts the Docker engine when none answers)
+	$(SIJI) images build
+
+test-containers: images ## integration and e2e tiers on Kafka + PostgreSQL containers (testcontainers), then the services as containers on three brokers; stops the engine it started
+	SIJI_INFRA=containers $(BIN)/pytest tests/integration tests/e2e tests/containers; rc=$$?; \
+	  $(SIJI) images engine-stop; exit $$rc
 
 lint: $(STAMP)   ## ruff (unused code, import order, likely bugs) and mypy (types)
 	$(BIN)/ruff check contracts services cli tests bench

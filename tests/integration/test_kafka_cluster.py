@@ -8,17 +8,16 @@ from dataclasses import replace
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from siji_cli.infra.kafka import KafkaCluster
-from siji_cli.settings import CliSettings
 from siji_shared.kafka import KafkaConnection, ensure_topics, idempotent_producer
 from support.infra import TEST_STATE
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(infra):
+    """Of the session's kind: broker processes, or containers under `make test-containers`."""
     state = TEST_STATE / "kafka-3"
     shutil.rmtree(state, ignore_errors=True)
-    three = KafkaCluster(state, lib_dir=CliSettings().kafka_lib_dir, brokers=3, base_port=19192, heap="384m")
+    three = infra.stack.kafka_cluster(state, brokers=3, base_port=19192, heap="384m")
     three.start(timeout=120)
     yield three
     three.stop(kill=True)  # with a voter gone, the last controller cannot shut down gracefully (no quorum)

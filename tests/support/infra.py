@@ -1,6 +1,6 @@
 """Session infrastructure for tests: external Kafka/PostgreSQL when KAFKA_BOOTSTRAP_SERVERS /
-DATABASE_URL are set, otherwise the project's local launchers on test-only ports, in a state
-folder wiped at the start of every session."""
+DATABASE_URL are set, otherwise the project's local launchers (processes, or containers when
+SIJI_INFRA=containers) on test-only ports, in a state folder wiped at the start of every session."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def test_infrastructure() -> Infrastructure:
         KAFKA_BOOTSTRAP_SERVERS=base.kafka_bootstrap_servers,
         DATABASE_URL=base.database_url,
         SIJI_STATE_DIR=TEST_STATE,
+        SIJI_INFRA=base.infra,
         SIJI_KAFKA_LIB_DIR=base.kafka_lib_dir,
         SIJI_KAFKA_PORT=19092,
         SIJI_POSTGRES_PORT=15432,

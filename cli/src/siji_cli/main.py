@@ -24,6 +24,7 @@ from contracts.topics import dead_letter_of
 from loans.schedule import BankConventions, Loan, SubsidyPolicy, schedule
 from siji_cli.campaign import CampaignRun
 from siji_cli.cooling_season import CoolingSeason
+from siji_cli.infra import images
 from siji_cli.infra.access import AUDITOR, OPERATOR
 from siji_cli.infra.kafka import ensure_jars
 from siji_cli.infra.stack import Infrastructure
@@ -41,6 +42,8 @@ from siji_shared.pii import PiiVault, normalise_national_id, validate_national_i
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 infra_app = typer.Typer(no_args_is_help=True, help="Kafka and PostgreSQL only.")
 app.add_typer(infra_app, name="infra")
+images_app = typer.Typer(no_args_is_help=True, help="Container images, built locally.")
+app.add_typer(images_app, name="images")
 
 
 def _infra() -> Infrastructure:
@@ -50,10 +53,27 @@ def _infra() -> Infrastructure:
 @infra_app.command("prepare")
 def infra_prepare() -> None:
     """Fetch the Kafka jars once (into .state/kafka-lib); later runs download nothing."""
-    infra = _infra()
-    if infra.kafka:
-        ensure_jars(infra.kafka.lib_dir)
+    settings = CliSettings()
+    if not settings.kafka_bootstrap_servers:
+        ensure_jars(settings.kafka_lib_dir)
     typer.echo("infrastructure prepared")
+
+
+@images_app.command("build")
+def images_build() -> None:
+    """Build the container images here, from no registry (the Docker engine is started when none answers):
+    a Debian base by debootstrap, Kafka, PostgreSQL, the services (`siji`) and the bank simulator."""
+    settings = CliSettings()
+    if images.ensure_engine(settings.state_dir):
+        typer.echo("started the Docker engine (`siji images engine-stop` stops it)")
+    images.build_all(settings.state_dir, settings.kafka_lib_dir, echo=typer.echo)
+
+
+@images_app.command("engine-stop")
+def images_engine_stop() -> None:
+    """Stop the Docker engine `siji images build` started; one running before it is left alone."""
+    stopped = images.stop_engine(CliSettings().state_dir)
+    typer.echo("Docker engine stopped" if stopped else "no Docker engine of ours was running")
 
 
 @infra_app.command("up")

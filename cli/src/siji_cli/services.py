@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,27 +61,32 @@ class Deployment:
         return self.state_dir / "logs" / f"{name}.log"
 
     def env(self, spec: ServiceSpec) -> dict[str, str]:
+        return {**os.environ,
+                "BANK_SIM_JOURNAL": str(self.state_dir / "bank_sim.journal"),
+                "BANK_SIM_STATEMENTS_DIR": str(self.state_dir / "bank_statements"),
+                **self.settings_env(spec, url=self.url, bootstrap_servers=self.bootstrap_servers,
+                                    database_url=self.database_url, port=spec.port + self.port_offset)}
+
+    def settings_env(self, spec: ServiceSpec, *, url: Callable[[str], str], bootstrap_servers: str,
+                     database_url: str, port: int) -> dict[str, str]:
+        """The service's settings: where it listens, what it connects to (the other services at `url`)."""
         p = spec.env_prefix
-        env = dict(os.environ)
-        env.update({f"{p}HTTP_PORT": str(spec.port + self.port_offset), f"{p}LOG_FORMAT": "json"})
+        env = {f"{p}HTTP_PORT": str(port), f"{p}LOG_FORMAT": "json"}
         if spec.uses_infra:
             env.update({
-                f"{p}DATABASE_URL": self.database_url,
-                f"{p}KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+                f"{p}DATABASE_URL": database_url,
+                f"{p}KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
                 f"{p}TOKEN_SECRET": self.token_secret,
                 f"{p}PII_KEY": self.pii_key,
             })
             if self.kafka_passwords:
                 env.update({f"{p}KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", f"{p}KAFKA_USERNAME": spec.name,
                             f"{p}KAFKA_PASSWORD": self.kafka_passwords[spec.name]})
-        env.update({"DISBURSEMENT_BANK_URL": self.url("bank_sim"), "RECONCILIATION_BANK_URL": self.url("bank_sim"),
-                    "LOANS_BANK_URL": self.url("bank_sim"),
-                    "CONSOLE_ELIGIBILITY_URL": self.url("eligibility"),
-                    "CONSOLE_DISBURSEMENT_URL": self.url("disbursement"),
-                    "CONSOLE_RECONCILIATION_URL": self.url("reconciliation"), "CONSOLE_LOANS_URL": self.url("loans"),
-                    "CONSOLE_COOLING_URL": self.url("cooling"), "CONSOLE_AUDIT_URL": self.url("audit"),
-                    "BANK_SIM_JOURNAL": str(self.state_dir / "bank_sim.journal"),
-                    "BANK_SIM_STATEMENTS_DIR": str(self.state_dir / "bank_statements")})
+        env.update({"DISBURSEMENT_BANK_URL": url("bank_sim"), "RECONCILIATION_BANK_URL": url("bank_sim"),
+                    "LOANS_BANK_URL": url("bank_sim"),
+                    "CONSOLE_ELIGIBILITY_URL": url("eligibility"), "CONSOLE_DISBURSEMENT_URL": url("disbursement"),
+                    "CONSOLE_RECONCILIATION_URL": url("reconciliation"), "CONSOLE_LOANS_URL": url("loans"),
+                    "CONSOLE_COOLING_URL": url("cooling"), "CONSOLE_AUDIT_URL": url("audit")})
         env.update(self.extra_env or {})
         return env
 

@@ -1,6 +1,7 @@
 """The CLI's settings: where infrastructure is (external or local) and where local state is kept."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +16,10 @@ class CliSettings(BaseSettings):
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     state_dir: Path = Field(default=ROOT / ".state", alias="SIJI_STATE_DIR")
     kafka_lib_dir: Path = Field(default=ROOT / ".state" / "kafka-lib", alias="SIJI_KAFKA_LIB_DIR")
+    infra: Literal["local", "containers"] = Field(
+        default="local", alias="SIJI_INFRA",
+        description="local: Kafka from the jars and the embedded PostgreSQL as processes; containers: the same "
+                    "from the local images (`make images`), through testcontainers")
     kafka_port: int = Field(default=29092, alias="SIJI_KAFKA_PORT")
     postgres_port: int = Field(default=25432, alias="SIJI_POSTGRES_PORT")
     port_offset: int = Field(default=0, alias="SIJI_PORT_OFFSET", description="added to every service's HTTP port")

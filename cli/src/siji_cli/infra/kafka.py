@@ -11,6 +11,7 @@ controller listener is plaintext on loopback only (the brokers' own quorum traff
 from __future__ import annotations
 
 import base64
+import logging
 import shutil
 import signal
 import socket
@@ -135,11 +136,7 @@ class KafkaCluster:
         return _metadata_shows_brokers(self.connection(), len(self.nodes))
 
     def _format_once(self) -> None:
-        cluster_id_file = self.state_dir / "cluster.id"
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        if not cluster_id_file.exists():
-            cluster_id_file.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))
-        cluster_id = cluster_id_file.read_text().strip()
+        cluster_id = self._cluster_id()
         for node in self.nodes:
             if (node.data_dir / "meta.properties").exists():
                 continue
@@ -151,28 +148,27 @@ class KafkaCluster:
                 check=True, stdout=subprocess.DEVNULL,
             )
 
+    def _cluster_id(self) -> str:
+        cluster_id_file = self.state_dir / "cluster.id"
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        if not cluster_id_file.exists():
+            cluster_id_file.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))
+        return cluster_id_file.read_text().strip()
+
     def _config_file(self, node: KafkaNode) -> Path:
         replicas = min(3, len(self.nodes))
-        voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in self.nodes)
         config = {
             "process.roles": "broker,controller",
             "node.id": node.node_id,
-            "controller.quorum.voters": voters,
-            "listeners": f"SASL_PLAINTEXT://127.0.0.1:{node.broker_port},CONTROLLER://127.0.0.1:{node.controller_port}",
-            "advertised.listeners": f"SASL_PLAINTEXT://127.0.0.1:{node.broker_port}",
+            **self._listeners(node),
             "controller.listener.names": "CONTROLLER",
-            "listener.security.protocol.map": "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "inter.broker.listener.name": "SASL_PLAINTEXT",
             "sasl.enabled.mechanisms": access.SCRAM,
             "sasl.mechanism.inter.broker.protocol": access.SCRAM,
-            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config":
-                "org.apache.kafka.common.security.scram.ScramLoginModule required "
-                f'username="{access.ADMIN}" password="{self.passwords[access.ADMIN]}";',
             "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
             "allow.everyone.if.no.acl.found": "false",
-            # the brokers' quorum traffic on the loopback controller listener carries no credentials
+            # the brokers' quorum traffic on the controller listener carries no credentials
             "super.users": f"User:{access.ADMIN};User:ANONYMOUS",
-            "log.dirs": node.data_dir,
+            "log.dirs": self._data_dir(node),
             "auto.create.topics.enable": "false",
             "num.partitions": 3,
             "default.replication.factor": replicas,
@@ -186,6 +182,24 @@ class KafkaCluster:
         path = self.state_dir / f"node-{node.node_id}.properties"
         path.write_text("".join(f"{key}={value}\n" for key, value in config.items()))
         return path
+
+    def _listeners(self, node: KafkaNode) -> dict[str, object]:
+        """One SASL listener for clients and brokers on loopback, the controller listener beside it."""
+        return {
+            "controller.quorum.voters": ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in self.nodes),
+            "listeners": f"SASL_PLAINTEXT://127.0.0.1:{node.broker_port},CONTROLLER://127.0.0.1:{node.controller_port}",
+            "advertised.listeners": f"SASL_PLAINTEXT://127.0.0.1:{node.broker_port}",
+            "listener.security.protocol.map": "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name": "SASL_PLAINTEXT",
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": self._jaas(),
+        }
+
+    def _jaas(self) -> str:
+        return ("org.apache.kafka.common.security.scram.ScramLoginModule required "
+                f'username="{access.ADMIN}" password="{self.passwords[access.ADMIN]}";')
+
+    def _data_dir(self, node: KafkaNode) -> str:
+        return str(node.data_dir)
 
 
 def _metadata_shows_brokers(kafka: KafkaConnection, expected: int) -> bool:
@@ -202,7 +216,11 @@ def _metadata_shows_brokers(kafka: KafkaConnection, expected: int) -> bool:
         finally:
             await admin.close()
 
+    quiet = logging.getLogger("aiokafka")
+    level, quiet.level = quiet.level, logging.CRITICAL  # a broker still starting is expected here, not an error
     try:
         return asyncio.run(count()) >= expected
     except Exception:  # noqa: BLE001 - any failure means "not ready yet"
         return False
+    finally:
+        quiet.setLevel(level)

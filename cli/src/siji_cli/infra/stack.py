@@ -1,12 +1,16 @@
-"""The infrastructure a run needs: external Kafka/PostgreSQL when configured, else the local launchers."""
+"""The infrastructure a run needs: external Kafka/PostgreSQL when configured, else the local launchers
+(processes, or containers of the local images when SIJI_INFRA=containers)."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from contracts.topics import all_topics
 from siji_cli.infra import access
+from siji_cli.infra.containers import KafkaContainers, PostgresContainer, remove_all
 from siji_cli.infra.kafka import KafkaCluster
 from siji_cli.infra.postgres import LocalPostgres
 from siji_cli.settings import CliSettings
@@ -21,14 +25,34 @@ class Infrastructure:
     def kafka(self) -> KafkaCluster | None:
         if self.settings.kafka_bootstrap_servers:
             return None
-        return KafkaCluster(self.settings.state_dir / "kafka", base_port=self.settings.kafka_port,
-                            lib_dir=self.settings.kafka_lib_dir)
+        return self.kafka_cluster(self.settings.state_dir / "kafka", base_port=self.settings.kafka_port)
+
+    def kafka_cluster(self, state_dir: Path, *, brokers: int = 1, base_port: int, heap: str = "512m") -> KafkaCluster:
+        """A cluster of this infrastructure's kind: processes from the jars, or containers."""
+        if self.containers:
+            return KafkaContainers(state_dir, network=f"siji-{base_port}", brokers=brokers, base_port=base_port,
+                                   heap=heap)
+        return KafkaCluster(state_dir, lib_dir=self.settings.kafka_lib_dir, brokers=brokers, base_port=base_port,
+                            heap=heap)
 
     @property
-    def postgres(self) -> LocalPostgres | None:
+    def postgres(self) -> LocalPostgres | PostgresContainer | None:
         if self.settings.database_url:
             return None
+        if self.containers:
+            return PostgresContainer(self.settings.state_dir / "postgres", network=self.network,
+                                     port=self.settings.postgres_port)
         return LocalPostgres(self.settings.state_dir / "postgres", port=self.settings.postgres_port)
+
+    @property
+    def containers(self) -> bool:
+        return self.settings.infra == "containers"
+
+    @property
+    def network(self) -> str:
+        """The Docker network of the containers: one per cluster (named after its first port), PostgreSQL
+        and the services on the main cluster's."""
+        return f"siji-{self.settings.kafka_port}"
 
     @property
     def bootstrap_servers(self) -> str:
@@ -72,11 +96,13 @@ class Infrastructure:
             self.kafka.stop()
         if self.postgres:
             self.postgres.stop()
+        if self.containers:
+            remove_all(self.settings.state_dir)
 
     def status(self) -> dict[str, str]:
         kafka = "external" if not self.kafka else ("running" if self.kafka.running() else "stopped")
         postgres = "external" if not self.postgres else ("running" if self.postgres.running() else "stopped")
         return {
             "kafka": f"{kafka} ({self.bootstrap_servers})",
-            "postgres": f"{postgres} ({self.database_url})",
+            "postgres": f"{postgres} ({re.sub(r':[^:@/]+@', ':***@', self.database_url)})",
         }

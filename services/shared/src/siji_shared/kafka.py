@@ -30,6 +30,11 @@ class KafkaConnection:
     username: str | None = None
     password: SecretStr | None = None
 
+    @property
+    def servers(self) -> list[str]:
+        """The bootstrap addresses one by one: FastStream takes a single string for one broker's address."""
+        return [server.strip() for server in self.bootstrap_servers.split(",") if server.strip()]
+
     def security(self) -> BaseSecurity | None:
         """FastStream's security object, or None on a plaintext listener."""
         if self.security_protocol == "PLAINTEXT":

@@ -86,7 +86,7 @@ def service_lifespan(wiring: ServiceWiring[C]):
         pool = await create_pool(settings.database_url, wiring.schema, size=settings.pool_size)
         producer = idempotent_producer(settings.kafka, client_id=f"{wiring.name}-dead-letters")
         await producer.start()
-        broker = KafkaBroker(settings.kafka.bootstrap_servers, security=settings.kafka.security(),
+        broker = KafkaBroker(settings.kafka.servers, security=settings.kafka.security(),
                              client_id=wiring.name, logger=None, middlewares=[kafka_middleware(wiring.name)])
         container = wiring.bootstrap(settings, pool=pool, dead_letters=DeadLetters(producer, group_id=wiring.name))
         container.consumers = wiring.consumers(container)
