@@ -71,6 +71,7 @@ schemas: $(STAMP) ## regenerate the committed JSON Schemas (event contracts, rul
 
 docs: $(STAMP)   ## regenerate docs/: each service's AsyncAPI document and the event catalogue (events.md)
 	$(BIN)/python -P -m siji_shared.asyncapi docs
+	$(BIN)/python -P -m siji_cli.infra.strimzi deploy/k8s/kafka
 
 up: setup        ## infrastructure, services and bank simulator in the background
 	$(SIJI) up

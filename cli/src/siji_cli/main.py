@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,19 +15,20 @@ import asyncpg
 import httpx
 import typer
 from aiokafka.errors import KafkaError
+from pydantic import SecretStr
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from audit.rederive import rederive
 from audit.replay import replay
 from audit.trail import trail
 from audit.verify import verify
-from contracts.topics import dead_letter_of
+from contracts.topics import all_topics, dead_letter_of
 from loans.schedule import BankConventions, Loan, SubsidyPolicy, schedule
 from siji_cli.campaign import CampaignRun
 from siji_cli.cooling_season import CoolingSeason
-from siji_cli.infra import images
+from siji_cli.infra import access, images, processes
 from siji_cli.infra.access import AUDITOR, OPERATOR
-from siji_cli.infra.kafka import ensure_jars
+from siji_cli.infra.kafka import _metadata_shows_brokers, ensure_jars
 from siji_cli.infra.stack import Infrastructure
 from siji_cli.loans_season import LoansSeason
 from siji_cli.paths import LOAN_POLICY_DIR, POLICY_DIR
@@ -36,7 +38,7 @@ from siji_cli.settings import CliSettings
 from siji_cli.status import service_status
 from siji_shared.auth import Role, issue_token
 from siji_shared.dead_letters import describe, redrive
-from siji_shared.kafka import read_all
+from siji_shared.kafka import KafkaConnection, ensure_topics, read_all
 from siji_shared.pii import PiiVault, normalise_national_id, validate_national_id
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -94,6 +96,29 @@ def infra_down() -> None:
 @infra_app.command("status")
 def infra_status() -> None:
     typer.echo(json.dumps(_infra().status(), indent=2))
+
+
+@infra_app.command("provision")
+def infra_provision(brokers: int = typer.Option(1, min=1, help="wait until this many brokers have joined"),
+                    timeout: float = typer.Option(180.0, help="seconds to wait for them")) -> None:
+    """Users, ACLs and every topic on the cluster at KAFKA_BOOTSTRAP_SERVERS (SASL_PLAINTEXT), as its super user:
+    each principal's password from <PRINCIPAL>_KAFKA_PASSWORD (ADMIN_KAFKA_PASSWORD, ELIGIBILITY_KAFKA_PASSWORD, ...,
+    SIJI_OPERATOR_KAFKA_PASSWORD). deploy/compose.yaml runs it once; running it again changes nothing."""
+    names = [access.ADMIN, *access.principals()]
+    missing = [variable for variable in ("KAFKA_BOOTSTRAP_SERVERS", *map(access.password_variable, names))
+               if not os.environ.get(variable)]
+    if missing:
+        typer.echo(f"not set: {', '.join(missing)}", err=True)
+        raise typer.Exit(2)
+    bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    passwords = {name: os.environ[access.password_variable(name)] for name in names}
+    admin = KafkaConnection(bootstrap, security_protocol="SASL_PLAINTEXT", sasl_mechanism=access.SCRAM,
+                            username=access.ADMIN, password=SecretStr(passwords[access.ADMIN]))
+    processes.wait_until(lambda: _metadata_shows_brokers(admin, brokers), timeout=timeout,
+                         what=f"{brokers} Kafka broker(s) at {bootstrap}")
+    access.provision(bootstrap, passwords)
+    asyncio.run(ensure_topics(admin, all_topics()))
+    typer.echo(f"provisioned {len(names) - 1} users with their ACLs and {len(all_topics())} topics on {bootstrap}")
 
 
 def _deployment(infra: Infrastructure) -> Deployment:

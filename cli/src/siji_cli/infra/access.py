@@ -84,6 +84,12 @@ def principals() -> list[str]:
     return [*CONSUMES, AUDITOR, OPERATOR]
 
 
+def password_variable(principal: str) -> str:
+    """Where `siji infra provision` reads `principal`'s password (deploy/compose.yaml gives them): the variable the
+    service reads its own from (ELIGIBILITY_KAFKA_PASSWORD), SIJI_AUDITOR_KAFKA_PASSWORD, ADMIN_KAFKA_PASSWORD."""
+    return f"{principal.upper().replace('-', '_')}_KAFKA_PASSWORD"
+
+
 def credentials(path: Path) -> dict[str, str]:
     """Every principal's password, made once and kept in the local state (mode 600)."""
     known = json.loads(path.read_text()) if path.exists() else {}
