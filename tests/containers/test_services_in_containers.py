@@ -21,8 +21,8 @@ NETWORK = "siji-production-like"
 @pytest.fixture(scope="module")
 def stack():
     remove_all(STATE)
-    kafka = KafkaContainers(STATE / "kafka", network=NETWORK, brokers=3, base_port=19292, heap="384m")
-    postgres = PostgresContainer(STATE / "postgres", network=NETWORK, port=15532)
+    kafka = KafkaContainers(STATE / "kafka", network=NETWORK, brokers=3, base_port=19392, heap="384m")
+    postgres = PostgresContainer(STATE / "postgres", network=NETWORK, port=15632)
     services = ServiceContainers(
         state_dir=STATE, bootstrap_servers=kafka.bootstrap_servers, database_url=postgres.url,
         token_secret="test-token-secret-of-at-least-32-bytes", pii_key="test-pii-key",

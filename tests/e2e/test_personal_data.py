@@ -13,8 +13,11 @@ async def test_the_events_the_services_publish_carry_personal_data_sealed(infra)
     sealed = 0
     for topic in (Topic.ELIGIBILITY_CASES, Topic.LOANS_SUBSIDIES, Topic.DISBURSEMENT_PAYMENTS):
         for record in await read_all(infra.kafka, topic.value):
-            event = json.loads(record.value or b"{}")
-            if event.get("producer") not in ("eligibility", "loans", "disbursement"):
+            try:
+                event = json.loads(record.value or b"{}")
+            except ValueError:
+                continue  # poison a test published by hand
+            if not isinstance(event, dict) or event.get("producer") not in ("eligibility", "loans", "disbursement"):
                 continue  # what tests publish by hand
             payload = event.get("payload", {})
             assert not CLEAR & payload.keys(), (event["event_type"], sorted(CLEAR & payload.keys()))
