@@ -4,6 +4,7 @@ the auditor's replay)."""
 
 from __future__ import annotations
 
+import ssl
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ class KafkaConnection:
     sasl_mechanism: str = "SCRAM-SHA-512"
     username: str | None = None
     password: SecretStr | None = None
+    ssl_cafile: str | None = None  # the brokers' CA (PEM) on SASL_SSL; None: the system's trusted CAs
 
     @property
     def servers(self) -> list[str]:
@@ -41,8 +43,10 @@ class KafkaConnection:
             return None
         if self.username is None or self.password is None:
             raise ValueError(f"Kafka {self.security_protocol} needs a username and a password")
-        return _SASL[self.sasl_mechanism](self.username, self.password.get_secret_value(),
-                                          use_ssl=self.security_protocol == "SASL_SSL")
+        tls = self.security_protocol == "SASL_SSL"
+        return _SASL[self.sasl_mechanism](self.username, self.password.get_secret_value(), use_ssl=tls,
+                                          ssl_context=ssl.create_default_context(cafile=self.ssl_cafile) if tls
+                                          else None)
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for aiokafka's producer, consumer and admin client."""

@@ -27,6 +27,7 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
     kafka_username: str | None = None
     kafka_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8100
     log_format: Literal["json", "console"] = "json"
@@ -74,7 +75,7 @@ class ServiceSettings(BaseSettings):
         return KafkaConnection(bootstrap_servers=self.kafka_bootstrap_servers,
                                security_protocol=self.kafka_security_protocol,
                                sasl_mechanism=self.kafka_sasl_mechanism, username=self.kafka_username,
-                               password=self.kafka_password)
+                               password=self.kafka_password, ssl_cafile=self.kafka_ssl_cafile)
 
     @property
     def outbox_retention(self) -> timedelta:
