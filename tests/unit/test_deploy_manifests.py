@@ -416,7 +416,7 @@ def test_provision_waits_for_the_brokers_then_applies_the_policy_and_the_topics(
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka-1:9092,kafka-2:9092")
     for name in (access.ADMIN, *access.principals()):
         monkeypatch.setenv(access.password_variable(name), f"pw-{name}")
-    monkeypatch.setattr(main, "_metadata_shows_brokers", lambda kafka, expected: calls.append(("wait", expected)) or True)
+    monkeypatch.setattr(main, "metadata_shows_brokers", lambda kafka, expected: calls.append(("wait", expected)) or True)
     monkeypatch.setattr(main.access, "provision", lambda bootstrap, passwords: calls.append(("users", passwords)))
 
     async def topics(kafka, names):

@@ -28,7 +28,7 @@ from siji_cli.campaign import CampaignRun
 from siji_cli.cooling_season import CoolingSeason
 from siji_cli.infra import access, images, processes
 from siji_cli.infra.access import AUDITOR, OPERATOR
-from siji_cli.infra.kafka import _metadata_shows_brokers, ensure_jars
+from siji_cli.infra.kafka import ensure_jars, metadata_shows_brokers
 from siji_cli.infra.stack import Infrastructure
 from siji_cli.loans_season import LoansSeason
 from siji_cli.paths import LOAN_POLICY_DIR, POLICY_DIR
@@ -114,7 +114,7 @@ def infra_provision(brokers: int = typer.Option(1, min=1, help="wait until this 
     passwords = {name: os.environ[access.password_variable(name)] for name in names}
     admin = KafkaConnection(bootstrap, security_protocol="SASL_PLAINTEXT", sasl_mechanism=access.SCRAM,
                             username=access.ADMIN, password=SecretStr(passwords[access.ADMIN]))
-    processes.wait_until(lambda: _metadata_shows_brokers(admin, brokers), timeout=timeout,
+    processes.wait_until(lambda: metadata_shows_brokers(admin, brokers), timeout=timeout,
                          what=f"{brokers} Kafka broker(s) at {bootstrap}")
     access.provision(bootstrap, passwords)
     asyncio.run(ensure_topics(admin, all_topics()))

@@ -133,7 +133,7 @@ class KafkaCluster:
                     pass
             except OSError:
                 return False
-        return _metadata_shows_brokers(self.connection(), len(self.nodes))
+        return metadata_shows_brokers(self.connection(), len(self.nodes))
 
     def _format_once(self) -> None:
         cluster_id = self._cluster_id()
@@ -202,7 +202,7 @@ class KafkaCluster:
         return str(node.data_dir)
 
 
-def _metadata_shows_brokers(kafka: KafkaConnection, expected: int) -> bool:
+def metadata_shows_brokers(kafka: KafkaConnection, expected: int) -> bool:
     import asyncio
 
     from aiokafka.admin import AIOKafkaAdminClient
