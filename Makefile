@@ -8,7 +8,7 @@ SIJI   := $(BIN)/siji
 STAMP  := $(VENV)/.installed
 RECIPIENTS ?= 13000
 
-.PHONY: help setup demo test test-containers images lint unit service contract integration e2e faults bench bench-quick up down infra-up infra-down schemas docs clean
+.PHONY: help setup demo test test-containers images lint unit service contract integration e2e faults bench bench-quick soak up down infra-up infra-down schemas docs clean
 
 help:            ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -64,6 +64,9 @@ bench: setup     ## raw Kafka/PostgreSQL baseline, a 100,000-recipient campaign,
 
 bench-quick: setup ## the same harness on a few thousand recipients, to keep it working (figures not comparable)
 	$(BIN)/python bench/run.py --recipients 3000 --raw-events 20000 --replay-events 50000 --api-seconds 5 --results-name quick
+
+soak: setup      ## not in CI: MINUTES (20) of campaigns on two instances of every service under random faults; prints what it survived
+	$(BIN)/python bench/soak.py --minutes $(or $(MINUTES),20)
 
 schemas: $(STAMP) ## regenerate the committed JSON Schemas (event contracts, rule set documents)
 	$(BIN)/python -P -m contracts.export

@@ -229,10 +229,7 @@ def main() -> None:
 
     base = CliSettings()
     shutil.rmtree(STATE, ignore_errors=True)
-    infra = Infrastructure(CliSettings(KAFKA_BOOTSTRAP_SERVERS=base.kafka_bootstrap_servers,
-                                       DATABASE_URL=base.database_url, SIJI_STATE_DIR=STATE,
-                                       SIJI_KAFKA_LIB_DIR=base.kafka_lib_dir, SIJI_KAFKA_PORT=19292,
-                                       SIJI_POSTGRES_PORT=15532))
+    infra = Infrastructure.apart(STATE, kafka_port=19292, postgres_port=15532)
     deployment = Deployment(state_dir=STATE, bootstrap_servers=infra.bootstrap_servers,
                             kafka_passwords=infra.kafka_passwords,
                             database_url=infra.database_url, token_secret=base.token_secret,

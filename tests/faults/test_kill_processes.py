@@ -1,17 +1,25 @@
-"""Processes die mid-campaign (kill -9) and come back: no payment is made twice and none is lost."""
+"""Processes die mid-campaign (kill -9) and come back: no payment is made twice and none is lost. Alone,
+and with a second instance of every service beside the first, sharing the partitions and waiting to take
+over the leader loops."""
 
 import asyncio
 
 import pytest
 
 from audit.verify import verify
+from siji_cli import faults
 from siji_cli.campaign import CampaignRun
-from support.campaigns import when_settled
+from siji_cli.services import SERVICES
 
 
-async def kill_and_restart(deployment, name: str) -> None:
-    assert await asyncio.to_thread(deployment.stop, name, kill=True), f"{name} was not running"
-    await asyncio.to_thread(deployment.start, name)
+async def assert_paid_once(infra, run: CampaignRun, report: dict) -> None:
+    assert report["settled"] + report["failed"] == report["approved"] > 250
+    assert report["budget_balanced"] and report["reconciliation"]["unmatched"] == 0
+    audit = await verify(infra.kafka, infra.database_url, campaign=run.campaign)
+    assert audit.clean, audit.violations[:5]
+    totals = audit.streams.campaigns[run.campaign]
+    assert (totals.settled, totals.failed, totals.awaiting_outcome) == (report["settled"], report["failed"], 0)
+    assert totals.approved == report["approved"]
 
 
 @pytest.mark.parametrize("victim", ["disbursement", "eligibility", "bank_sim"])
@@ -22,24 +30,30 @@ async def test_a_service_killed_while_paying_pays_each_case_exactly_once(infra, 
     run = CampaignRun(deployment, recipients=300, show_progress=False, autumn_aid_share=0.0,
                       close_bank_day=False)
     campaign = asyncio.create_task(run.run(settle_timeout=180))
-    await when_settled(infra.database_url, run.campaign, at_least=40)
-    await kill_and_restart(deployment, victim)
-    report = await campaign
-
-    assert report["settled"] + report["failed"] == report["approved"] > 250
-    assert report["budget_balanced"] and report["reconciliation"]["unmatched"] == 0
-    audit = await verify(infra.kafka, infra.database_url, campaign=run.campaign)
-    assert audit.clean, audit.violations[:5]
-    totals = audit.streams.campaigns[run.campaign]
-    assert (totals.settled, totals.failed, totals.awaiting_outcome) == (report["settled"], report["failed"], 0)
-    assert totals.approved == report["approved"]
+    await faults.when_settled(infra.database_url, run.campaign, at_least=40)
+    await faults.kill_and_restart(deployment, victim)
+    await assert_paid_once(infra, run, await campaign)
 
 
-async def test_a_bank_outage_delays_payments_but_loses_none(infra, deployment, api):
-    await api.set_bank(failure_rate=0.0, unavailable_rate=0.3, latency_ms=2)
-    run = CampaignRun(deployment, recipients=100, show_progress=False, autumn_aid_share=0.0,
-                      close_bank_day=False)
-    report = await run.run(settle_timeout=180)
-    assert report["failed"] == 0 and report["settled"] == report["approved"]
-    audit = await verify(infra.kafka, infra.database_url, campaign=run.campaign)
-    assert audit.clean, audit.violations[:5]
+async def test_two_instances_of_every_service_and_the_first_killed_mid_campaign(infra, deployment, api):
+    """The first instances hold the leader loops (outbox relays, the dispatcher: they started first) and
+    half the partitions; killed together, the second instances take both over for the ten seconds they
+    are down, then the first come back as standbys."""
+    doubled = [spec.name for spec in SERVICES if spec.uses_infra]
+    for name in doubled:
+        await asyncio.to_thread(deployment.start, name, instance=1)
+    try:
+        await api.set_bank(failure_rate=0.03, latency_ms=300)
+        run = CampaignRun(deployment, recipients=300, show_progress=False, autumn_aid_share=0.0,
+                          close_bank_day=False)
+        campaign = asyncio.create_task(run.run(settle_timeout=240))
+        await faults.when_settled(infra.database_url, run.campaign, at_least=40)
+        await asyncio.gather(*(faults.kill_and_restart(deployment, name, down_for=10)
+                               for name in ("eligibility", "disbursement", "reconciliation")))
+        await assert_paid_once(infra, run, await campaign)
+    finally:
+        for name in doubled:
+            await asyncio.to_thread(deployment.stop, name, instance=1)
+    took_over = deployment.log_file("disbursement", 1).read_text()
+    assert '"leader loop started"' in took_over and "siji-dispatcher:disbursement" in took_over, \
+        "the second disbursement took over the dispatcher"

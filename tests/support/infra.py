@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from siji_cli.infra.stack import Infrastructure
 from siji_cli.paths import ROOT
 from siji_cli.services import Deployment
-from siji_cli.settings import CliSettings
 from siji_shared.kafka import KafkaConnection
 
 TEST_STATE = ROOT / ".state" / "test"
@@ -35,16 +34,7 @@ class Endpoints:
 
 
 def test_infrastructure() -> Infrastructure:
-    base = CliSettings()
-    return Infrastructure(CliSettings(
-        KAFKA_BOOTSTRAP_SERVERS=base.kafka_bootstrap_servers,
-        DATABASE_URL=base.database_url,
-        SIJI_STATE_DIR=TEST_STATE,
-        SIJI_INFRA=base.infra,
-        SIJI_KAFKA_LIB_DIR=base.kafka_lib_dir,
-        SIJI_KAFKA_PORT=19092,
-        SIJI_POSTGRES_PORT=15432,
-    ))
+    return Infrastructure.apart(TEST_STATE, kafka_port=19092, postgres_port=15432)
 
 
 def fresh_test_infrastructure() -> Infrastructure:

@@ -37,7 +37,7 @@ from siji_cli.services import Deployment
 from siji_cli.settings import CliSettings
 from siji_cli.status import service_status
 from siji_shared.auth import Role, issue_token
-from siji_shared.dead_letters import describe, redrive
+from siji_shared.dead_letters import FixRefused, dead_letter_at, describe, redacted_body, redrive, resend_fixed
 from siji_shared.kafka import KafkaConnection, ensure_topics, read_all
 from siji_shared.pii import PiiVault, normalise_national_id, validate_national_id
 
@@ -464,6 +464,42 @@ def dead_letters_redrive(topic: str = typer.Argument(..., help="the source topic
     """Publish a group's dead letters back to their source topic, each once, after the cause is fixed."""
     sent, undecodable = asyncio.run(redrive(_infra().connection_for(OPERATOR), topic, consumer_group=group))
     typer.echo(f"re-drove {sent} event(s) to {topic}; {undecodable} still undecodable, left in {dead_letter_of(topic)}")
+
+
+def _at(at: str) -> tuple[int, int]:
+    partition, _, offset = at.partition("@")
+    if not (partition.isdigit() and offset.isdigit()):
+        raise typer.BadParameter(f"{at!r}: give the dead letter as PARTITION@OFFSET, as `list` shows it")
+    return int(partition), int(offset)
+
+
+@dead_letters_app.command("show")
+def dead_letters_show(topic: str = typer.Argument(..., help="the source topic"),
+                      at: str = typer.Option(..., "--at", help="PARTITION@OFFSET, as `list` shows it")) -> None:
+    """One dead letter's body, to write its correction from: names, accounts and national IDs are
+    redacted (take the real values from the source system)."""
+    partition, offset = _at(at)
+    record = asyncio.run(dead_letter_at(_infra().connection_for(OPERATOR), topic, partition=partition, offset=offset))
+    typer.echo(f"# {describe(record)}")
+    typer.echo(redacted_body(record.value or b""))
+
+
+@dead_letters_app.command("fix")
+def dead_letters_fix(topic: str = typer.Argument(..., help="the source topic"),
+                     group: str = typer.Option(..., help="the consumer group that set it aside"),
+                     at: str = typer.Option(..., "--at", help="PARTITION@OFFSET of the dead letter"),
+                     file: Path = typer.Option(..., exists=True, dir_okay=False, help="the corrected event (JSON)")) -> None:
+    """Send a corrected event in place of a dead letter whose bytes were the cause (not JSON, a field
+    missing or wrong, an unknown type). Refused, with the reason, unless the consumers know the
+    correction; sent twice under the same event id, it takes effect once."""
+    partition, offset = _at(at)
+    try:
+        event_id = asyncio.run(resend_fixed(_infra().connection_for(OPERATOR), topic, consumer_group=group,
+                                            partition=partition, offset=offset, fixed=file.read_bytes()))
+    except FixRefused as refused:
+        typer.echo(f"not sent: {refused}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"sent event {event_id} to {topic} in place of {dead_letter_of(topic)} {partition}@{offset}")
 
 
 audit_app = typer.Typer(help="the auditors' tools: verify, replay, re-derive, trail")

@@ -35,6 +35,14 @@ SERVICES = (
 )
 
 
+INSTANCE_PORT_STEP = 20
+MAX_INSTANCES = 4
+
+
+def _instance_name(name: str, instance: int) -> str:
+    return f"{name}-{instance}" if instance else name
+
+
 @dataclass
 class Deployment:
     """Where the services run and what they connect to. Tests make one with their own ports."""
@@ -48,24 +56,32 @@ class Deployment:
     extra_env: dict[str, str] | None = None
     kafka_passwords: dict[str, str] | None = None  # each service's SCRAM password on an authenticated cluster
 
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.spec(name).port + self.port_offset}"
+    def port(self, name: str, instance: int = 0) -> int:
+        """A second instance of a service (instance 1) listens INSTANCE_PORT_STEP above the first."""
+        return self.spec(name).port + self.port_offset + INSTANCE_PORT_STEP * instance
+
+    def url(self, name: str, instance: int = 0) -> str:
+        return f"http://127.0.0.1:{self.port(name, instance)}"
 
     def spec(self, name: str) -> ServiceSpec:
         return next(s for s in SERVICES if s.name == name)
 
-    def pid_file(self, name: str) -> Path:
-        return self.state_dir / "run" / f"{name}.pid"
+    def pid_file(self, name: str, instance: int = 0) -> Path:
+        return self.state_dir / "run" / f"{_instance_name(name, instance)}.pid"
 
-    def log_file(self, name: str) -> Path:
-        return self.state_dir / "logs" / f"{name}.log"
+    def log_file(self, name: str, instance: int = 0) -> Path:
+        return self.state_dir / "logs" / f"{_instance_name(name, instance)}.log"
 
-    def env(self, spec: ServiceSpec) -> dict[str, str]:
+    def instances(self, name: str) -> list[int]:
+        """The instances of `name` this deployment started that are running."""
+        return sorted(i for i in range(MAX_INSTANCES) if processes.read_pid(self.pid_file(name, i)) is not None)
+
+    def env(self, spec: ServiceSpec, instance: int = 0) -> dict[str, str]:
         return {**os.environ,
                 "BANK_SIM_JOURNAL": str(self.state_dir / "bank_sim.journal"),
                 "BANK_SIM_STATEMENTS_DIR": str(self.state_dir / "bank_statements"),
                 **self.settings_env(spec, url=self.url, bootstrap_servers=self.bootstrap_servers,
-                                    database_url=self.database_url, port=spec.port + self.port_offset)}
+                                    database_url=self.database_url, port=self.port(spec.name, instance))}
 
     def settings_env(self, spec: ServiceSpec, *, url: Callable[[str], str], bootstrap_servers: str,
                      database_url: str, port: int) -> dict[str, str]:
@@ -90,19 +106,25 @@ class Deployment:
         env.update(self.extra_env or {})
         return env
 
-    def start(self, name: str, *, timeout: float = 60.0) -> None:
+    def start(self, name: str, *, instance: int = 0, timeout: float = 60.0) -> None:
+        """Start `name` (another instance of it beside the first when `instance` > 0: the bank simulator
+        keeps one journal and has none) and wait until it is healthy."""
         spec = self.spec(name)
-        if processes.read_pid(self.pid_file(name)) is None:
-            port = spec.port + self.port_offset
+        if instance and not spec.uses_infra:
+            raise ValueError(f"{name} runs as one instance only")
+        if processes.read_pid(self.pid_file(name, instance)) is None:
+            port = self.port(name, instance)
             if not processes.port_free(port):  # else its /health would pass for ours: a stale run's process
                 raise RuntimeError(f"{name}: port {port} is taken by another process (one left by an earlier run?); "
                                    f"stop it first")
-            processes.start_detached([sys.executable, "-P", "-m", spec.module], log_file=self.log_file(name),
-                                     pid_file=self.pid_file(name), env=self.env(spec))
-        processes.wait_until(lambda: self.healthy(name), timeout=timeout, what=name, log_file=self.log_file(name))
+            processes.start_detached([sys.executable, "-P", "-m", spec.module], log_file=self.log_file(name, instance),
+                                     pid_file=self.pid_file(name, instance), env=self.env(spec, instance))
+        processes.wait_until(lambda: self.healthy(name, instance), timeout=timeout, what=name,
+                             log_file=self.log_file(name, instance))
 
-    def stop(self, name: str, *, kill: bool = False) -> bool:
-        return processes.stop(self.pid_file(name), timeout=20.0, sig=signal.SIGKILL if kill else signal.SIGTERM)
+    def stop(self, name: str, *, instance: int = 0, kill: bool = False) -> bool:
+        return processes.stop(self.pid_file(name, instance), timeout=20.0,
+                              sig=signal.SIGKILL if kill else signal.SIGTERM)
 
     def start_all(self) -> None:
         for spec in SERVICES:
@@ -110,13 +132,14 @@ class Deployment:
 
     def stop_all(self) -> None:
         for spec in reversed(SERVICES):
-            self.stop(spec.name)
+            for instance in reversed(self.instances(spec.name)):
+                self.stop(spec.name, instance=instance)
 
-    def healthy(self, name: str) -> bool:
-        if processes.read_pid(self.pid_file(name)) is None:
-            raise RuntimeError(f"{name} exited; see {self.log_file(name)}")
+    def healthy(self, name: str, instance: int = 0) -> bool:
+        if processes.read_pid(self.pid_file(name, instance)) is None:
+            raise RuntimeError(f"{name} exited; see {self.log_file(name, instance)}")
         try:
-            return httpx.get(f"{self.url(name)}/health", timeout=1.0).status_code == 200
+            return httpx.get(f"{self.url(name, instance)}/health", timeout=1.0).status_code == 200
         except httpx.HTTPError:
             return False
 

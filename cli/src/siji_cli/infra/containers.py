@@ -250,8 +250,8 @@ class ServiceContainers(Deployment):
     internal_bootstrap_servers: str = ""
     internal_database_url: str = ""
 
-    def container_name(self, name: str) -> str:
-        return f"siji-{name.replace('_', '-')}-{self.spec(name).port + self.port_offset}"
+    def container_name(self, name: str, instance: int = 0) -> str:
+        return f"siji-{name.replace('_', '-')}-{self.port(name, instance)}"
 
     def internal_url(self, name: str) -> str:
         return f"http://{name.replace('_', '-')}:{self.spec(name).port}"
@@ -261,24 +261,28 @@ class ServiceContainers(Deployment):
                                 database_url=self.internal_database_url, port=spec.port)
         return {**env, f"{spec.env_prefix}HTTP_HOST": "0.0.0.0"}
 
-    def start(self, name: str, *, timeout: float = 120.0) -> None:
+    def start(self, name: str, *, instance: int = 0, timeout: float = 120.0) -> None:
         spec = self.spec(name)
-        _run(images.BANK if name == "bank_sim" else images.SIJI, self.container_name(name), self.state_dir,
-             self.network, name.replace("_", "-"), ports={spec.port: spec.port + self.port_offset},
+        _run(images.BANK if name == "bank_sim" else images.SIJI, self.container_name(name, instance),
+             self.state_dir, self.network, name.replace("_", "-"), ports={spec.port: self.port(name, instance)},
              env=self.container_env(spec), command=[spec.module])
         try:
-            processes.wait_until(lambda: self.healthy(name), timeout=timeout, what=name)
+            processes.wait_until(lambda: self.healthy(name, instance), timeout=timeout, what=name)
         except TimeoutError as timed_out:
-            raise TimeoutError(f"{timed_out}\n{_logs(self.container_name(name))}") from None
+            raise TimeoutError(f"{timed_out}\n{_logs(self.container_name(name, instance))}") from None
 
-    def stop(self, name: str, *, kill: bool = False) -> bool:
-        return _remove(self.container_name(name), kill=kill)
+    def stop(self, name: str, *, instance: int = 0, kill: bool = False) -> bool:
+        return _remove(self.container_name(name, instance), kill=kill)
 
-    def healthy(self, name: str) -> bool:
-        if not _is_running(self.container_name(name)):
-            raise RuntimeError(f"{name} exited:\n{_logs(self.container_name(name))}")
+    def stop_all(self) -> None:
+        for spec in reversed(SERVICES):
+            self.stop(spec.name)
+
+    def healthy(self, name: str, instance: int = 0) -> bool:
+        if not _is_running(self.container_name(name, instance)):
+            raise RuntimeError(f"{name} exited:\n{_logs(self.container_name(name, instance))}")
         try:
-            return httpx.get(f"{self.url(name)}/health", timeout=1.0).status_code == 200
+            return httpx.get(f"{self.url(name, instance)}/health", timeout=1.0).status_code == 200
         except httpx.HTTPError:
             return False
 

@@ -21,6 +21,15 @@ from siji_shared.kafka import KafkaConnection, ensure_topics
 class Infrastructure:
     settings: CliSettings
 
+    @classmethod
+    def apart(cls, state_dir: Path, *, kafka_port: int, postgres_port: int) -> Infrastructure:
+        """Infrastructure of its own (tests, bench, soak): its state folder and ports; the external Kafka
+        and PostgreSQL, the jar cache and the kind (processes or containers) as configured."""
+        base = CliSettings()
+        return cls(CliSettings(KAFKA_BOOTSTRAP_SERVERS=base.kafka_bootstrap_servers, DATABASE_URL=base.database_url,
+                               SIJI_STATE_DIR=state_dir, SIJI_INFRA=base.infra, SIJI_KAFKA_LIB_DIR=base.kafka_lib_dir,
+                               SIJI_KAFKA_PORT=kafka_port, SIJI_POSTGRES_PORT=postgres_port))
+
     @property
     def kafka(self) -> KafkaCluster | None:
         if self.settings.kafka_bootstrap_servers:

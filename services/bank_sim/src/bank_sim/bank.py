@@ -8,7 +8,9 @@ business day. Closing a day publishes its camt.053 statement: the settlement acc
 closing balance, an electronic sequence number one higher each day, one entry per booking. On demand
 (deterministic under the seed) it books a share of lines twice (`duplicate_rate`), returns a share
 of paid lines one to three business days later (`return_rate`) as credits with a reason code, and
-books a share of batches as one lump debit (`lump_rate`) whose lines it details in that day's camt.054.
+books a share of batches as one lump debit (`lump_rate`) whose lines it details in that day's camt.054;
+it loses the answer to a share of the batches it booked (`lost_answer_rate`: a 504), so each of those is
+sent again and answered twice.
 Its loan book (bank_sim.loan_book) journals alongside: applications, admin actions, and at each close
 the loan behaviour in force, so the loans' events replay identically too."""
 
@@ -81,6 +83,7 @@ class Behaviour:
     duplicate_rate: float = 0.0
     late_rate: float = 0.0
     lump_rate: float = 0.0
+    lost_answer_rate: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,9 @@ class Bank:
 
     def outage_now(self) -> bool:
         return self._random.random() < self.behaviour.unavailable_rate
+
+    def answer_lost_now(self) -> bool:
+        return self._random.random() < self.behaviour.lost_answer_rate
 
     def receive(self, received: ReceivedBatch, *, digest: str) -> StatusReport:
         """Execute a batch once; the same message again gets the same report."""

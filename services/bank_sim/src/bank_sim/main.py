@@ -35,6 +35,7 @@ class BehaviourIn(BaseModel):
     duplicate_rate: float = Field(0.0, ge=0, le=1)
     late_rate: float = Field(0.0, ge=0, le=1)
     lump_rate: float = Field(0.0, ge=0, le=1)
+    lost_answer_rate: float = Field(0.0, ge=0, le=1)
     early_repayment_rate: float = Field(0.0, ge=0, le=1)
     overdue_rate: float = Field(0.0, ge=0, le=1)
     extension_rate: float = Field(0.0, ge=0, le=1)
@@ -72,7 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging("bank_sim", fmt=settings.log_format, level=settings.log_level)
     bank = Bank(Behaviour(settings.failure_rate, settings.unavailable_rate, settings.latency_ms,
-                          settings.return_rate, settings.duplicate_rate, settings.late_rate, settings.lump_rate),
+                          settings.return_rate, settings.duplicate_rate, settings.late_rate, settings.lump_rate,
+                          settings.lost_answer_rate),
                 seed=settings.seed, journal=settings.journal, statements_dir=settings.statements_dir,
                 account=Account(settings.account, settings.opening_balance_fen), start=settings.business_date,
                 loan_terms=LoanTerms(BankConventions(day_count=settings.day_count, interest_day=settings.interest_day),
@@ -98,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(409, str(exc)) from exc
         if bank.behaviour.latency_ms:
             await asyncio.sleep(bank.behaviour.latency_ms / 1000)
+        if bank.answer_lost_now():  # booked, but the payer never hears: it must send the same message again
+            raise HTTPException(504, "the bank's answer was lost on the way back")
         return Response(build_pain002(report), media_type=XML)
 
     @app.get("/v1/statement")

@@ -1,16 +1,21 @@
 """Dead letters: the original bytes, key and headers, plus why and where they came from; and the
-operator's side: list them, and re-drive them to their source topic once the cause is fixed."""
+operator's side: list them, re-drive them to their source topic once the cause is fixed, or send an
+operator's correction of one whose bytes were the cause."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from contracts.envelope import UndecodableEvent, decode
 from contracts.topics import dead_letter_of
-from siji_shared.kafka import KafkaConnection, idempotent_producer, topic_reader
+from siji_shared.kafka import KafkaConnection, idempotent_producer, read_all, topic_reader
+from siji_shared.pii import redact_text
 
 REASON = "dlt-reason"
 
@@ -86,3 +91,59 @@ async def redrive(kafka: KafkaConnection, source_topic: str, *, consumer_group: 
     finally:
         await producer.stop()
     return sent, undecodable
+
+
+PERSONAL_FIELDS = {"payee_name", "payee_account", "borrower_name", "name", "national_id", "account"}
+
+
+def redacted_body(raw: bytes) -> str:
+    """A dead letter's body for an operator's eyes: JSON with its personal fields replaced, anything else
+    as text; national IDs and account numbers masked wherever they are."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return redact_text(raw[:4000].decode(errors="replace"))
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: "<redacted>" if k in PERSONAL_FIELDS else scrub(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        return value
+
+    return redact_text(json.dumps(scrub(body), ensure_ascii=False, indent=2))
+
+
+class FixRefused(ValueError):
+    """A correction not sent, and why, in words the operator can act on."""
+
+
+async def dead_letter_at(kafka: KafkaConnection, source_topic: str, *, partition: int, offset: int) -> ConsumerRecord:
+    for record in await read_all(kafka, dead_letter_of(source_topic)):
+        if (record.partition, record.offset) == (partition, offset):
+            return record
+    raise FixRefused(f"no dead letter at {partition}@{offset} on {dead_letter_of(source_topic)}")
+
+
+async def resend_fixed(kafka: KafkaConnection, source_topic: str, *, consumer_group: str, partition: int,
+                       offset: int, fixed: bytes) -> UUID:
+    """Send the operator's correction of the dead letter at `partition`@`offset` to its source topic, under
+    the corrected event's own key. It must be an event the consumers know, or it is refused with the reason
+    and nothing is sent. Its event id makes it once: sent again, the consumers' inboxes skip it (and a
+    dead-lettered event never reached an inbox, so the original id may be kept)."""
+    letter = await dead_letter_at(kafka, source_topic, partition=partition, offset=offset)
+    if (group := describe(letter).consumer_group) != consumer_group:
+        raise FixRefused(f"the dead letter at {partition}@{offset} was set aside by {group}, not {consumer_group}")
+    try:
+        envelope = decode(fixed)
+    except UndecodableEvent as exc:
+        raise FixRefused(f"the correction is not an event the consumers know: {exc}") from exc
+    producer = idempotent_producer(kafka, client_id=f"siji-fix.{consumer_group}")
+    await producer.start()
+    try:
+        await producer.send_and_wait(source_topic, fixed, key=envelope.key.encode(), headers=[
+            ("content-type", b"application/json"), ("event-type", envelope.event_type.encode()),
+            ("fixed-from", f"{letter.topic}[{letter.partition}]@{letter.offset}".encode())])
+    finally:
+        await producer.stop()
+    return envelope.event_id
