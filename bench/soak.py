@@ -105,7 +105,7 @@ async def soak(infra: Infrastructure, deployment: Deployment, args: argparse.Nam
             struck.append({"at_s": round(at - started, 1), "fault": what, "took_s": round(time.monotonic() - at, 1)})
 
     await asyncio.gather(load(1), load(2), strike())
-    audit = await verify(infra.kafka, infra.database_url)
+    audit = await verify(infra.kafka_connection, infra.database_url)
     winter = [r for r in reports if "approved" in r]
     cooling = [r for r in reports if r.get("programme") == "summer-cooling"]
     return {
