@@ -24,7 +24,7 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from contracts import encode, new_envelope
 from contracts.eligibility import CaseApprovedV1
-from siji_shared.kafka import KafkaConnection, ensure_topics
+from siji_shared.kafka import KafkaConnection, ensure_topics, event_headers
 
 # (strategy, linger_ms, max_batch_size): "send" awaits producer.send per message and gathers the futures;
 # "batch" fills producer.create_batch() per partition (keys hashed as the default partitioner does) and
@@ -32,7 +32,7 @@ from siji_shared.kafka import KafkaConnection, ensure_topics
 PRODUCE_SWEEP = [("send", 5, 256 * 1024), ("send", 20, 1024 * 1024), ("batch", 0, 256 * 1024), ("batch", 0, 1000 * 1024)]
 COMPRESSIONS = [None, "lz4"] if has_lz4() else [None]  # aiokafka's lz4 needs cramjam, not a Siji dependency
 CONSUME_SWEEP = [(1024 * 1024, 10_000), (8 * 1024 * 1024, 50_000)]  # (max_partition_fetch_bytes, max_records)
-HEADERS = [("content-type", b"application/json"), ("event-type", b"case.approved")]  # as the relay sends
+HEADERS = event_headers("case.approved")  # as the relay sends
 
 TABLES = """
 CREATE TABLE inbox (consumer_group text NOT NULL, event_id uuid NOT NULL, event_type text NOT NULL,

@@ -38,7 +38,7 @@ from siji_cli.settings import CliSettings
 from siji_cli.status import end_offsets
 from siji_cli.synthetic import HARDSHIP_HEADER, members
 from siji_shared.auth import Role, issue_token
-from siji_shared.kafka import idempotent_producer
+from siji_shared.kafka import event_headers, idempotent_producer
 
 RESULTS = Path(__file__).parent / "results"
 STATE = ROOT / ".state" / "bench"
@@ -73,8 +73,8 @@ async def campaign_timings(database_url: str, campaign: str) -> dict[str, Any]:
 
 async def audit_replay(infra: Infrastructure, *, at_least: int) -> dict[str, Any]:
     """`siji audit replay` over every topic once they hold at least `at_least` events: the campaign's, topped
-    up with registrations of a synthetic campaign (events the projections read and skip, as they would a
-    real campaign's history) where it falls short. Its rate: events read and projected per second."""
+    up with registrations of a synthetic campaign (labelled as the relay labels them; events the projections
+    skip, as they would a real campaign's history) where it falls short. Its rate: events read and projected per second."""
     kafka = infra.kafka_connection
     held = sum((await end_offsets(kafka, [topic.value for topic in Topic])).values())
     if held < at_least:
@@ -82,8 +82,9 @@ async def audit_replay(infra: Infrastructure, *, at_least: int) -> dict[str, Any
         await producer.start()
         try:
             for start in range(held, at_least, 10_000):
-                await asyncio.gather(*[await producer.send(Topic.ELIGIBILITY_CASES.value, body, key=key) for key, body in (
-                    _registration() for _ in range(min(10_000, at_least - start)))])
+                await asyncio.gather(*[await producer.send(Topic.ELIGIBILITY_CASES.value, body, key=key,
+                                                           headers=event_headers("case.registered"))
+                                       for key, body in (_registration() for _ in range(min(10_000, at_least - start)))])
         finally:
             await producer.stop()
     report = await replay(kafka, infra.database_url)

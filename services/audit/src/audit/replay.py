@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 
 from contracts.topics import Topic
-from siji_shared.kafka import KafkaConnection, read_all
+from siji_shared.kafka import KafkaConnection, event_type_of, read_all
 
 CASE_STATUS = {"case.approved": "approved", "loan.approved": "approved", "worker.registered": "approved",
                "case.rejected": "rejected", "case.withdrawn": "withdrawn"}
@@ -43,7 +43,7 @@ def project(records: list[Any], since: datetime | None, into: Projections) -> No
     """Fold records (in partition order: one aggregate's events in the order it emitted them)."""
     for record in records:
         into.events += 1
-        label = next((value for key, value in record.headers or () if key == "event-type"), None)
+        label = event_type_of(record)
         if label is not None and label not in PROJECTED:
             continue  # the relay labels every event: no need to parse what no projection reads
         body = json.loads(record.value or b"{}")

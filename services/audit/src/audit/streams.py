@@ -30,7 +30,7 @@ from contracts.eligibility import (
 from contracts.envelope import UndecodableEvent
 from contracts.loans import SubsidyDueV1, SubsidyDueV2, SubsidyForfeitedV1
 from contracts.topics import Topic
-from siji_shared.kafka import KafkaConnection, read_all
+from siji_shared.kafka import KafkaConnection, event_type_of, read_all
 
 CHECKED = (EligibilityAssessedV1, CaseApprovedV1, CaseApprovedV2, LoanApprovedV1, LoanApprovedV2, WorkerRegisteredV1,
            SubsidyDueV1, SubsidyDueV2,
@@ -187,7 +187,7 @@ def decode_needed(records: Iterable[ConsumerRecord]) -> tuple[list[Envelope], in
     one is decoded, to be sure). Undecodable ones are counted: the consumers set them aside too."""
     envelopes, undecodable = [], 0
     for record in records:
-        label = next((value for key, value in record.headers or () if key == "event-type"), None)
+        label = event_type_of(record)
         if label is not None and label not in NEEDED:
             continue
         try:

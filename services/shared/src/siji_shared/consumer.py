@@ -37,6 +37,7 @@ from contracts.envelope import Envelope, EventPayload, UndecodableEvent, decode
 from siji_shared import inbox, metrics, outbox, tracing
 from siji_shared.dead_letters import DeadLetters
 from siji_shared.errors import RuleViolation, is_transient
+from siji_shared.kafka import event_type_of
 
 log = structlog.get_logger(__name__)
 
@@ -108,10 +109,8 @@ class EventConsumer:
     def _not_ours(self, record: ConsumerRecord) -> bool:
         """A type this consumer has no handler for, told by the relay's event-type header without parsing
         the body: most of a topic's events belong to other consumers."""
-        for name, value in record.headers or ():
-            if name == "event-type":
-                return value.decode(errors="replace") not in self._handled_types
-        return False
+        label = event_type_of(record)
+        return label is not None and label.decode(errors="replace") not in self._handled_types
 
     async def _with_retries(self, batch: list[tuple[Envelope, ConsumerRecord]]) -> list[DeadLetter]:
         for attempt in range(1, self.max_attempts + 1):

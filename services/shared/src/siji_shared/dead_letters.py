@@ -14,7 +14,7 @@ from aiokafka.structs import ConsumerRecord
 
 from contracts.envelope import UndecodableEvent, decode
 from contracts.topics import dead_letter_of
-from siji_shared.kafka import KafkaConnection, idempotent_producer, read_all, topic_reader
+from siji_shared.kafka import EVENT_TYPE, KafkaConnection, event_headers, idempotent_producer, read_all, topic_reader
 from siji_shared.pii import redact_text
 
 REASON = "dlt-reason"
@@ -62,7 +62,7 @@ def describe(record: ConsumerRecord) -> DeadLetter:
         consumer_group=headers.get("dlt-consumer-group", ""), reason=headers.get(REASON, ""),
         source=f"{headers.get('dlt-source-topic', '?')}[{headers.get('dlt-source-partition', '?')}]"
                f"@{headers.get('dlt-source-offset', '?')}",
-        key=(record.key or b"").decode(errors="replace"), event_type=headers.get("event-type", "?"),
+        key=(record.key or b"").decode(errors="replace"), event_type=headers.get(EVENT_TYPE, "?"),
     )
 
 
@@ -142,8 +142,7 @@ async def resend_fixed(kafka: KafkaConnection, source_topic: str, *, consumer_gr
     await producer.start()
     try:
         await producer.send_and_wait(source_topic, fixed, key=envelope.key.encode(), headers=[
-            ("content-type", b"application/json"), ("event-type", envelope.event_type.encode()),
-            ("fixed-from", f"{letter.topic}[{letter.partition}]@{letter.offset}".encode())])
+            *event_headers(envelope.event_type), ("fixed-from", f"{letter.topic}[{letter.partition}]@{letter.offset}".encode())])
     finally:
         await producer.stop()
     return envelope.event_id

@@ -17,6 +17,20 @@ from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from pydantic import SecretStr
 
+EVENT_TYPE = "event-type"
+
+
+def event_headers(event_type: str) -> list[tuple[str, bytes]]:
+    """The headers every event travels with, as the relay sends it: its content type and its type, by which
+    a reader skips what it does not read without parsing the body."""
+    return [("content-type", b"application/json"), (EVENT_TYPE, event_type.encode())]
+
+
+def event_type_of(record: ConsumerRecord) -> bytes | None:
+    """The record's event-type label, or None on a record that has none."""
+    return next((value for key, value in record.headers or () if key == EVENT_TYPE), None)
+
+
 _SASL = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256, "PLAIN": SASLPlaintext}
 
 

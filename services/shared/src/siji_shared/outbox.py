@@ -22,7 +22,7 @@ import asyncpg
 
 from contracts.envelope import Envelope, encode
 from siji_shared import metrics
-from siji_shared.kafka import KafkaConnection, idempotent_producer
+from siji_shared.kafka import KafkaConnection, event_headers, idempotent_producer
 from siji_shared.leader import run_as_leader
 from siji_shared.tracing import TRACEPARENT, current_traceparent
 
@@ -83,8 +83,7 @@ class OutboxRelay:
                 return False
             deliveries = [
                 await producer.send(row["topic"], row["body"], key=row["key"].encode(),
-                                    headers=[("content-type", b"application/json"),
-                                             ("event-type", row["event_type"].encode()),
+                                    headers=[*event_headers(row["event_type"]),
                                              *(((TRACEPARENT, row["traceparent"].encode()),) if row["traceparent"]
                                                else ())])
                 for row in rows
