@@ -251,15 +251,15 @@ async def test_rejection_withdrawal_and_appeal_of_a_registration_leave_the_caps_
 
 async def test_a_registration_programme_and_the_other_kinds_are_never_mixed_up(elig):
     person = members(1, region=REGION, seed=64)[0]
-    with pytest.raises(NotFound, match="summer-cooling is a registration programme: import its registration roster"):
+    with pytest.raises(NotFound, match="summer-cooling is a registration programme, not a case programme: import its registration roster"):
         await in_tx(elig, lambda conn: service.register_cases(
             conn, elig.vault, CW, programme="summer-cooling", campaign=CAMPAIGN, year=2026,
             applicants=[Applicant(person.national_id, person.name, person.account)]))
-    with pytest.raises(NotFound, match="summer-cooling is not a loan programme but a registration programme"):
+    with pytest.raises(NotFound, match="summer-cooling is a registration programme, not a loan programme"):
         await in_tx(elig, lambda conn: service.register_loans(conn, elig.vault, CW, programme="summer-cooling",
                                                               campaign=CAMPAIGN, year=2026, applicants=[]))
-    for programme, message in (("winter-warmth", "winter-warmth is not a registration programme"),
-                               ("loan-subsidy", "not a registration programme but a loan programme"),
+    for programme, message in (("winter-warmth", "winter-warmth is a case programme, not a registration programme"),
+                               ("loan-subsidy", "loan-subsidy is a loan programme, not a registration programme"),
                                ("summer-cooling-2", "no summer-cooling-2 registration programme")):
         with pytest.raises(NotFound, match=message):
             await in_tx(elig, lambda conn, p=programme: service.register_workers(

@@ -205,12 +205,12 @@ async def test_an_invalid_credit_code_is_refused_with_its_index_and_nothing_is_r
 
 async def test_a_loan_programme_and_a_member_programme_are_never_mixed_up(elig):
     person = members(1, region=REGION, seed=43)[0]
-    with pytest.raises(NotFound, match="loan-subsidy is a loan programme: register its applications with POST "
+    with pytest.raises(NotFound, match="loan-subsidy is a loan programme, not a case programme: register its applications with POST "
                                        "/loan-applications"):
         await in_tx(elig, lambda conn: service.register_cases(
             conn, elig.vault, CW, programme="loan-subsidy", campaign="fund-fz-2026", year=2026,
             applicants=[Applicant(person.national_id, person.name, person.account)]))
-    with pytest.raises(NotFound, match="winter-warmth is not a loan programme"):
+    with pytest.raises(NotFound, match="winter-warmth is a case programme, not a loan programme"):
         await register(elig, [enterprise(12)], programme="winter-warmth")
     with pytest.raises(NotFound, match="no loan-subsidy loan programme for region fuzhou in 2025"):
         await in_tx(elig, lambda conn: service.register_loans(conn, elig.vault, CW, programme="loan-subsidy",

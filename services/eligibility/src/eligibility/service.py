@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -407,39 +407,38 @@ async def _standards(conn: asyncpg.Connection, region: str, year: int) -> Hardsh
 REGISTRATION_ROUTE = "import its registration roster with POST /campaigns/{campaign}/imports"
 
 
+# The three kinds of rule set, each with where a caseworker takes its applications.
+RULE_SET_KINDS: dict[str, tuple[Callable[..., Awaitable[Any]], str]] = {
+    "case": (repo.latest_programme_rules, "register its cases with POST /cases or import its campaign list"),
+    "loan": (repo.latest_loan_rules, "register its applications with POST /loan-applications"),
+    "registration": (repo.latest_registration_rules, REGISTRATION_ROUTE),
+}
+
+
+async def _rule_set(conn: asyncpg.Connection, kind: str, programme: str, region: str, year: int) -> Any:
+    """The programme's rule set of `kind` in force; else a 404 saying which kind the programme is and
+    where its applications go, or that no rule set is loaded."""
+    where = {"programme": programme, "region": region, "year": year}
+    rules = await RULE_SET_KINDS[kind][0](conn, **where)
+    if rules is not None:
+        return rules
+    for other, (latest, route) in RULE_SET_KINDS.items():
+        if other != kind and await latest(conn, **where) is not None:
+            raise NotFound(f"{programme} is a {other} programme, not a {kind} programme: {route}")
+    raise NotFound(f"no {programme} {kind} programme for region {region} in {year}; load the policies")
+
+
 async def _rules(conn: asyncpg.Connection, programme: str, region: str, year: int) -> ProgrammeRules:
-    rules = await repo.latest_programme_rules(conn, programme=programme, region=region, year=year)
-    if rules is None:
-        if await repo.latest_loan_rules(conn, programme=programme, region=region, year=year) is not None:
-            raise NotFound(f"{programme} is a loan programme: register its applications with POST /loan-applications")
-        if await is_registration_programme(conn, programme=programme, region=region, year=year):
-            raise NotFound(f"{programme} is a registration programme: {REGISTRATION_ROUTE}")
-        raise NotFound(f"no {programme} rule set for region {region} in {year}; load the policies")
-    return rules
+    return await _rule_set(conn, "case", programme, region, year)
 
 
 async def _loan_rules(conn: asyncpg.Connection, programme: str, region: str, year: int) -> LoanProgrammeRules:
-    rules = await repo.latest_loan_rules(conn, programme=programme, region=region, year=year)
-    if rules is None:
-        if await repo.latest_programme_rules(conn, programme=programme, region=region, year=year) is not None:
-            raise NotFound(f"{programme} is not a loan programme: register its cases with POST /cases")
-        if await is_registration_programme(conn, programme=programme, region=region, year=year):
-            raise NotFound(f"{programme} is not a loan programme but a registration programme: {REGISTRATION_ROUTE}")
-        raise NotFound(f"no {programme} loan programme for region {region} in {year}; load the policies")
-    return rules
+    return await _rule_set(conn, "loan", programme, region, year)
 
 
 async def _registration_rules(conn: asyncpg.Connection, programme: str, region: str,
                               year: int) -> RegistrationRules:
-    rules = await repo.latest_registration_rules(conn, programme=programme, region=region, year=year)
-    if rules is None:
-        if await repo.latest_loan_rules(conn, programme=programme, region=region, year=year) is not None:
-            raise NotFound(f"{programme} is not a registration programme but a loan programme: register its "
-                           f"applications with POST /loan-applications")
-        if await repo.latest_programme_rules(conn, programme=programme, region=region, year=year) is not None:
-            raise NotFound(f"{programme} is not a registration programme: import its campaign list as cases")
-        raise NotFound(f"no {programme} registration programme for region {region} in {year}; load the policies")
-    return rules
+    return await _rule_set(conn, "registration", programme, region, year)
 
 
 async def is_registration_programme(conn: asyncpg.Connection, *, programme: str, region: str, year: int) -> bool:

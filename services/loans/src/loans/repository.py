@@ -82,8 +82,15 @@ async def waiting_loans(conn: asyncpg.Connection, campaigns: list[str]) -> list[
     return [r["loan_id"] for r in await conn.fetch(Q["waiting_loans"], campaigns)]
 
 
+def without_payees(rows: dict[UUID, asyncpg.Record]) -> Payee:
+    """For a book that makes no subsidy due (payments recorded): asking it for a payee is a bug."""
+    def refuse(loan_id: UUID) -> tuple[str, str]:
+        raise RuntimeError(f"loan {loan_id}: this book was loaded without its payees")
+    return refuse
+
+
 async def load_book(conn: asyncpg.Connection, loan_ids: Sequence[UUID], *, campaigns: Sequence[str] = (),
-                    payee: Callable[[asyncpg.Record], Payee]) -> Book:
+                    payee: Callable[[dict[UUID, asyncpg.Record]], Payee] = without_payees) -> Book:
     """The loans (locked), their periods and their funds (locked after them), with every loaded policy.
     `payee` turns the loan rows into the decrypting look-up a due subsidy needs."""
     loan_rows = await conn.fetch(Q["lock_loans"], list(loan_ids))

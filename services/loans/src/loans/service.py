@@ -91,7 +91,7 @@ async def record_payments(conn: asyncpg.Connection, envelopes: list[Envelope]) -
     loan_ids = await repo.loans_paid_by(conn, list(entitlements))
     if not loan_ids:
         return []
-    book = await repo.load_book(conn, loan_ids, payee=lambda rows: lambda loan_id: ("", ""))
+    book = await repo.load_book(conn, loan_ids)
     by_entitlement = {p.entitlement_id: p for p in book.periods.values() if p.entitlement_id}
     for e in envelopes:
         period = by_entitlement.get(e.payload.case_id)
