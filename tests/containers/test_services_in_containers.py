@@ -7,12 +7,12 @@ import asyncio
 
 import pytest
 
-from audit.verify import verify
 from contracts.topics import all_topics
 from siji_cli import faults
 from siji_cli.campaign import CampaignRun
 from siji_cli.infra.containers import KafkaContainers, PostgresContainer, ServiceContainers, remove_all
 from siji_shared.kafka import ensure_topics
+from support.campaigns import assert_paid_once
 from support.infra import TEST_PORT_OFFSET, TEST_STATE
 
 STATE = TEST_STATE / "containers"
@@ -33,7 +33,7 @@ def stack():
                    "DISBURSEMENT_DISPATCH_BATCH_SIZE": "40", "BANK_SIM_LATENCY_MS": "200"})
     try:
         postgres.start()
-        kafka.start()
+        kafka.start(timeout=120)
         kafka.provision()
         asyncio.run(ensure_topics(kafka.connection(), all_topics()))
         services.start_all()
@@ -53,9 +53,6 @@ async def test_a_campaign_through_the_services_as_containers_survives_losing_one
     assert len(kafka.running()) == 3
 
     assert report["registered"] == 300
-    assert report["settled"] + report["failed"] == report["approved"] > 250
-    assert report["budget_balanced"] and report["reconciliation"]["unmatched"] == 0
     assert report["bank_day"]["unexplained"] == report["bank_day"]["open"] == 0, "the bank's camt.053 reconciled"
-    audit = await verify(kafka.connection(), postgres.url, campaign=report["campaign"])
-    assert audit.clean, audit.violations[:5]
-    assert audit.streams.campaigns[report["campaign"]].settled_fen == report["budget_used_fen"] > 0
+    totals = await assert_paid_once(kafka.connection(), postgres.url, report)
+    assert totals.settled_fen == report["budget_used_fen"] > 0

@@ -2,31 +2,10 @@
 broker stopped for 20 s, the bank down for 30 s or losing its answers. Every case is paid exactly once or
 shown failed, nothing is lost, the books and the streams pass the audit."""
 
-import asyncio
-from collections.abc import Awaitable, Callable
-
 import httpx
 
-from audit.verify import verify
 from siji_cli import faults
-from siji_cli.campaign import CampaignRun
-
-
-async def campaign_through(infra, deployment, api, fault: Callable[[], Awaitable[None]], *,
-                           latency_ms: int = 200) -> dict:
-    await api.set_bank(failure_rate=0.03, latency_ms=latency_ms)
-    run = CampaignRun(deployment, recipients=300, show_progress=False, autumn_aid_share=0.0, close_bank_day=False)
-    campaign = asyncio.create_task(run.run(settle_timeout=240))
-    await faults.when_settled(infra.database_url, run.campaign, at_least=40)
-    await fault()
-    report = await campaign
-    assert report["settled"] + report["failed"] == report["approved"] > 250
-    assert report["budget_balanced"] and report["reconciliation"]["unmatched"] == 0
-    audit = await verify(infra.kafka, infra.database_url, campaign=run.campaign)
-    assert audit.clean, audit.violations[:5]
-    totals = audit.streams.campaigns[run.campaign]
-    assert (totals.approved, totals.settled, totals.awaiting_outcome) == (report["approved"], report["settled"], 0)
-    return report
+from support.campaigns import campaign_through
 
 
 async def test_postgresql_restarted_mid_campaign(infra, deployment, api):

@@ -6,33 +6,17 @@ import asyncio
 
 import pytest
 
-from audit.verify import verify
 from siji_cli import faults
-from siji_cli.campaign import CampaignRun
 from siji_cli.services import SERVICES
-
-
-async def assert_paid_once(infra, run: CampaignRun, report: dict) -> None:
-    assert report["settled"] + report["failed"] == report["approved"] > 250
-    assert report["budget_balanced"] and report["reconciliation"]["unmatched"] == 0
-    audit = await verify(infra.kafka, infra.database_url, campaign=run.campaign)
-    assert audit.clean, audit.violations[:5]
-    totals = audit.streams.campaigns[run.campaign]
-    assert (totals.settled, totals.failed, totals.awaiting_outcome) == (report["settled"], report["failed"], 0)
-    assert totals.approved == report["approved"]
+from support.campaigns import campaign_through
 
 
 @pytest.mark.parametrize("victim", ["disbursement", "eligibility", "bank_sim"])
 async def test_a_service_killed_while_paying_pays_each_case_exactly_once(infra, deployment, api, victim):
     """Batches of 40 and a slow bank: the kill lands while a batch is at the bank, so the batch goes
     again under the same message id after the restart."""
-    await api.set_bank(failure_rate=0.03, latency_ms=300)
-    run = CampaignRun(deployment, recipients=300, show_progress=False, autumn_aid_share=0.0,
-                      close_bank_day=False)
-    campaign = asyncio.create_task(run.run(settle_timeout=180))
-    await faults.when_settled(infra.database_url, run.campaign, at_least=40)
-    await faults.kill_and_restart(deployment, victim)
-    await assert_paid_once(infra, run, await campaign)
+    await campaign_through(infra, deployment, api, lambda: faults.kill_and_restart(deployment, victim),
+                           latency_ms=300, settle_timeout=180)
 
 
 async def test_two_instances_of_every_service_and_the_first_killed_mid_campaign(infra, deployment, api):
@@ -42,15 +26,12 @@ async def test_two_instances_of_every_service_and_the_first_killed_mid_campaign(
     doubled = [spec.name for spec in SERVICES if spec.uses_infra]
     for name in doubled:
         await asyncio.to_thread(deployment.start, name, instance=1)
-    try:
-        await api.set_bank(failure_rate=0.03, latency_ms=300)
-        run = CampaignRun(deployment, recipients=300, show_progress=False, autumn_aid_share=0.0,
-                          close_bank_day=False)
-        campaign = asyncio.create_task(run.run(settle_timeout=240))
-        await faults.when_settled(infra.database_url, run.campaign, at_least=40)
+    async def first_instances_killed() -> None:
         await asyncio.gather(*(faults.kill_and_restart(deployment, name, down_for=10)
                                for name in ("eligibility", "disbursement", "reconciliation")))
-        await assert_paid_once(infra, run, await campaign)
+
+    try:
+        await campaign_through(infra, deployment, api, first_instances_killed, latency_ms=300)
     finally:
         for name in doubled:
             await asyncio.to_thread(deployment.stop, name, instance=1)

@@ -6,6 +6,7 @@ import uuid
 
 import httpx
 
+from siji_cli import faults
 from siji_cli.services import Deployment
 from siji_shared.auth import Role, issue_token
 
@@ -34,10 +35,8 @@ class Api:
     async def set_bank(self, *, failure_rate: float = 0.03, unavailable_rate: float = 0.0, latency_ms: int = 2,
                        **misbehaviour: float) -> None:
         """The bank's behaviour; `misbehaviour` sets return_rate, duplicate_rate, late_rate (else 0)."""
-        response = await self.http.put(f"{self.deployment.url('bank_sim')}/admin/behaviour", json={
-            "failure_rate": failure_rate, "unavailable_rate": unavailable_rate, "latency_ms": latency_ms,
-            **misbehaviour})
-        response.raise_for_status()
+        await faults.bank_behaves(self.deployment, failure_rate=failure_rate, unavailable_rate=unavailable_rate,
+                                  latency_ms=latency_ms, **misbehaviour)
 
     async def close_bank_days(self, days: int) -> list[str]:
         response = await self.http.post(f"{self.deployment.url('bank_sim')}/admin/business-date/advance",

@@ -19,22 +19,18 @@ from siji_cli.services import Deployment
 NORMAL_BANK = {"failure_rate": 0.03, "unavailable_rate": 0.0, "latency_ms": 2}
 
 
-async def settled(database_url: str, campaign: str) -> int:
-    conn = await asyncpg.connect(database_url)
-    try:
-        return await conn.fetchval(
-            "SELECT count(*) FROM disbursement.payments WHERE campaign = $1 AND status = 'settled'", campaign)
-    finally:
-        await conn.close()
-
-
 async def when_settled(database_url: str, campaign: str, at_least: int, *, timeout: float = 120) -> None:
     """Until `at_least` of the campaign's payments are settled: the campaign is mid-flight."""
     deadline = time.monotonic() + timeout
-    while await settled(database_url, campaign) < at_least:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{campaign}: fewer than {at_least} payments settled in {timeout:.0f} s")
-        await asyncio.sleep(0.05)
+    conn = await asyncpg.connect(database_url)
+    try:
+        while await conn.fetchval("SELECT count(*) FROM disbursement.payments WHERE campaign = $1 "
+                                  "AND status = 'settled'", campaign) < at_least:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{campaign}: fewer than {at_least} payments settled in {timeout:.0f} s")
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
 
 
 async def kill_and_restart(deployment: Deployment, name: str, *, instance: int = 0, down_for: float = 0.0) -> None:

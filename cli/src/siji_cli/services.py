@@ -72,9 +72,16 @@ class Deployment:
     def log_file(self, name: str, instance: int = 0) -> Path:
         return self.state_dir / "logs" / f"{_instance_name(name, instance)}.log"
 
+    def running(self, name: str, instance: int = 0) -> bool:
+        return processes.read_pid(self.pid_file(name, instance)) is not None
+
+    def exit_report(self, name: str, instance: int = 0) -> str:
+        """Where to see why an instance exited."""
+        return f"see {self.log_file(name, instance)}"
+
     def instances(self, name: str) -> list[int]:
         """The instances of `name` this deployment started that are running."""
-        return sorted(i for i in range(MAX_INSTANCES) if processes.read_pid(self.pid_file(name, i)) is not None)
+        return [i for i in range(MAX_INSTANCES) if self.running(name, i)]
 
     def env(self, spec: ServiceSpec, instance: int = 0) -> dict[str, str]:
         return {**os.environ,
@@ -112,7 +119,7 @@ class Deployment:
         spec = self.spec(name)
         if instance and not spec.uses_infra:
             raise ValueError(f"{name} runs as one instance only")
-        if processes.read_pid(self.pid_file(name, instance)) is None:
+        if not self.running(name, instance):
             port = self.port(name, instance)
             if not processes.port_free(port):  # else its /health would pass for ours: a stale run's process
                 raise RuntimeError(f"{name}: port {port} is taken by another process (one left by an earlier run?); "
@@ -136,13 +143,12 @@ class Deployment:
                 self.stop(spec.name, instance=instance)
 
     def healthy(self, name: str, instance: int = 0) -> bool:
-        if processes.read_pid(self.pid_file(name, instance)) is None:
-            raise RuntimeError(f"{name} exited; see {self.log_file(name, instance)}")
+        if not self.running(name, instance):
+            raise RuntimeError(f"{name} exited; {self.exit_report(name, instance)}")
         try:
             return httpx.get(f"{self.url(name, instance)}/health", timeout=1.0).status_code == 200
         except httpx.HTTPError:
             return False
 
     def status(self) -> dict[str, str]:
-        return {s.name: ("running" if processes.read_pid(self.pid_file(s.name)) else "stopped") + f" ({self.url(s.name)})"
-                for s in SERVICES}
+        return {s.name: ("running" if self.running(s.name) else "stopped") + f" ({self.url(s.name)})" for s in SERVICES}

@@ -11,16 +11,15 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from siji_cli.infra import images, processes
 from siji_cli.infra.kafka import KafkaCluster, KafkaNode
 from siji_cli.infra.postgres import DATABASE
-from siji_cli.services import SERVICES, Deployment, ServiceSpec
+from siji_cli.services import Deployment, ServiceSpec
 
 LABEL = "siji.state"
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # read when testcontainers is imported
@@ -100,6 +99,14 @@ def _logs(name: str, lines: int = 40) -> str:
     return container.logs(tail=lines).decode(errors="replace") if container is not None else ""
 
 
+def _wait_until(check: Callable[[], bool], *, timeout: float, what: str, container: str) -> None:
+    """`processes.wait_until`, with the container's last log lines when it times out."""
+    try:
+        processes.wait_until(check, timeout=timeout, what=what)
+    except TimeoutError as timed_out:
+        raise TimeoutError(f"{timed_out}\n{_logs(container)}") from None
+
+
 def remove_all(state_dir: Path) -> None:
     """Every container and network labelled with `state_dir` or a folder in it: what a run (or a killed
     one) left."""
@@ -132,17 +139,11 @@ class KafkaContainers(KafkaCluster):
     def container_name(self, node: KafkaNode) -> str:
         return f"siji-kafka-{node.broker_port}"
 
-    def start(self, *, timeout: float = 120.0) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            for node in self.nodes:
-                self.start_node(node)
-            processes.wait_until(self._answers, timeout=timeout, what="Kafka (containers)")
-        except TimeoutError as timed_out:
-            raise TimeoutError(f"{timed_out}\n{_logs(self.container_name(self.nodes[0]))}") from None
-        except BaseException:
-            self.stop(kill=True)
-            raise
+    def _prepare(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)  # the image formats each node's storage itself
+
+    def _wait_until_answering(self, timeout: float) -> None:
+        _wait_until(self._answers, timeout=timeout, what="Kafka (containers)", container=self.container_name(self.nodes[0]))
 
     def start_node(self, node: KafkaNode) -> None:
         config = self._config_file(node)
@@ -213,10 +214,7 @@ class PostgresContainer:
     def start(self, *, timeout: float = 90.0) -> None:
         _run(images.POSTGRES, self.name, self.state_dir, self.network, "postgres", ports={5432: self.port},
              env={"POSTGRES_PASSWORD": self.password, "POSTGRES_DB": DATABASE}, shm_size="256m")
-        try:
-            processes.wait_until(self._accepts, timeout=timeout, what="PostgreSQL (container)")
-        except TimeoutError as timed_out:
-            raise TimeoutError(f"{timed_out}\n{_logs(self.name)}") from None
+        _wait_until(self._accepts, timeout=timeout, what="PostgreSQL (container)", container=self.name)
 
     def stop(self) -> None:
         _remove(self.name)
@@ -266,26 +264,14 @@ class ServiceContainers(Deployment):
         _run(images.BANK if name == "bank_sim" else images.SIJI, self.container_name(name, instance),
              self.state_dir, self.network, name.replace("_", "-"), ports={spec.port: self.port(name, instance)},
              env=self.container_env(spec), command=[spec.module])
-        try:
-            processes.wait_until(lambda: self.healthy(name, instance), timeout=timeout, what=name)
-        except TimeoutError as timed_out:
-            raise TimeoutError(f"{timed_out}\n{_logs(self.container_name(name, instance))}") from None
+        _wait_until(lambda: self.healthy(name, instance), timeout=timeout, what=name,
+                    container=self.container_name(name, instance))
 
     def stop(self, name: str, *, instance: int = 0, kill: bool = False) -> bool:
         return _remove(self.container_name(name, instance), kill=kill)
 
-    def stop_all(self) -> None:
-        for spec in reversed(SERVICES):
-            self.stop(spec.name)
+    def running(self, name: str, instance: int = 0) -> bool:
+        return _is_running(self.container_name(name, instance))
 
-    def healthy(self, name: str, instance: int = 0) -> bool:
-        if not _is_running(self.container_name(name, instance)):
-            raise RuntimeError(f"{name} exited:\n{_logs(self.container_name(name, instance))}")
-        try:
-            return httpx.get(f"{self.url(name, instance)}/health", timeout=1.0).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def status(self) -> dict[str, str]:
-        return {name: ("running" if _is_running(self.container_name(name)) else "stopped") + f" ({self.url(name)})"
-                for name in (s.name for s in SERVICES)}
+    def exit_report(self, name: str, instance: int = 0) -> str:
+        return f"its log:\n{_logs(self.container_name(name, instance))}"

@@ -96,15 +96,21 @@ class KafkaCluster:
         access.provision(self.bootstrap_servers, self.passwords)
 
     def start(self, *, timeout: float = 90.0) -> None:
-        ensure_jars(self.lib_dir)
-        self._format_once()
+        self._prepare()
         try:
             for node in self.nodes:
                 self.start_node(node)
-            processes.wait_until(self._answers, timeout=timeout, what="Kafka", log_file=self.nodes[0].log_file)
+            self._wait_until_answering(timeout)
         except BaseException:
             self.stop(kill=True)  # leave no half-started broker behind
             raise
+
+    def _prepare(self) -> None:
+        ensure_jars(self.lib_dir)
+        self._format_once()
+
+    def _wait_until_answering(self, timeout: float) -> None:
+        processes.wait_until(self._answers, timeout=timeout, what="Kafka", log_file=self.nodes[0].log_file)
 
     def start_node(self, node: KafkaNode) -> None:
         if processes.read_pid(node.pid_file) is not None:
