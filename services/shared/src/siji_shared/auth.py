@@ -22,7 +22,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
-from siji_shared.service_app import current_container
+from siji_shared.service_app import container_of
 from siji_shared.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -59,7 +59,7 @@ async def current_principal(request: Request,
                             credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
     if credentials is None:
         raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-    settings: ServiceSettings = current_container(request).settings
+    settings: ServiceSettings = container_of(request).settings
     if settings.jwks_url:
         return await _provider_principal(request, settings, settings.jwks_url, credentials.credentials)
     try:

@@ -69,9 +69,15 @@ class ServiceWiring(Generic[C]):
     on_start: Callable[[C], Coroutine[Any, Any, None]] | None = None  # before the first request (reference data)
 
 
-def current_container(request: Request) -> Any:
-    """The running service's container, for FastAPI's Depends: each service annotates it with its own type."""
+def container_of(request: Request) -> Any:
+    """The running service's container."""
     return request.app.state.container
+
+
+async def current_container(request: Request) -> Any:
+    """`container_of` for FastAPI's Depends (each service annotates it with its own type); a coroutine, so
+    FastAPI calls it on the event loop instead of handing it to a worker thread on every request."""
+    return container_of(request)
 
 
 def service_lifespan(wiring: ServiceWiring[C]):
@@ -124,7 +130,7 @@ health_router = APIRouter()  # every service includes it: /health, /metrics, /as
 @health_router.get("/health")
 async def health(request: Request) -> JSONResponse:
     """503 while a consumer is stopped by a bug (its offsets wait uncommitted for a fix and a restart)."""
-    stopped = {f"{c.group_id}:{c.topic}": c.stopped_by for c in current_container(request).consumers if c.stopped_by}
+    stopped = {f"{c.group_id}:{c.topic}": c.stopped_by for c in container_of(request).consumers if c.stopped_by}
     if stopped:
         return JSONResponse({"status": "failing", "stopped_consumers": stopped}, status_code=503)
     return JSONResponse({"status": "ok"})
