@@ -23,6 +23,7 @@ import aiohttp
 import asyncpg
 import httpx
 
+import cpu
 from api_load import fixed_rate
 from audit.replay import replay
 from baseline import kafka_produce_consume, outbox_relay_drain, postgres_handler_work
@@ -160,9 +161,15 @@ async def measure(infra: Infrastructure, deployment: Deployment, args: argparse.
     raw = {**kafka, **pg}
     relay = await outbox_relay_drain(infra.database_url, infra.kafka_connection, args.raw_events)
 
+    snapshots: list[tuple[str, cpu.Snapshot]] = []
+
+    async def note_stage(stage: str) -> None:
+        snapshots.append((stage, cpu.snapshot(deployment)))
+
     run = CampaignRun(deployment, recipients=args.recipients, show_progress=True, autumn_aid_share=0.0,
-                      close_bank_day=False)
+                      close_bank_day=False, before_stage=note_stage)
     report = await run.run(settle_timeout=1800)
+    await note_stage("end")
     timings = await campaign_timings(infra.database_url, run.campaign)
     seconds, counts = report["stage_seconds"], report["stage_counts"]
     rates = {
@@ -185,8 +192,12 @@ async def measure(infra: Infrastructure, deployment: Deployment, args: argparse.
                 "settled": report["settled"], "failed": report["failed"], "budget_balanced": report["budget_balanced"],
                 "latency_p50_s": timings["latency_p50_s"], "latency_p99_s": timings["latency_p99_s"],
                 "hardship_roster_seconds": round(seconds["hardship files imported"], 2),
-                "stage_seconds": seconds, "import": report["import"]}
+                "stage_seconds": seconds, "import": report["import"],
+                "cpu_by_stage": {stage: cpu.between(first, last)
+                                 for (stage, first), (_, last) in itertools.pairwise(snapshots)}}
+    before = cpu.snapshot(deployment)
     api = await single_case_routes(deployment, rate=args.api_rate, seconds=args.api_seconds)
+    api["cpu"] = cpu.between(before, cpu.snapshot(deployment))
     return {"raw": {k: round(v, 1) if isinstance(v, float) else v for k, v in raw.items()}, "stages": stages,
             "campaign": campaign, "api": api}
 
@@ -214,6 +225,14 @@ def render(result: dict[str, Any]) -> str:
         f"Single-case routes ({api['routes']}) at {api['rate_per_s']:.0f} requests/s for {api['seconds']:.0f} s: "
         f"p50 {api['p50_ms']} ms, p99 {api['p99_ms']} ms, max {api['max_ms']} ms, {api['errors']} errors of "
         f"{api['requests']}.",
+        "",
+        "Where the CPU went (CPU seconds per part; the machine's busy share of all its cores):",
+        "",
+        "| stage | wall s | machine busy | largest parts |",
+        "|---|---:|---:|---|",
+        *[f"| {stage} | {c['wall_s']} | {c['machine_busy']:.0%} | "
+          + ", ".join(f"{part} {spent}" for part, spent in list(c["cpu_s"].items())[:5]) + " |"
+          for stage, c in [*camp["cpu_by_stage"].items(), ("single-case routes (from the prepared campaign)", api["cpu"])]],
     ]
     return "\n".join(lines) + "\n"
 

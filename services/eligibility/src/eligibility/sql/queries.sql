@@ -105,7 +105,13 @@ SELECT CASE WHEN $2 THEN pg_advisory_xact_lock(hashtext('register:' || $1))
 SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2));
 
 -- name: cases_of_members
-SELECT member_ref, case_id, status FROM cases WHERE campaign = $1 AND member_ref = ANY($2::text[]);
+-- The members' cases first, behind a fence the planner cannot see through, then the campaign's: a campaign
+-- not yet in the statistics (one being imported) looks like one row, and the planner would otherwise
+-- read every case of it through a campaign-led index to find a few members.
+WITH of_members AS MATERIALIZED (
+    SELECT member_ref, case_id, status, campaign FROM cases WHERE member_ref = ANY($2::text[])
+)
+SELECT member_ref, case_id, status FROM of_members WHERE campaign = $1;
 
 -- name: insert_history
 INSERT INTO case_history (case_id, action, actor, detail)
