@@ -18,9 +18,11 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 async def _sweeps(c: Audit) -> None:
+    sweeper = watch.Sweeper(grace=timedelta(seconds=c.settings.grace_seconds))
+
     async def step() -> bool:
         async with c.pool.acquire() as conn, conn.transaction():
-            await outbox.stage(conn, await watch.sweep(conn, grace=timedelta(seconds=c.settings.grace_seconds)))
+            await outbox.stage(conn, await sweeper.sweep(conn))
         return False
 
     await run_as_schema_leader(c.pool, job="sweep", step=step, poll_seconds=c.settings.sweep_seconds)

@@ -4,7 +4,8 @@ them in one statement, raising each new finding once as audit.finding with the e
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -71,8 +72,34 @@ async def over_issues(conn: asyncpg.Connection, envelopes: list[Envelope]) -> li
     return []
 
 
-async def sweep(conn: asyncpg.Connection, *, grace: timedelta) -> list[Envelope]:
-    found = await conn.fetch(Q["sweep"], grace)
+LATE_COMMIT = timedelta(seconds=15)  # how much earlier than the last cutoff the next sweep looks again
+WHOLE_SWEEP_SECONDS = 600.0  # and how often it looks at the whole history, as the backstop for what
+#                              committed later still (a fact is stamped when its transaction starts)
+
+
+class Sweeper:
+    """The leader's sweeps: the first looks at the whole history, the next ones at what was seen since
+    the cutoff before (less LATE_COMMIT), and one in WHOLE_SWEEP_SECONDS at the whole history again, so a
+    sweep's cost follows what is happening now, not all that ever happened."""
+
+    def __init__(self, grace: timedelta) -> None:
+        self.grace = grace
+        self.since: datetime | None = None
+        self.whole_due = 0.0
+
+    async def sweep(self, conn: asyncpg.Connection) -> list[Envelope]:
+        whole = self.since is None or time.monotonic() >= self.whole_due
+        cutoff: datetime = await conn.fetchval("SELECT now() - $1::interval", self.grace)
+        events = await sweep(conn, cutoff=cutoff, since=None if whole else self.since)
+        if whole:
+            self.whole_due = time.monotonic() + WHOLE_SWEEP_SECONDS
+        self.since = cutoff - LATE_COMMIT
+        return events
+
+
+async def sweep(conn: asyncpg.Connection, *, cutoff: datetime, since: datetime | None) -> list[Envelope]:
+    """Every invariant over the facts seen before `cutoff`, looking at those seen since `since` (None: all)."""
+    found = await conn.fetch(Q["sweep"], cutoff, since or datetime.min.replace(tzinfo=UTC))
     for r in found:
         log.warning("audit finding", kind=r["kind"], subject=r["subject"], campaign=r["campaign"])
     return [new_envelope(AuditFindingV1(finding_id=r["finding_id"], kind=r["kind"], subject=r["subject"],

@@ -34,45 +34,56 @@ SELECT *, true FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[])
 ON CONFLICT (handout_id) DO UPDATE SET over_issue = true;
 
 -- name: sweep
--- Every invariant over the facts seen at least $1 ago (the streams are read independently: an approval
--- may arrive after its payment); each new finding once.
-WITH settled AS (SELECT * FROM settlements WHERE NOT returned AND seen_at < now() - $1::interval),
+-- Every invariant over the facts seen before $1 (the sweep's cutoff, a grace period ago: the streams are
+-- read independently, so an approval may arrive after its payment), looking only at what was seen since
+-- $2 and what that touches (-infinity: the whole history); each new finding once.
+-- (`settled` and `seen_handouts` are inlined where used, so each use reads its own index.)
+WITH settled AS NOT MATERIALIZED (SELECT * FROM settlements WHERE NOT returned AND seen_at < $1),
+new_settled AS (SELECT * FROM settled WHERE seen_at >= $2),
+new_entitled AS (SELECT * FROM entitlements WHERE seen_at >= $2 AND seen_at < $1),
+new_forfeits AS (SELECT * FROM forfeits WHERE seen_at >= $2 AND seen_at < $1),
+seen_handouts AS NOT MATERIALIZED (SELECT * FROM handouts WHERE seen_at < $1),
+new_handouts AS (SELECT * FROM seen_handouts WHERE seen_at >= $2),
 found AS (
     SELECT 'payment_without_approval' AS kind, 'payment:' || s.payment_id AS subject, s.campaign,
            'payment ' || s.payment_id || ' of ' || s.amount_fen || ' fen settled for ' || s.case_id
            || ', which no approval or subsidy due names' AS detail, ARRAY[s.event_id] AS evidence
-    FROM settled s WHERE NOT EXISTS (SELECT 1 FROM entitlements e WHERE e.case_id = s.case_id)
+    FROM new_settled s WHERE NOT EXISTS (SELECT 1 FROM entitlements e WHERE e.case_id = s.case_id)
     UNION ALL
     SELECT 'paid_twice', 'case:' || s.case_id, min(s.campaign),
            'entitlement ' || s.case_id || ' paid ' || count(*) || ' times (' || sum(s.amount_fen) || ' fen)',
            array_agg(s.event_id)
-    FROM settled s GROUP BY s.case_id HAVING count(*) > 1
+    FROM settled s WHERE s.case_id IN (SELECT case_id FROM new_settled) GROUP BY s.case_id HAVING count(*) > 1
     UNION ALL
     SELECT 'amount_differs', 'payment:' || s.payment_id, s.campaign,
            'payment ' || s.payment_id || ' settled ' || s.amount_fen || ' fen, approved ' || e.amount_fen,
            ARRAY[s.event_id, e.event_id]
-    FROM settled s JOIN entitlements e USING (case_id) WHERE s.amount_fen <> e.amount_fen
+    FROM (SELECT * FROM new_settled UNION SELECT * FROM settled WHERE case_id IN (SELECT case_id FROM new_entitled)) s
+    JOIN entitlements e USING (case_id) WHERE s.amount_fen <> e.amount_fen
     UNION ALL
     SELECT 'budget_overspent', 'campaign:' || b.campaign, b.campaign,
            'campaign ' || b.campaign || ' paid ' || sum(s.amount_fen) || ' fen of a budget of ' || b.total_fen,
            (array_agg(s.event_id))[1:50]
-    FROM budgets b JOIN settled s USING (campaign) GROUP BY b.campaign, b.total_fen HAVING sum(s.amount_fen) > b.total_fen
+    FROM budgets b JOIN settled s USING (campaign) WHERE b.campaign IN (SELECT campaign FROM new_settled)
+    GROUP BY b.campaign, b.total_fen HAVING sum(s.amount_fen) > b.total_fen
     UNION ALL
     SELECT 'subsidy_for_forfeited_period', 'case:' || e.case_id, e.campaign,
            'a subsidy due for loan ' || e.loan_id || ' period to ' || e.period_end || ', which was forfeited',
            ARRAY[e.event_id, f.event_id]
-    FROM entitlements e JOIN forfeits f USING (loan_id, period_end)
+    FROM (SELECT * FROM new_entitled UNION SELECT e.* FROM entitlements e JOIN new_forfeits USING (loan_id, period_end)) e
+    JOIN forfeits f USING (loan_id, period_end)
     UNION ALL
     SELECT 'kit_twice', 'worker:' || h.campaign || ':' || h.worker_ref, h.campaign,
            'a worker kept ' || count(*) || ' kits in ' || h.campaign || ' and no over-issue was reported',
            array_agg(h.event_id)
-    FROM handouts h WHERE NOT h.over_issue AND h.seen_at < now() - $1::interval
+    FROM seen_handouts h WHERE NOT h.over_issue
+      AND (h.campaign, h.worker_ref) IN (SELECT campaign, worker_ref FROM new_handouts)
     GROUP BY h.campaign, h.worker_ref HAVING count(*) > 1
     UNION ALL
     SELECT 'kit_without_registration', 'handout:' || h.handout_id, h.campaign,
            'a kit handed out in ' || h.campaign || ' to a worker with no registration', ARRAY[h.event_id]
-    FROM handouts h WHERE h.seen_at < now() - $1::interval
-      AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.campaign = h.campaign AND r.worker_ref = h.worker_ref)
+    FROM new_handouts h
+    WHERE NOT EXISTS (SELECT 1 FROM registrations r WHERE r.campaign = h.campaign AND r.worker_ref = h.worker_ref)
 )
 INSERT INTO findings (kind, subject, finding_id, campaign, detail, evidence)
 SELECT kind, subject, gen_random_uuid(), campaign, detail, evidence FROM found
