@@ -85,10 +85,10 @@ class Sweeper:
     def __init__(self, grace: timedelta) -> None:
         self.grace = grace
         self.since: datetime | None = None
-        self.whole_due = 0.0
+        self.whole_due = 0.0  # due at once: the first sweep is whole
 
     async def sweep(self, conn: asyncpg.Connection) -> list[Envelope]:
-        whole = self.since is None or time.monotonic() >= self.whole_due
+        whole = time.monotonic() >= self.whole_due
         cutoff: datetime = await conn.fetchval("SELECT now() - $1::interval", self.grace)
         events = await sweep(conn, cutoff=cutoff, since=None if whole else self.since)
         if whole:
