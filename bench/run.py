@@ -24,6 +24,7 @@ import asyncpg
 import httpx
 
 import cpu
+import statements
 from api_load import fixed_rate
 from audit.replay import replay
 from baseline import kafka_produce_consume, outbox_relay_drain, postgres_handler_work
@@ -162,8 +163,14 @@ async def measure(infra: Infrastructure, deployment: Deployment, args: argparse.
     relay = await outbox_relay_drain(infra.database_url, infra.kafka_connection, args.raw_events)
 
     snapshots: list[tuple[str, cpu.Snapshot]] = []
+    sql = statements.Statements(infra.database_url)
+    await sql.start()
+    sql_by_stage: dict[str, list[dict[str, Any]]] = {}
 
     async def note_stage(stage: str) -> None:
+        taken = await sql.take()
+        if snapshots:
+            sql_by_stage[snapshots[-1][0]] = taken
         snapshots.append((stage, cpu.snapshot(deployment)))
 
     run = CampaignRun(deployment, recipients=args.recipients, show_progress=True, autumn_aid_share=0.0,
@@ -194,10 +201,14 @@ async def measure(infra: Infrastructure, deployment: Deployment, args: argparse.
                 "hardship_roster_seconds": round(seconds["hardship files imported"], 2),
                 "stage_seconds": seconds, "import": report["import"],
                 "cpu_by_stage": {stage: cpu.between(first, last)
-                                 for (stage, first), (_, last) in itertools.pairwise(snapshots)}}
+                                 for (stage, first), (_, last) in itertools.pairwise(snapshots)},
+                "sql_by_stage": sql_by_stage}
+    await sql.take()
     before = cpu.snapshot(deployment)
     api = await single_case_routes(deployment, rate=args.api_rate, seconds=args.api_seconds)
     api["cpu"] = cpu.between(before, cpu.snapshot(deployment))
+    api["sql"] = await sql.take()
+    await sql.stop()
     return {"raw": {k: round(v, 1) if isinstance(v, float) else v for k, v in raw.items()}, "stages": stages,
             "campaign": campaign, "api": api}
 
@@ -233,6 +244,11 @@ def render(result: dict[str, Any]) -> str:
         *[f"| {stage} | {c['wall_s']} | {c['machine_busy']:.0%} | "
           + ", ".join(f"{part} {spent}" for part, spent in list(c["cpu_s"].items())[:5]) + " |"
           for stage, c in [*camp["cpu_by_stage"].items(), ("single-case routes (from the prepared campaign)", api["cpu"])]],
+        "",
+        "Where PostgreSQL's time went (pg_stat_statements: execution time, lock waits and waits for a core included):",
+        *[line for stage, taken in [*camp["sql_by_stage"].items(), ("single-case routes", api["sql"])] if taken
+          for line in ["", f"**{stage}**", "", "| ms | calls | rows | statement |", "|---:|---:|---:|---|",
+                       *[f"| {t['ms']:,} | {t['calls']:,} | {t['rows']:,} | `{t['query'][:110]}` |" for t in taken]]],
     ]
     return "\n".join(lines) + "\n"
 
