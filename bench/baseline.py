@@ -20,11 +20,10 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.codec import has_lz4
-from aiokafka.partitioner import DefaultPartitioner
 
 from contracts import encode, new_envelope
 from contracts.eligibility import CaseApprovedV1
-from siji_shared.kafka import KafkaConnection, ensure_topics, event_headers
+from siji_shared.kafka import KafkaConnection, KeyPartitioner, ensure_topics, event_headers
 
 # (strategy, linger_ms, max_batch_size): "send" awaits producer.send per message and gathers the futures;
 # "batch" fills producer.create_batch() per partition (keys hashed as the default partitioner does) and
@@ -100,7 +99,8 @@ async def kafka_produce_consume(kafka: KafkaConnection, count: int, *, rounds: i
 async def _produce(kafka: KafkaConnection, topic: str, strategy: str, linger_ms: int, batch_bytes: int,
                    compression: str | None, keys: list[bytes], body: bytes) -> float:
     producer = AIOKafkaProducer(**kafka.client_kwargs(), enable_idempotence=True, acks="all", linger_ms=linger_ms,
-                                max_batch_size=batch_bytes, compression_type=compression, request_timeout_ms=30000)
+                                max_batch_size=batch_bytes, compression_type=compression, request_timeout_ms=30000,
+                                partitioner=KeyPartitioner())
     await producer.start()
     try:
         partitions = sorted(await producer.partitions_for(topic))  # metadata fetched before the clock starts
@@ -118,8 +118,9 @@ async def _send_batches(producer: AIOKafkaProducer, topic: str, partitions: list
                         body: bytes) -> None:
     """Per partition, fill a batch while the previous one is in flight (send_batch waits for it)."""
     by_partition: dict[int, list[bytes]] = defaultdict(list)
+    partitioner = KeyPartitioner()
     for key in keys:
-        by_partition[DefaultPartitioner()(key, partitions, partitions)].append(key)
+        by_partition[partitioner(key, partitions, partitions)].append(key)
 
     async def fill(partition: int, keys: list[bytes]) -> None:
         sent, batch = [], producer.create_batch()

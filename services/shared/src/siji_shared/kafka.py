@@ -12,9 +12,11 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord
 from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+from murmurhash2 import murmurhash2
 from pydantic import SecretStr
 
 EVENT_TYPE = "event-type"
@@ -67,11 +69,26 @@ class KafkaConnection:
         return {"bootstrap_servers": self.bootstrap_servers, **parse_security(self.security())}
 
 
+class KeyPartitioner(DefaultPartitioner):
+    """aiokafka's default partitioning (the Java client's murmur2 of the key, so every producer puts a key
+    in the same partition), hashed in C: the pure-Python murmur2 took 7 µs an event, a few seconds of
+    every relay's CPU in a 100,000-recipient campaign."""
+
+    def __call__(self, key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+        if key is None:
+            return super().__call__(key, all_partitions, available)
+        return all_partitions[(murmurhash2(key, MURMUR2_SEED) & 0x7FFFFFFF) % len(all_partitions)]
+
+
+MURMUR2_SEED = 0x9747B28C  # the Java client's
+
+
 def idempotent_producer(kafka: KafkaConnection, *, client_id: str) -> AIOKafkaProducer:
     """acks=all and idempotence: a retried send never duplicates or reorders within a partition."""
     return AIOKafkaProducer(
         **kafka.client_kwargs(),
         client_id=client_id,
+        partitioner=KeyPartitioner(),
         enable_idempotence=True,
         acks="all",
         linger_ms=5,
