@@ -234,8 +234,9 @@ class CampaignRun(ApiDriver):
 
 def _next_poll(remaining: int, per_second: float) -> float:
     """Seconds until the next look at the summary: half the time the rest should take at the pace seen
-    since the last look, between 1 and 10 s. The summary counts every case of the campaign (a third of a
-    second of PostgreSQL at 100,000); polled every second, the watching cost the run a fifth of its time."""
+    since the last look, between 1 and 10 s. The summary counts every case of the campaign (0.2 s of
+    PostgreSQL at 100,000 on an idle machine, up to 0.9 s in a campaign's load); polled every second, the watching took 21 s of
+    PostgreSQL's time in an 86 s payment stage."""
     return min(10.0, max(1.0, remaining / per_second / 2)) if per_second > 0 else 1.0
 
 
