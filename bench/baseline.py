@@ -23,7 +23,7 @@ from aiokafka.codec import has_lz4
 
 from contracts import encode, new_envelope
 from contracts.eligibility import CaseApprovedV1
-from siji_shared.kafka import KafkaConnection, KeyPartitioner, ensure_topics, event_headers
+from siji_shared.kafka import KafkaConnection, KeyPartitioner, ensure_topics, event_headers, send_batches
 
 # (strategy, linger_ms, max_batch_size): "send" awaits producer.send per message and gathers the futures;
 # "batch" fills producer.create_batch() per partition (keys hashed as the default partitioner does) and
@@ -123,13 +123,7 @@ async def _send_batches(producer: AIOKafkaProducer, topic: str, partitions: list
         by_partition[partitioner(key, partitions, partitions)].append(key)
 
     async def fill(partition: int, keys: list[bytes]) -> None:
-        sent, batch = [], producer.create_batch()
-        for key in keys:
-            while batch.append(key=key, value=body, timestamp=None, headers=HEADERS) is None:  # full
-                sent.append(await producer.send_batch(batch, topic, partition=partition))
-                batch = producer.create_batch()
-        sent.append(await producer.send_batch(batch, topic, partition=partition))
-        await asyncio.gather(*sent)
+        await asyncio.gather(*await send_batches(producer, topic, partition, ((key, body, HEADERS) for key in keys)))
 
     await asyncio.gather(*(fill(p, ks) for p, ks in by_partition.items()))
 

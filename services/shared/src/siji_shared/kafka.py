@@ -4,7 +4,9 @@ the auditor's replay)."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +83,20 @@ class KeyPartitioner(DefaultPartitioner):
 
 
 MURMUR2_SEED = 0x9747B28C  # the Java client's
+
+
+async def send_batches(producer: AIOKafkaProducer, topic: str, partition: int,
+                       records: Iterable[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> list[asyncio.Future]:
+    """Hand (key, value, headers) records, in order, to the producer as record batches for one partition, a
+    new batch whenever one fills; the deliveries to await. Far less of the producer's per-message work than
+    one send() per record."""
+    deliveries, batch = [], producer.create_batch()
+    for key, value, headers in records:
+        while batch.append(key=key, value=value, timestamp=None, headers=headers) is None:  # it was full
+            deliveries.append(await producer.send_batch(batch, topic, partition=partition))
+            batch = producer.create_batch()
+    deliveries.append(await producer.send_batch(batch, topic, partition=partition))
+    return deliveries
 
 
 def idempotent_producer(kafka: KafkaConnection, *, client_id: str) -> AIOKafkaProducer:

@@ -23,7 +23,7 @@ import asyncpg
 
 from contracts.envelope import Envelope, encode
 from siji_shared import metrics
-from siji_shared.kafka import KafkaConnection, KeyPartitioner, event_headers, idempotent_producer
+from siji_shared.kafka import KafkaConnection, KeyPartitioner, event_headers, idempotent_producer, send_batches
 from siji_shared.leader import run_as_leader
 from siji_shared.tracing import TRACEPARENT, current_traceparent
 
@@ -90,26 +90,19 @@ class OutboxRelay:
         return len(rows) == self.batch_size
 
     async def _send(self, rows: list[asyncpg.Record]) -> list[asyncio.Future]:
-        """Hand the rows to the producer as record batches, one per partition (more when one fills), each in
-        id order, in the partition the producer's partitioner gives their keys; the deliveries to await.
-        Sent one by one, the producer's per-message work was most of the relay's CPU."""
+        """Hand the rows to the producer as record batches, per partition in id order, in the partition the
+        producer's partitioner gives their keys; the deliveries to await. Sent one by one, the producer's
+        per-message work was most of the relay's CPU."""
         producer = self._producer
         partitions = {topic: sorted(await producer.partitions_for(topic)) for topic in {row["topic"] for row in rows}}
-        by_partition: dict[tuple[str, int], list[asyncpg.Record]] = defaultdict(list)
+        by_partition: dict[tuple[str, int], list[tuple[bytes, bytes, list[tuple[str, bytes]]]]] = defaultdict(list)
         for row in rows:
-            of_topic = partitions[row["topic"]]
-            by_partition[row["topic"], self._partitioner(row["key"].encode(), of_topic, of_topic)].append(row)
-        deliveries = []
-        for (topic, partition), in_order in by_partition.items():
-            batch = producer.create_batch()
-            for row in in_order:
-                headers = [*event_headers(row["event_type"]),
-                           *(((TRACEPARENT, row["traceparent"].encode()),) if row["traceparent"] else ())]
-                while batch.append(key=row["key"].encode(), value=row["body"], timestamp=None, headers=headers) is None:
-                    deliveries.append(await producer.send_batch(batch, topic, partition=partition))  # it was full
-                    batch = producer.create_batch()
-            deliveries.append(await producer.send_batch(batch, topic, partition=partition))
-        return deliveries
+            key, of_topic = row["key"].encode(), partitions[row["topic"]]
+            headers = [*event_headers(row["event_type"]),
+                       *(((TRACEPARENT, row["traceparent"].encode()),) if row["traceparent"] else ())]
+            by_partition[row["topic"], self._partitioner(key, of_topic, of_topic)].append((key, row["body"], headers))
+        return [delivery for (topic, partition), records in by_partition.items()
+                for delivery in await send_batches(producer, topic, partition, records)]
 
     async def purge_published(self, conn: asyncpg.Connection) -> int:
         """Forget rows published longer ago than the retention (Kafka holds the events); never unpublished ones.
