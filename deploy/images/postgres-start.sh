@@ -9,9 +9,8 @@ if [ ! -e "$PGDATA/PG_VERSION" ]; then
     --encoding=UTF8 --locale=C >/dev/null
   rm -f "$PWFILE"
   echo "host all all 0.0.0.0/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
-  # as the local launcher's (cli/src/siji_cli/infra/postgres.py): room for a campaign's WAL between checkpoints, pg_stat_statements
-  printf "listen_addresses = '*'\nmax_connections = 300\nshared_buffers = 512MB\nmax_wal_size = 8GB\ncheckpoint_timeout = 15min\nshared_preload_libraries = 'pg_stat_statements'\n" \
-    >> "$PGDATA/postgresql.conf"
+  # the local launcher's settings (SETTINGS in cli/src/siji_cli/infra/postgres.py, copied in at the build)
+  { echo "listen_addresses = '*'"; cat /usr/local/share/siji/postgresql.siji.conf; } >> "$PGDATA/postgresql.conf"
   pg_ctl -D "$PGDATA" -w -o "-c listen_addresses='' -k /tmp" start >/dev/null
   createdb -h /tmp -U postgres "${POSTGRES_DB:-siji}"
   pg_ctl -D "$PGDATA" -w stop >/dev/null

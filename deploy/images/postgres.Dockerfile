@@ -6,6 +6,7 @@ RUN mkdir -p /etc/postgresql-common \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15 \
  && rm -rf /var/lib/apt/lists/*
 COPY postgres-start.sh /usr/local/bin/
+COPY postgresql.siji.conf /usr/local/share/siji/
 ENV PGDATA=/var/lib/postgresql/data PATH=/usr/lib/postgresql/15/bin:$PATH
 USER postgres
 EXPOSE 5432

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from siji_cli.infra import processes
 from siji_cli.infra.kafka import LOG4J, ensure_jars
+from siji_cli.infra.postgres import SETTINGS
 from siji_cli.paths import DEPLOY_DIR, ROOT
 
 IMAGES_DIR = DEPLOY_DIR / "images"
@@ -70,7 +71,7 @@ def build_all(state_dir: Path, kafka_lib_dir: Path, *, echo: Callable[[str], Non
             "kafka-lib": ensure_jars(kafka_lib_dir), "log4j2.yaml": LOG4J,
             "kafka-start.sh": IMAGES_DIR / "kafka-start.sh"})),
         (POSTGRES, lambda: _build(POSTGRES, "postgres.Dockerfile", work, {
-            "postgres-start.sh": IMAGES_DIR / "postgres-start.sh"})),
+            "postgres-start.sh": IMAGES_DIR / "postgres-start.sh", "postgresql.siji.conf": _postgres_settings(work)})),
         (SIJI, lambda: _build(SIJI, "siji.Dockerfile", work, {
             "wheels": _wheels(work / "wheels"), **{f"app/{name}": ROOT / name for name in SOURCE}})),
         (BANK, lambda: _build(BANK, "bank.Dockerfile", work, {})),
@@ -79,6 +80,13 @@ def build_all(state_dir: Path, kafka_lib_dir: Path, *, echo: Callable[[str], Non
         started = time.monotonic()
         step()
         echo(f"{name}: ready in {time.monotonic() - started:.0f} s")
+
+
+def _postgres_settings(work: Path) -> Path:
+    """The local launcher's PostgreSQL settings, for the image's first start to append."""
+    path = work / "postgresql.siji.conf"
+    path.write_text(SETTINGS)
+    return path
 
 
 def image_exists(name: str) -> bool:

@@ -29,7 +29,8 @@ def _wheel_utils():
 # A campaign writes hundreds of megabytes of WAL a minute: with the default max_wal_size (1GB) PostgreSQL
 # checkpointed every 8 to 20 s of a 100,000-recipient run, and each checkpoint makes the next write of
 # every page log the whole page again. pg_stat_statements (loaded at start; `make bench` reports each
-# stage's top statements from it) says which statement spent PostgreSQL's time.
+# stage's top statements from it) says which statement spent PostgreSQL's time. The image's first start
+# appends the same settings (siji_cli.infra.images).
 SETTINGS = """max_connections = 300
 shared_buffers = 512MB
 max_wal_size = 8GB
