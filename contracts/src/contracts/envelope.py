@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from contracts.topics import Topic
 
@@ -48,17 +48,12 @@ class Envelope(BaseModel, Generic[P]):
     event_id: UUID
     event_type: str
     schema_version: int = Field(ge=1)
-    occurred_at: AwareDatetime
+    occurred_at: AwareDatetime  # written in UTC (new_envelope); any offset read is the same instant
     producer: str
     correlation_id: str
     causation_id: UUID | None = None
     key: str
     payload: P
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
 
     @property
     def topic(self) -> Topic:
@@ -66,13 +61,13 @@ class Envelope(BaseModel, Generic[P]):
 
 
 class EnvelopeHeader(BaseModel):
-    """The envelope with its payload still raw: the first step of decoding."""
+    """What decides the payload's type: the first step of decoding. The rest (payload included) is not
+    turned into Python objects here; the typed step checks it."""
 
     model_config = ConfigDict(extra="ignore")
 
     event_type: str
     schema_version: int
-    payload: dict[str, Any]
 
 
 class UndecodableEvent(ValueError):

@@ -153,6 +153,7 @@ class Bank:
                                   group_reason=refusal[1])
         else:
             lines = []
+            lumped = self._draw(f"lump:{batch.message_id}") < self.behaviour.lump_rate
             for transfer in batch.transfers:
                 if earlier := self.bookings.get(transfer.end_to_end_id):
                     self.repeated_lines += 1
@@ -163,8 +164,7 @@ class Bank:
                         reason="this end-to-end id was already paid with another amount or account"))
                     continue
                 booking = self._execute(transfer.end_to_end_id, batch.message_id, transfer.amount_fen,
-                                        transfer.creditor_account, now,
-                                        lumped=self._draw(f"lump:{batch.message_id}") < self.behaviour.lump_rate)
+                                        transfer.creditor_account, now, lumped=lumped)
                 booked.append(booking)
                 lines.append(booking.status())
             accepted = sum(line.accepted for line in lines)
@@ -172,7 +172,7 @@ class Bank:
                                   group_status="ACCP" if accepted == len(lines) else "RJCT" if accepted == 0 else "PART",
                                   created_at=now, lines=lines)
         self._record({"message_id": batch.message_id, "digest": digest, "report": _report_data(report),
-                      "bookings": [asdict(b) for b in booked]})
+                      "bookings": [vars(b) for b in booked]})  # flat records: no deep copy needed
         return report
 
     def settled(self) -> list[Booking]:
@@ -313,4 +313,5 @@ class Bank:
 
 
 def _report_data(report: StatusReport) -> dict:
-    return {**asdict(report), "created_at": report.created_at.isoformat()}
+    """The report as the journal keeps it (its lines are flat records: no deep copy needed)."""
+    return {**vars(report), "created_at": report.created_at.isoformat(), "lines": [vars(line) for line in report.lines]}
