@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from contracts import decode, encode, new_envelope
 from contracts.disbursement import PaymentSettledV1
-from contracts.eligibility import CaseApprovedV1
+from contracts.eligibility import CaseApprovedV1, CaseApprovedV2
 from contracts.envelope import UndecodableEvent
 from support.events import case_approved, case_registered
 
@@ -53,6 +53,17 @@ def test_fields_added_later_are_ignored_by_older_consumers():
 def test_undecodable_events_say_why(raw, reason):
     with pytest.raises(UndecodableEvent, match=reason):
         decode(raw)
+
+
+def test_a_right_guess_reads_the_same_event_and_a_wrong_one_falls_back_to_the_body():
+    approved = new_envelope(case_approved(), producer="eligibility")
+    raw = encode(approved)
+    assert decode(raw, CaseApprovedV1) == approved
+    assert decode(raw, CaseApprovedV2) == approved  # a v1 body read by a reader whose newest is v2
+    assert isinstance(decode(raw, CaseApprovedV2).payload, CaseApprovedV1)
+    assert decode(raw, PaymentSettledV1) == approved  # a header that names the wrong type
+    with pytest.raises(UndecodableEvent, match="case.approved v1"):
+        decode(b'{"event_type": "case.approved", "schema_version": 1, "payload": {}}', CaseApprovedV1)
 
 
 def test_payloads_are_frozen():

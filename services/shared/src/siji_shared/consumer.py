@@ -59,6 +59,7 @@ class EventConsumer:
     def __post_init__(self) -> None:
         self._by_type = {(t.event_type, t.schema_version): h for t, h in self.handlers.items()}
         self._handled_types = {t.event_type for t in self.handlers}
+        self._likely = {t.event_type: t for t in sorted(self.handlers, key=lambda t: t.schema_version)}  # the newest
         self._handler_names = {h: metrics.handler_name(h) for h in self.handlers.values()}
         self._stop: Callable[[], Coroutine[Any, Any, None]] | None = None
         self._stopping: asyncio.Task | None = None
@@ -86,10 +87,12 @@ class EventConsumer:
     def _decode(self, records: list[ConsumerRecord]) -> tuple[list[tuple[Envelope, ConsumerRecord]], list[DeadLetter]]:
         batch, dead = [], []
         for record in records:
-            if self._not_ours(record):
-                continue
+            label = event_type_of(record)
+            event_type = label.decode(errors="replace") if label is not None else None
+            if event_type is not None and event_type not in self._handled_types:
+                continue  # told by the relay's event-type header without parsing: another consumer's event
             try:
-                envelope = decode(record.value or b"")
+                envelope = decode(record.value or b"", self._likely.get(event_type) if event_type else None)
             except UndecodableEvent as exc:
                 log.warning("dead-lettered undecodable event", partition=record.partition, offset=record.offset,
                             reason=str(exc))
@@ -105,12 +108,6 @@ class EventConsumer:
                             schema_version=envelope.schema_version, event_id=str(envelope.event_id),
                             skipped_so_far=self.unhandled_versions[version])
         return batch, dead
-
-    def _not_ours(self, record: ConsumerRecord) -> bool:
-        """A type this consumer has no handler for, told by the relay's event-type header without parsing
-        the body: most of a topic's events belong to other consumers."""
-        label = event_type_of(record)
-        return label is not None and label.decode(errors="replace") not in self._handled_types
 
     async def _with_retries(self, batch: list[tuple[Envelope, ConsumerRecord]]) -> list[DeadLetter]:
         for attempt in range(1, self.max_attempts + 1):
