@@ -6,7 +6,6 @@ model validation: `verify` validates), which is what lets it keep up with a raw 
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from pydantic_core import from_json
 
 from contracts.topics import Topic
 from siji_shared.kafka import KafkaConnection, event_type_of, read_all
@@ -46,7 +46,7 @@ def project(records: list[Any], since: datetime | None, into: Projections) -> No
         label = event_type_of(record)
         if label is not None and label not in PROJECTED:
             continue  # the relay labels every event: no need to parse what no projection reads
-        body = json.loads(record.value or b"{}")
+        body = from_json(record.value or b"{}")  # pydantic's parser: under half the time of json.loads
         if since and datetime.fromisoformat(body.get("occurred_at", "9999-12-31T00:00:00+00:00")) < since:
             continue
         kind, p = body.get("event_type"), body.get("payload", {})
