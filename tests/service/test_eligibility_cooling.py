@@ -25,6 +25,7 @@ from contracts.eligibility import (
     WorkerRegisteredV1,
 )
 from eligibility import imports, policies, service
+from eligibility import repository as repo
 from eligibility.api import router
 from eligibility.domain import DecisionRefused
 from eligibility.imports import ALREADY_REGISTERED
@@ -304,3 +305,48 @@ async def test_a_city_roster_of_37000_workers_imports_in_seconds(elig, tmp_path)
     assert fresh and (record["rows_read"], record["accepted"], record["rejected"]) == (37_000, 37_000, 0)
     print(f"37,000 registrations imported in {seconds:.1f} s")
     assert seconds < 30, f"{seconds:.1f} s"
+
+
+async def test_an_import_cut_off_is_refused_while_it_runs_and_taken_up_where_its_last_chunk_ended(
+        elig, tmp_path, monkeypatch):
+    path = tmp_path / "cut-off.csv"
+    path.write_bytes(roster(worker_rows(members(2_500, region=REGION, seed=66))))
+    upload = imports.Upload(path, uuid.uuid4().hex)
+    applies_for = imports.CampaignList(campaign="sc-cut-2026", programme="summer-cooling", year=2026)
+
+    async def run() -> tuple[dict, bool]:
+        async with elig.pool.acquire() as conn:
+            return await imports.import_roster(conn, elig.vault, CW, upload, filename=path.name,
+                                               applies_for=applies_for)
+
+    take, chunks = imports._take_chunk, []
+
+    async def dies_in_the_second_chunk(*args, **kwargs):
+        chunks.append(len(args[3]))
+        if len(chunks) == 2:
+            raise ConnectionResetError("the process died")
+        await take(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "_take_chunk", dies_in_the_second_chunk)
+    with pytest.raises(ConnectionResetError):
+        await run()
+    monkeypatch.setattr(imports, "_take_chunk", take)
+    async with elig.pool.acquire() as conn:
+        cut = await conn.fetchrow("SELECT * FROM imports WHERE file_sha256 = $1", upload.sha256)
+        assert (cut["status"], cut["rows_read"], cut["accepted"]) == ("running", 1000, 1000)  # the first chunk stayed
+        assert await conn.fetchval("SELECT count(*) FROM cases WHERE import_id = $1", cut["import_id"]) == 1000
+
+    async with elig.pool.acquire() as holder:  # as while the import's own request is still at it
+        assert await repo.lock_import(holder, cut["import_id"])
+        with pytest.raises(imports.ImportRunning, match=str(cut["import_id"])):
+            await run()
+        await repo.unlock_import(holder, cut["import_id"])
+
+    record, fresh = await run()
+    assert fresh and record["import_id"] == str(cut["import_id"]) and record["status"] == "completed"
+    assert (record["rows_read"], record["accepted"], record["already_registered"]) == (2_500, 2_500, 0)
+    async with elig.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM cases WHERE import_id = $1", cut["import_id"]) == 2_500
+        assert await conn.fetchval("SELECT count(*) FROM import_errors WHERE import_id = $1", cut["import_id"]) == 0
+    again, fresh = await run()
+    assert not fresh and again["rows_read"] == 2_500

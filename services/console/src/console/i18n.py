@@ -85,6 +85,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.settled": ("已到账", "settled"),
     "status.failed": ("失败", "failed"),
     "status.returned": ("已退回", "returned"),
+    "status.running": ("导入中", "importing"),
     "status.completed": ("完成", "completed"),
     "status.completed_with_errors": ("完成（有问题行）", "completed with rows not taken"),
     "import.title": ("导入名单", "Import a list"),

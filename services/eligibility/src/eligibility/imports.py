@@ -1,8 +1,11 @@
 """Campaign-list (member cases or, for a registration programme, registrations), hardship-roster and
 member-roster imports: the upload is spooled to a temporary file (never held in
 memory), read row by row, validated, and taken in chunks of CHUNK rows, each chunk one set-based
-registration, all in the caller's one transaction. Every row not taken is recorded with its row
-number and reason; the import record keeps the counts. The same file again finds that record."""
+registration committed with the import's counts. So a long import shows its progress (its record is
+`running`, GET /imports/{id}), holds no transaction open for minutes, and its events flow while it runs.
+Every row not taken is recorded with its row number and reason. The same file again finds the import's
+record; one cut off (its process died) is taken up where its last chunk ended, and while one runs, the
+same file is refused with its id."""
 
 from __future__ import annotations
 
@@ -68,6 +71,10 @@ async def spooled(request: Request) -> AsyncIterator[Upload]:
         yield Upload(Path(spool.name), digest.hexdigest())
 
 
+class ImportRunning(Exception):
+    """The same file is being imported by another request right now."""
+
+
 @dataclass
 class Tally:
     rows_read: int = 0
@@ -77,6 +84,10 @@ class Tally:
     ineligible: int = 0
     already_registered: int = 0
     eligible_fen: int = 0  # what the eligible cases were assessed at: what finance budgets for
+
+    @classmethod
+    def of(cls, record: asyncpg.Record) -> Tally:
+        return cls(**{name: record[name] for name in vars(cls())})
 
 
 @dataclass(frozen=True)
@@ -93,43 +104,87 @@ async def import_roster(conn: asyncpg.Connection, vault: PiiVault, who: Principa
                         kind: RosterKind = RosterKind.HARDSHIP_FILES) -> tuple[dict[str, Any], bool]:
     """A campaign list (`applies_for` given), a hardship roster or a member roster. A campaign list of a
     registration programme (summer cooling) is a registration roster. Returns the import's record and
-    whether this call made it (False: the same file was imported before)."""
+    whether this call made it (False: the same file was imported before). Runs its own transactions, one
+    per chunk (the first one also makes the import's record, so a file refused in its first chunk leaves
+    none), on a connection that holds the import's lock meanwhile."""
     if applies_for:
         kind = RosterKind.REGISTRATIONS if await service.is_registration_programme(
             conn, programme=applies_for.programme, region=who.region, year=applies_for.year) else RosterKind.CASES
     campaign = applies_for.campaign if applies_for else None
     found = await repo.find_import(conn, region=who.region, kind=kind.value, campaign=campaign,
                                    file_sha256=upload.sha256)
-    if found:
+    if found and found["status"] != "running":
         return await _answer(conn, found), False
-    import_id = uuid4()
-    await repo.insert_import(conn, import_id=import_id, kind=kind.value, region=who.region, campaign=campaign,
-                             programme=applies_for.programme if applies_for else None,
-                             year=applies_for.year if applies_for else None, filename=filename,
-                             file_sha256=upload.sha256, imported_by=who.user)
-    tally = Tally()
-    for chunk in _chunks(iter_rows(upload.path, kind), CHUNK):
-        errors = [(e.row_number, e.column, e.reason) for e in chunk if isinstance(e, RowError)]
-        tally.rows_read += len(chunk)
-        tally.rejected += len(errors)
-        tally.accepted += len(chunk) - len(errors)
-        if kind is RosterKind.REGISTRATIONS:
-            assert applies_for is not None
-            registrations = [r for r in chunk if isinstance(r, RegistrationRow)]
-            errors += await _register_workers(conn, vault, who, registrations, tally, applies_for, import_id=import_id)
-        elif applies_for:
-            cases = [r for r in chunk if isinstance(r, CaseRow)]
-            errors += await _register(conn, vault, who, cases, tally, applies_for, import_id=import_id)
-        elif kind is RosterKind.HARDSHIP_FILES:
-            errors += await _grade(conn, vault, who, [r for r in chunk if isinstance(r, HardshipRow)], tally)
-        else:
-            await service.upsert_members(conn, vault, who, [MemberIn(
-                national_id=r.national_id, name=r.name, union_name=r.union_name, occupation=r.occupation,
-                model_worker=r.model_worker, hardship_cadre=r.hardship_cadre, household_id=r.household_id)
-                for r in chunk if isinstance(r, MemberRow)])
-        await repo.insert_import_errors(conn, import_id=import_id, errors=errors)
-    record = await repo.finish_import(conn, import_id=import_id, **vars(tally))
+    import_id = found["import_id"] if found else uuid4()
+    if not await repo.lock_import(conn, import_id):
+        raise ImportRunning(_running(import_id))
+    try:
+        tally = Tally.of(found) if found else Tally()
+        record = await _take_rows(conn, vault, who, iter_rows(upload.path, kind), tally, kind=kind,
+                                  applies_for=applies_for, import_id=import_id, resumed=found is not None,
+                                  new_record=dict(import_id=import_id, kind=kind.value, region=who.region,
+                                                  campaign=campaign,
+                                                  programme=applies_for.programme if applies_for else None,
+                                                  year=applies_for.year if applies_for else None, filename=filename,
+                                                  file_sha256=upload.sha256, imported_by=who.user))
+    finally:
+        await repo.unlock_import(conn, import_id)
     return await _answer(conn, record), True
+
+
+def _running(import_id: UUID) -> str:
+    return (f"这个文件正在导入中，请稍后查看导入记录 {import_id}（this file is being imported now: follow it at "
+            f"GET /imports/{import_id}）")
+
+
+async def _take_rows(conn: asyncpg.Connection, vault: PiiVault, who: Principal, rows: Iterator[Row | RowError],
+                     tally: Tally, *, kind: RosterKind, applies_for: CampaignList | None, import_id: UUID,
+                     resumed: bool, new_record: dict[str, Any]) -> asyncpg.Record:
+    """The rows after those an earlier run took, chunk by chunk, each chunk's transaction ending with the
+    counts; the import's record made in the first (or, for a file of no rows, the last)."""
+    started = resumed
+    for chunk in _chunks(islice(rows, tally.rows_read, None), CHUNK):
+        async with conn.transaction():
+            if not started:
+                started = await _start(conn, new_record)
+            await _take_chunk(conn, vault, who, chunk, tally, kind=kind, applies_for=applies_for,
+                              import_id=import_id)
+            await repo.count_import(conn, import_id=import_id, finished=False, **vars(tally))
+    async with conn.transaction():
+        if not started:
+            await _start(conn, new_record)
+        return await repo.count_import(conn, import_id=import_id, finished=True, **vars(tally))
+
+
+async def _start(conn: asyncpg.Connection, record: dict[str, Any]) -> bool:
+    if not await repo.insert_import(conn, **record):  # another request started the same file meanwhile
+        other = await repo.find_import(conn, region=record["region"], kind=record["kind"], campaign=record["campaign"],
+                                       file_sha256=record["file_sha256"])
+        raise ImportRunning(_running(other["import_id"] if other else record["import_id"]))
+    return True
+
+
+async def _take_chunk(conn: asyncpg.Connection, vault: PiiVault, who: Principal, chunk: list[Row | RowError],
+                      tally: Tally, *, kind: RosterKind, applies_for: CampaignList | None, import_id: UUID) -> None:
+    errors = [(e.row_number, e.column, e.reason) for e in chunk if isinstance(e, RowError)]
+    tally.rows_read += len(chunk)
+    tally.rejected += len(errors)
+    tally.accepted += len(chunk) - len(errors)
+    if kind is RosterKind.REGISTRATIONS:
+        assert applies_for is not None
+        registrations = [r for r in chunk if isinstance(r, RegistrationRow)]
+        errors += await _register_workers(conn, vault, who, registrations, tally, applies_for, import_id=import_id)
+    elif applies_for:
+        cases = [r for r in chunk if isinstance(r, CaseRow)]
+        errors += await _register(conn, vault, who, cases, tally, applies_for, import_id=import_id)
+    elif kind is RosterKind.HARDSHIP_FILES:
+        errors += await _grade(conn, vault, who, [r for r in chunk if isinstance(r, HardshipRow)], tally)
+    else:
+        await service.upsert_members(conn, vault, who, [MemberIn(
+            national_id=r.national_id, name=r.name, union_name=r.union_name, occupation=r.occupation,
+            model_worker=r.model_worker, hardship_cadre=r.hardship_cadre, household_id=r.household_id)
+            for r in chunk if isinstance(r, MemberRow)])
+    await repo.insert_import_errors(conn, import_id=import_id, errors=errors)
 
 
 async def _register(conn: asyncpg.Connection, vault: PiiVault, who: Principal, rows: list[CaseRow], tally: Tally,

@@ -9,6 +9,7 @@ from eligibility.api import router
 from eligibility.bootstrap import bootstrap
 from eligibility.config import Settings
 from eligibility.domain import DecisionRefused
+from eligibility.imports import ImportRunning
 from eligibility.policies import VersionConflict
 from eligibility.policy import PolicyInvalid
 from eligibility.roster import RosterUnreadable
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     tracing.configure("eligibility", app, otlp_endpoint=settings.otlp_endpoint)
     app.include_router(router)
     app.include_router(health_router)
-    install_error_handlers(app, {DecisionRefused: 409, NotFound: 404, Forbidden: 403, RosterUnreadable: 422,
-                                 VersionConflict: 409, PolicyInvalid: 422, ApplicationsInvalid: 422})
+    install_error_handlers(app, {DecisionRefused: 409, ImportRunning: 409, NotFound: 404, Forbidden: 403,
+                                 RosterUnreadable: 422, VersionConflict: 409, PolicyInvalid: 422,
+                                 ApplicationsInvalid: 422})
     return app

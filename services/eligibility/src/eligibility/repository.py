@@ -295,16 +295,25 @@ async def import_by_id(conn: asyncpg.Connection, import_id: UUID) -> asyncpg.Rec
 
 async def insert_import(conn: asyncpg.Connection, *, import_id: UUID, kind: str, region: str, campaign: str | None,
                         programme: str | None, year: int | None, filename: str, file_sha256: str,
-                        imported_by: str) -> None:
-    await conn.execute(Q["insert_import"], import_id, kind, region, campaign, programme, year, filename, file_sha256,
-                       imported_by)
+                        imported_by: str) -> bool:
+    """A running import's record; False when another request has just started the same file."""
+    return await conn.fetchval(Q["insert_import"], import_id, kind, region, campaign, programme, year, filename,
+                               file_sha256, imported_by) is not None
 
 
-async def finish_import(conn: asyncpg.Connection, *, import_id: UUID, rows_read: int, rejected: int, accepted: int,
-                        eligible: int, ineligible: int, already_registered: int,
-                        eligible_fen: int) -> asyncpg.Record:
-    return await conn.fetchrow(Q["finish_import"], import_id, rows_read, rejected, accepted, eligible, ineligible,
-                               already_registered, eligible_fen)
+async def count_import(conn: asyncpg.Connection, *, import_id: UUID, finished: bool, rows_read: int, rejected: int,
+                       accepted: int, eligible: int, ineligible: int, already_registered: int,
+                       eligible_fen: int) -> asyncpg.Record:
+    return await conn.fetchrow(Q["count_import"], import_id, rows_read, rejected, accepted, eligible, ineligible,
+                               already_registered, eligible_fen, finished)
+
+
+async def lock_import(conn: asyncpg.Connection, import_id: UUID) -> bool:
+    return await conn.fetchval(Q["lock_import"], import_id)
+
+
+async def unlock_import(conn: asyncpg.Connection, import_id: UUID) -> None:
+    await conn.fetchval(Q["unlock_import"], import_id)
 
 
 async def insert_import_errors(conn: asyncpg.Connection, *, import_id: UUID,

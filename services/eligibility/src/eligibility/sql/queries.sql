@@ -213,16 +213,28 @@ SELECT * FROM imports WHERE region = $1 AND kind = $2 AND coalesce(campaign, '')
 SELECT * FROM imports WHERE import_id = $1;
 
 -- name: insert_import
+-- Nothing when the same file is being imported by another request (the unique index says which).
 INSERT INTO imports (import_id, kind, region, campaign, programme, year, filename, file_sha256, status, rows_read,
                      accepted, rejected, imported_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'completed', 0, 0, 0, $9);
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', 0, 0, 0, $9)
+ON CONFLICT DO NOTHING RETURNING import_id;
 
--- name: finish_import
-UPDATE imports SET status = CASE WHEN $3 > 0 THEN 'completed_with_errors' ELSE 'completed' END,
+-- name: count_import
+-- The counts so far ($9 false: the import goes on) or at the end ($9 true: its status says how it ended).
+UPDATE imports SET status = CASE WHEN NOT $9 THEN 'running' WHEN $3 > 0 THEN 'completed_with_errors'
+                                 ELSE 'completed' END,
                    rows_read = $2, rejected = $3, accepted = $4, eligible = $5, ineligible = $6,
                    already_registered = $7, eligible_fen = $8
 WHERE import_id = $1
 RETURNING *;
+
+-- name: lock_import
+-- Held by the connection running the import, across its chunks' transactions; released when it ends (or
+-- its session does). The same file again can take up an import only when nobody holds it.
+SELECT pg_try_advisory_lock(hashtext('import:' || $1::uuid::text));
+
+-- name: unlock_import
+SELECT pg_advisory_unlock(hashtext('import:' || $1::uuid::text));
 
 -- name: insert_import_errors
 INSERT INTO import_errors (import_id, row_number, column_name, reason)
