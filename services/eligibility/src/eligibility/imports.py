@@ -14,7 +14,7 @@ import io
 import tempfile
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,7 @@ class Tally:
 
     @classmethod
     def of(cls, record: asyncpg.Record) -> Tally:
-        return cls(**{name: record[name] for name in vars(cls())})
+        return cls(**{f.name: record[f.name] for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,8 @@ async def _take_rows(conn: asyncpg.Connection, vault: PiiVault, who: Principal, 
     for chunk in _chunks(islice(rows, tally.rows_read, None), CHUNK):
         async with conn.transaction():
             if not started:
-                started = await _start(conn, new_record)
+                await _start(conn, new_record)
+                started = True
             await _take_chunk(conn, vault, who, chunk, tally, kind=kind, applies_for=applies_for,
                               import_id=import_id)
             await repo.count_import(conn, import_id=import_id, finished=False, **vars(tally))
@@ -156,12 +157,11 @@ async def _take_rows(conn: asyncpg.Connection, vault: PiiVault, who: Principal, 
         return await repo.count_import(conn, import_id=import_id, finished=True, **vars(tally))
 
 
-async def _start(conn: asyncpg.Connection, record: dict[str, Any]) -> bool:
+async def _start(conn: asyncpg.Connection, record: dict[str, Any]) -> None:
     if not await repo.insert_import(conn, **record):  # another request started the same file meanwhile
         other = await repo.find_import(conn, region=record["region"], kind=record["kind"], campaign=record["campaign"],
                                        file_sha256=record["file_sha256"])
         raise ImportRunning(_running(other["import_id"] if other else record["import_id"]))
-    return True
 
 
 async def _take_chunk(conn: asyncpg.Connection, vault: PiiVault, who: Principal, chunk: list[Row | RowError],
