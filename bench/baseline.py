@@ -36,14 +36,13 @@ HEADERS = event_headers("case.approved")  # as the relay sends
 TABLES = """
 CREATE TABLE inbox (consumer_group text NOT NULL, event_id uuid NOT NULL, event_type text NOT NULL,
                     received_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (consumer_group, event_id));
-CREATE INDEX inbox_received ON inbox (received_at);
+CREATE INDEX inbox_received ON inbox USING brin (received_at);
 CREATE TABLE state (payment_id uuid PRIMARY KEY, case_id uuid NOT NULL UNIQUE, campaign text NOT NULL,
                     amount_fen bigint NOT NULL, status text NOT NULL,
                     created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE outbox (id bigserial PRIMARY KEY, event_id uuid NOT NULL UNIQUE, event_type text NOT NULL,
                      topic text NOT NULL, key text NOT NULL, body bytea NOT NULL,
-                     created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz);
-CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
+                     created_at timestamptz NOT NULL DEFAULT now());
 """
 CLAIM = ("INSERT INTO inbox (consumer_group, event_id, event_type) SELECT $1, * FROM unnest($2::uuid[], $3::text[]) "
          "ON CONFLICT DO NOTHING RETURNING event_id")

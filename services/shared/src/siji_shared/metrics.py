@@ -118,7 +118,7 @@ def count_published(rows: Iterable[Mapping[str, Any]]) -> None:
 
 
 BACKLOG_SQL = ("SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 "
-               "FROM outbox WHERE published_at IS NULL")
+               "FROM outbox")
 
 
 @dataclass(frozen=True)

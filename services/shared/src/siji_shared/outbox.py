@@ -1,14 +1,14 @@
 """Transactional outbox: `stage` writes events in the caller's transaction; `OutboxRelay` publishes them.
 
-Gap-safe: the relay never keeps a high-water mark. It publishes every row still unpublished, in id
-order, so a transaction that commits late (with a lower id) is still picked up. Per-key order holds
-because every state change locks its aggregate row before staging, so one aggregate's events get
-ids in commit order, and one relay per schema (an advisory lock) sends them through an idempotent
-producer. A crash between send and mark re-sends rows; consumers' inboxes drop the duplicates.
-Published rows are kept for a retention period (default 7 days), then purged while the relay is idle;
-so are the schema's inbox rows after theirs (default 30 days: longer than Kafka keeps the events, so a
-redelivery always finds its claim; a dead letter re-driven later than that relies on the domain's own
-keys, such as one payment per case).
+Gap-safe: the relay never keeps a high-water mark. The outbox holds only what is still to be sent; the
+relay sends its rows in id order and deletes them once Kafka has acknowledged them, so a transaction
+that commits late (with a lower id) is still picked up. Per-key order holds because every state change
+locks its aggregate row before staging, so one aggregate's events get ids in commit order, and one relay
+per schema (an advisory lock) sends them through an idempotent producer. A crash between send and delete
+re-sends rows; consumers' inboxes drop the duplicates. Kafka keeps what was sent. While idle, the relay
+purges the schema's inbox claims older than their retention (default 30 days: longer than Kafka keeps
+the events, so a redelivery always finds its claim; a dead letter re-driven later than that relies on the
+domain's own keys, such as one payment per case).
 """
 
 from __future__ import annotations
@@ -46,13 +46,11 @@ async def stage(conn: asyncpg.Connection, envelopes: Iterable[Envelope]) -> None
 
 class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, *, schema: str, kafka: KafkaConnection, batch_size: int = 1000,
-                 poll_seconds: float = 1.0, retention: timedelta = timedelta(days=7),
-                 inbox_retention: timedelta = timedelta(days=30)) -> None:
+                 poll_seconds: float = 1.0, inbox_retention: timedelta = timedelta(days=30)) -> None:
         self.pool = pool
         self.schema = schema
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
-        self.retention = retention
         self.inbox_retention = inbox_retention
         self.purge_chunk = batch_size * 10
         self._next_purge = 0.0
@@ -70,21 +68,19 @@ class OutboxRelay:
             await self._producer.stop()
 
     async def publish_pending(self) -> bool:
-        """Publish one batch of unpublished rows; True if a full batch went (more may be waiting)."""
+        """Publish one batch of the outbox's rows and delete them; True if a full batch went (more may be waiting)."""
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT id, event_type, topic, key, body, traceparent FROM outbox WHERE published_at IS NULL "
-                "ORDER BY id LIMIT $1",
+                "SELECT id, event_type, topic, key, body, traceparent FROM outbox ORDER BY id LIMIT $1",
                 self.batch_size,
             )
             if not rows:
                 if time.monotonic() >= self._next_purge:
-                    purged = max(await self.purge_published(conn), await self.purge_inbox(conn))
+                    purged = await self.purge_inbox(conn)
                     self._next_purge = time.monotonic() + (0 if purged == self.purge_chunk else PURGE_EVERY_SECONDS)
                 return False
             await asyncio.gather(*await self._send(rows))
-            await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
-                               [row["id"] for row in rows])
+            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
         self.published += len(rows)
         metrics.count_published(rows)
         return len(rows) == self.batch_size
@@ -104,16 +100,9 @@ class OutboxRelay:
         return [delivery for (topic, partition), records in by_partition.items()
                 for delivery in await send_batches(producer, topic, partition, records)]
 
-    async def purge_published(self, conn: asyncpg.Connection) -> int:
-        """Forget rows published longer ago than the retention (Kafka holds the events); never unpublished ones.
-        Bounded per call; an idle relay calls it every few minutes, sooner while full chunks go."""
-        deleted = await conn.execute(
-            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at < now() - $1::interval "
-            "ORDER BY id LIMIT $2)", self.retention, self.purge_chunk)
-        return int(deleted.split()[-1])
-
     async def purge_inbox(self, conn: asyncpg.Connection) -> int:
-        """Forget inbox claims older than the inbox retention, bounded per call like the outbox purge."""
+        """Forget inbox claims older than the inbox retention. Bounded per call; an idle relay calls it every few
+        minutes, sooner while full chunks go."""
         deleted = await conn.execute(
             "DELETE FROM inbox WHERE ctid IN (SELECT ctid FROM inbox WHERE received_at < now() - $1::interval "
             "LIMIT $2)", self.inbox_retention, self.purge_chunk)

@@ -101,8 +101,7 @@ def service_lifespan(wiring: ServiceWiring[C]):
         for consumer in container.consumers:
             subscribe(broker, consumer, max_records=settings.consumer_batch_size)
         relay = OutboxRelay(pool, schema=wiring.schema, kafka=settings.kafka, batch_size=settings.relay_batch_size,
-                            poll_seconds=settings.relay_poll_seconds, retention=settings.outbox_retention,
-                            inbox_retention=settings.inbox_retention)
+                            poll_seconds=settings.relay_poll_seconds, inbox_retention=settings.inbox_retention)
         app.state.container = container
         app.state.asyncapi = asyncapi.document(wiring.name, container.consumers)
         app.state.outbox_backlog = OutboxBacklog(pool, service=wiring.name)

@@ -53,7 +53,6 @@ class ServiceSettings(BaseSettings):
     # backstop. Each empty poll walks the outbox rows of transactions still open (200,000 at the end of a
     # campaign-list import): polled every second, that was a fifth of PostgreSQL's time during an import.
     relay_poll_seconds: float = 5.0
-    outbox_retention_hours: float = 168.0
     inbox_retention_hours: float = 720.0
     otlp_endpoint: str | None = None  # an OpenTelemetry collector (OTLP/HTTP), e.g. http://collector:4318; off if unset
 
@@ -79,10 +78,6 @@ class ServiceSettings(BaseSettings):
                                security_protocol=self.kafka_security_protocol,
                                sasl_mechanism=self.kafka_sasl_mechanism, username=self.kafka_username,
                                password=self.kafka_password, ssl_cafile=self.kafka_ssl_cafile)
-
-    @property
-    def outbox_retention(self) -> timedelta:
-        return timedelta(hours=self.outbox_retention_hours)
 
     @property
     def inbox_retention(self) -> timedelta:
