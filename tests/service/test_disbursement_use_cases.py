@@ -94,7 +94,7 @@ async def test_the_banks_answers_settle_or_release_each_payment_once(disb):
 
     for _ in range(2):
         async with disb.pool.acquire() as conn, conn.transaction():
-            events = await service.record_bank_outcomes(conn, answers)
+            events = await service.record_bank_outcomes(conn, answers, batch_id=None)
         if _ == 0:
             assert [type(e.payload) for e in events] == [PaymentSettledV1, PaymentFailedV1]
             assert events[1].payload.reason == "AC04: closed account"

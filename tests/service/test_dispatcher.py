@@ -5,6 +5,7 @@ bank gets the same message again; a batch refused whole fails every payment in i
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from disbursement import repository as repo
 from disbursement import service
 from disbursement.bank import BankUnavailable
 from disbursement.dispatcher import Dispatcher
@@ -18,9 +19,11 @@ from support.service import principal
 
 @dataclass
 class FakeBank:
-    """Answers each batch by rule: lines in `refuse` rejected, every batch refused whole, or no answer."""
+    """Answers each batch by rule: lines in `refuse` rejected, lines in `leave_out` left out of the report
+    (once), every batch refused whole, or no answer."""
 
     refuse: set[str] = field(default_factory=set)
+    leave_out: set[str] = field(default_factory=set)
     unavailable: int = 0
     refuse_whole: bool = False
     received: list[PaymentBatch] = field(default_factory=list)
@@ -37,7 +40,8 @@ class FakeBank:
         lines = [LineStatus(t.end_to_end_id, t.end_to_end_id not in self.refuse,
                             *(("AC04", "payee account closed") if t.end_to_end_id in self.refuse else ("", "")),
                             bank_reference="" if t.end_to_end_id in self.refuse else f"BK-{t.end_to_end_id[:8]}")
-                 for t in batch.transfers]
+                 for t in batch.transfers if t.end_to_end_id not in self.leave_out]
+        self.leave_out = set()
         return StatusReport(message_id="R", original_message_id=batch.message_id, group_status="PART",
                             created_at=now, lines=lines)
 
@@ -90,6 +94,27 @@ async def test_an_unavailable_bank_gets_the_same_message_again(disb):
     assert [b.message_id for b in bank.received] == [bank.received[0].message_id] * 2
     assert bank.received[0].transfers == bank.received[1].transfers
     assert {s for s, _ in (await statuses(disb)).values()} == {"settled"}
+
+
+async def test_a_line_left_out_of_the_report_goes_in_a_later_batch_and_each_payment_names_its_batch(disb):
+    payments = await instructed(disb, 3)
+    disb.bank = bank = FakeBank(unavailable=1, leave_out={payments[2].hex})
+    dispatcher = Dispatcher(disb)
+    assert not await dispatcher.dispatch_due(), "no answer: the batch stays open"
+    async with disb.pool.acquire() as conn:
+        first = await conn.fetchval("SELECT batch_id FROM payment_batches")
+        assert {p["batch_id"] for p in await repo.payments_of_campaign(conn, "c")} == {first}, "in the open batch"
+        await conn.execute("UPDATE payment_batches SET next_attempt_at = now()")
+    assert await dispatcher.dispatch_due(), "the same message again, answered but for one line"
+    assert await statuses(disb) == {**{p: ("settled", None) for p in payments[:2]}, payments[2]: ("instructed", None)}
+    assert await dispatcher.dispatch_due(), "the line left out, in a batch of its own"
+    assert [[t.end_to_end_id for t in b.transfers] for b in bank.received[1:]] == [
+        sorted(p.hex for p in payments), [payments[2].hex]]
+    assert bank.received[1].message_id != bank.received[2].message_id
+    async with disb.pool.acquire() as conn:
+        second = await conn.fetchval("SELECT batch_id FROM payment_batches WHERE batch_id <> $1", first)
+        found = {p["payment_id"]: (p["status"], p["batch_id"]) for p in await repo.payments_of_campaign(conn, "c")}
+    assert found == {payments[0]: ("settled", first), payments[1]: ("settled", first), payments[2]: ("settled", second)}
 
 
 async def test_a_batch_refused_whole_fails_every_payment_in_it(disb):

@@ -94,18 +94,18 @@ async def insert_payments(conn: asyncpg.Connection, payments: Sequence[NewPaymen
 
 
 async def fail_payments(conn: asyncpg.Connection, failures: Sequence[tuple[UUID, str]], *,
-                        stage: str) -> list[asyncpg.Record]:
+                        stage: str, batch_id: UUID | None) -> list[asyncpg.Record]:
     if not failures:
         return []
-    return await conn.fetch(Q["fail_payments"], [p for p, _ in failures], stage, [r for _, r in failures])
+    return await conn.fetch(Q["fail_payments"], [p for p, _ in failures], stage, [r for _, r in failures], batch_id)
 
 
 async def settle_payments(conn: asyncpg.Connection, settlements: Sequence[tuple[UUID, str]], *,
-                          settled_at: datetime) -> list[asyncpg.Record]:
+                          settled_at: datetime, batch_id: UUID | None) -> list[asyncpg.Record]:
     if not settlements:
         return []
     return await conn.fetch(Q["settle_payments"], [p for p, _ in settlements], [r for _, r in settlements],
-                            settled_at)
+                            settled_at, batch_id)
 
 
 async def due_batch(conn: asyncpg.Connection, *, besides: list[UUID]) -> asyncpg.Record | None:
@@ -119,10 +119,8 @@ async def make_batch(conn: asyncpg.Connection, *, batch_id: UUID, message_id: st
     picked = await conn.fetch(Q["payments_to_batch"], limit)
     if not picked:
         return None
-    batch = await conn.fetchrow(Q["insert_batch"], batch_id, message_id, len(picked),
-                                sum(p["amount_fen"] for p in picked))
-    await conn.execute(Q["assign_to_batch"], batch_id, [p["payment_id"] for p in picked])
-    return batch
+    return await conn.fetchrow(Q["insert_batch"], batch_id, message_id, [p["payment_id"] for p in picked],
+                               sum(p["amount_fen"] for p in picked))
 
 
 async def batch_lines(conn: asyncpg.Connection, batch_id: UUID) -> list[asyncpg.Record]:
@@ -135,7 +133,6 @@ async def postpone_batch(conn: asyncpg.Connection, batch_id: UUID, *, delay: tim
 
 async def close_batch(conn: asyncpg.Connection, batch_id: UUID, *, group_status: str) -> None:
     await conn.execute(Q["close_batch"], batch_id, group_status)
-    await conn.execute(Q["unbatch"], batch_id)
 
 
 async def payments_of_campaign(conn: asyncpg.Connection, campaign: str) -> list[dict]:

@@ -194,14 +194,16 @@ async def release_queue(conn: asyncpg.Connection, campaign: str) -> list[Envelop
         payee_account_masked=r["payee_account_masked"]), producer=PRODUCER) for r in paid]
 
 
-async def record_bank_outcomes(conn: asyncpg.Connection, outcomes: list[BankOutcome]) -> list[Envelope]:
+async def record_bank_outcomes(conn: asyncpg.Connection, outcomes: list[BankOutcome], *,
+                               batch_id: UUID | None) -> list[Envelope]:
     """Settle or fail each payment once, whatever the bank says how many times: settled money moves
-    from reserved to paid, refused money back to available."""
+    from reserved to paid, refused money back to available. Each payment records the batch that
+    carried its answer."""
     at = max((o.at for o in outcomes), default=datetime.now(UTC))
     settled = await repo.settle_payments(conn, [(o.payment_id, o.bank_reference) for o in outcomes if o.settled],
-                                         settled_at=at)
+                                         settled_at=at, batch_id=batch_id)
     failed = await repo.fail_payments(conn, [(o.payment_id, o.reason) for o in outcomes if not o.settled],
-                                      stage=FailureStage.BANK)
+                                      stage=FailureStage.BANK, batch_id=batch_id)
     await _must_transfer(conn, [(domain.settle(r["campaign"]), _movement(r)) for r in settled])
     await _must_transfer(conn, [(domain.release(r["campaign"]), _movement(r)) for r in failed])
     by_id = {o.payment_id: o for o in outcomes}

@@ -38,14 +38,16 @@ RETURNING payment_id;
 
 -- name: fail_payments
 -- Only an instructed payment can fail, once; returns those that did.
-UPDATE payments p SET status = 'failed', failure_stage = $2, failure_reason = f.reason, updated_at = now()
+UPDATE payments p SET status = 'failed', failure_stage = $2, failure_reason = f.reason, batch_id = $4,
+                      updated_at = now()
 FROM unnest($1::uuid[], $3::text[]) AS f(payment_id, reason)
 WHERE p.payment_id = f.payment_id AND p.status = 'instructed'
 RETURNING p.payment_id, p.case_id, p.campaign, p.amount_fen;
 
 -- name: settle_payments
 -- Only an instructed payment can settle, once; returns those that did.
-UPDATE payments p SET status = 'settled', bank_reference = s.reference, settled_at = $3, updated_at = now()
+UPDATE payments p SET status = 'settled', bank_reference = s.reference, settled_at = $3, batch_id = $4,
+                      updated_at = now()
 FROM unnest($1::uuid[], $2::text[]) AS s(payment_id, reference)
 WHERE p.payment_id = s.payment_id AND p.status = 'instructed'
 RETURNING p.payment_id, p.case_id, p.campaign, p.amount_fen;
@@ -56,35 +58,38 @@ SELECT * FROM payment_batches WHERE status = 'open' AND next_attempt_at <= now()
 ORDER BY next_attempt_at LIMIT 1;
 
 -- name: payments_to_batch
-SELECT payment_id, amount_fen FROM payments WHERE status = 'instructed' AND batch_id IS NULL
+-- Instructed payments in no open batch, oldest first.
+SELECT payment_id, amount_fen FROM payments
+WHERE status = 'instructed'
+  AND payment_id NOT IN (SELECT unnest(payment_ids) FROM payment_batches WHERE status = 'open')
 ORDER BY created_at, payment_id LIMIT $1;
 
 -- name: insert_batch
-INSERT INTO payment_batches (batch_id, message_id, payments, control_sum_fen) VALUES ($1, $2, $3, $4)
+INSERT INTO payment_batches (batch_id, message_id, payments, control_sum_fen, payment_ids)
+VALUES ($1, $2, cardinality($3::uuid[]), $4, $3::uuid[])
 RETURNING *;
 
--- name: assign_to_batch
-UPDATE payments SET batch_id = $1, updated_at = now() WHERE payment_id = ANY($2::uuid[]);
-
 -- name: batch_lines
-SELECT payment_id, amount_fen, payee_name_enc, payee_account_enc FROM payments
-WHERE batch_id = $1 ORDER BY payment_id;
+SELECT p.payment_id, p.amount_fen, p.payee_name_enc, p.payee_account_enc
+FROM payment_batches b CROSS JOIN unnest(b.payment_ids) AS l(payment_id) JOIN payments p USING (payment_id)
+WHERE b.batch_id = $1 ORDER BY p.payment_id;
 
 -- name: postpone_batch
 UPDATE payment_batches SET attempts = attempts + 1, next_attempt_at = now() + $2::interval WHERE batch_id = $1;
 
 -- name: close_batch
+-- Lines the bank's report left out are in no open batch now: they go into a later one (the bank executes
+-- each line id once).
 UPDATE payment_batches SET status = 'reported', group_status = $2, reported_at = now() WHERE batch_id = $1;
 
--- name: unbatch
--- Lines the bank's report left out go into a later batch (the bank executes each line id once).
-UPDATE payments SET batch_id = NULL, updated_at = now()
-WHERE batch_id = $1 AND status = 'instructed';
-
 -- name: payments_of_campaign
-SELECT payment_id, case_id, amount_fen, status, failure_stage, failure_reason, bank_reference, settled_at,
-       payee_account_masked, batch_id
-FROM payments WHERE campaign = $1 ORDER BY created_at;
+-- A payment's batch: the one that carried its answer, or the open one it is in.
+SELECT p.payment_id, p.case_id, p.amount_fen, p.status, p.failure_stage, p.failure_reason, p.bank_reference,
+       p.settled_at, p.payee_account_masked, coalesce(p.batch_id, b.batch_id) AS batch_id
+FROM payments p
+LEFT JOIN (SELECT batch_id, unnest(payment_ids) AS payment_id FROM payment_batches WHERE status = 'open') b
+       USING (payment_id)
+WHERE p.campaign = $1 ORDER BY p.created_at;
 
 -- name: lock_available
 -- The campaigns' available money, row-locked (in account order, as the ledger locks) while a batch is
