@@ -16,6 +16,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from uuid_utils.compat import uuid7
 
 from contracts import Envelope, new_envelope
 from contracts.cooling import (
@@ -184,7 +185,7 @@ async def dispatch(conn: asyncpg.Connection, who: Principal, campaign: str, ware
         if kits <= 0:
             break
         left -= kits
-        shipment_id = uuid.uuid4()
+        shipment_id = uuid7()
         items = domain.kit_items(kit, kits)
         shipments.append((shipment_id, code, kits, items))
         shipped_sites.append(code)
@@ -268,7 +269,7 @@ async def record_handouts(conn: asyncpg.Connection, vault: PiiVault, who: Princi
                                                                        f"{body.site}; record it again after a delivery）"}
             continue
         kits_left -= 1
-        handout_id = uuid.uuid4()
+        handout_id = uuid7()
         status = "kept"
         events.append(_event(KitHandedOutV1(campaign=campaign, worker_ref=ref, handout_id=handout_id, site=body.site,
                                             at=record.at, recorded=body.recorded, items=kit)))

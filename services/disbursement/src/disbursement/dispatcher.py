@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 import structlog
+from uuid_utils.compat import uuid7
 
 from disbursement import domain, service
 from disbursement import repository as repo
@@ -41,7 +42,7 @@ class Dispatcher:
             while len(batches) < self.c.settings.dispatch_in_flight:
                 async with conn.transaction():
                     batch = await repo.due_batch(conn, besides=[b["batch_id"] for b in batches]) or \
-                        await repo.make_batch(conn, batch_id=(batch_id := uuid.uuid4()),
+                        await repo.make_batch(conn, batch_id=(batch_id := uuid7()),
                                               message_id=f"SIJI{batch_id.hex[:28].upper()}",
                                               limit=self.c.settings.dispatch_batch_size)
                 if batch is None:

@@ -18,10 +18,11 @@ from dataclasses import dataclass, fields
 from itertools import islice
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 from fastapi import HTTPException, Request
+from uuid_utils.compat import uuid7
 
 from eligibility import repository as repo
 from eligibility import service
@@ -115,7 +116,7 @@ async def import_roster(conn: asyncpg.Connection, vault: PiiVault, who: Principa
                                    file_sha256=upload.sha256)
     if found and found["status"] != "running":
         return await _answer(conn, found), False
-    import_id = found["import_id"] if found else uuid4()
+    import_id = found["import_id"] if found else uuid7()
     if not await repo.lock_import(conn, import_id):
         raise ImportRunning(_running(import_id))
     try:

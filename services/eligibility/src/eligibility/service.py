@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import unicodedata
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -19,6 +18,7 @@ import structlog
 from pydantic import BaseModel, Field, model_validator
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
+from uuid_utils.compat import uuid7
 
 from contracts import Envelope, new_envelope
 from contracts.disbursement import (
@@ -359,7 +359,7 @@ async def open_hardship_files(conn: asyncpg.Connection, vault: PiiVault, who: Pr
                             "reason": f"{grading.reasons[-1].zh}（{grading.reasons[-1].en}）", "grading": reasons})
             continue
         new.append(repo.NewHardshipFile(
-            file_id=uuid.uuid4(), member_ref=ref, level=grading.level, national_id_enc=vault.encrypt(f.national_id),
+            file_id=uuid7(), member_ref=ref, level=grading.level, national_id_enc=vault.encrypt(f.national_id),
             name_enc=vault.encrypt(f.name), valid_until=valid_until,
             household_ref=household_ref(vault, f.household_id, ref), household_size=f.household_size,
             income_fen_per_month=f.income_fen_per_month, causes=tuple(sorted(f.causes)),
@@ -502,7 +502,7 @@ async def register_cases(conn: asyncpg.Connection, vault: PiiVault, who: Princip
             for subject in subjects:
                 totals[subject] += assessment.amount_fen
                 added[subject] = added.get(subject, 0) + assessment.amount_fen
-        case = repo.NewCase(case_id=uuid.uuid4(), member_ref=ref, household_ref=households[ref],
+        case = repo.NewCase(case_id=uuid7(), member_ref=ref, household_ref=households[ref],
                             payee_name_enc=vault.encrypt(applicant.payee_name),
                             payee_account_enc=vault.encrypt(applicant.payee_account), assessment=assessment,
                             application=applicant.facts.model_dump(mode="json", exclude_none=True),
@@ -600,7 +600,7 @@ async def register_loans(conn: asyncpg.Connection, vault: PiiVault, who: Princip
             answers.append({"index": applicant.index, "case_id": str(case_id), "status": "already_registered"})
             continue
         assessment = assess_loan(rules, applicant.facts)
-        case = repo.NewCase(case_id=uuid.uuid4(), member_ref=ref, household_ref=None,
+        case = repo.NewCase(case_id=uuid7(), member_ref=ref, household_ref=None,
                             payee_name_enc=vault.encrypt(applicant.name),
                             payee_account_enc=vault.encrypt(applicant.payee_account), assessment=assessment,
                             application={"loan": _loan_application(applicant, assessment)})
@@ -669,7 +669,7 @@ async def register_workers(conn: asyncpg.Connection, vault: PiiVault, who: Princ
         facts = RegistrationFacts(registrant.occupation, registrant.channel)
         if (assessment := assessed.get(facts)) is None:  # pure, and a roster has few distinct facts
             assessment = assessed[facts] = assess_registration(rules, facts)
-        case = repo.NewCase(case_id=uuid.uuid4(), member_ref=ref, household_ref=None,
+        case = repo.NewCase(case_id=uuid7(), member_ref=ref, household_ref=None,
                             payee_name_enc=vault.encrypt(registrant.name), payee_account_enc=no_account,
                             assessment=assessment, import_row=registrant.row, application={"registration": {
                                 "occupation": registrant.occupation.value, "site": registrant.site,
