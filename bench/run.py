@@ -52,8 +52,9 @@ async def campaign_timings(database_url: str, campaign: str) -> dict[str, Any]:
     instructed) and the bank path's (payments finished); and each recipient's import-to-outcome latency."""
     conn = await asyncpg.connect(database_url)
     try:
-        approved = await conn.fetchval(  # the bench's only campaign so far; a case's updated_at moves on later
-            "SELECT max(created_at) FROM eligibility.outbox WHERE event_type = 'case.approved'")
+        approved = await conn.fetchval(  # from the cases' trails: a case's updated_at moves on later
+            "SELECT max(h.at) FROM eligibility.case_history h JOIN eligibility.cases c USING (case_id) "
+            "WHERE c.campaign = $1 AND h.action = 'approved'", campaign)
         instructed = await conn.fetchrow(
             "SELECT count(*) AS n, extract(epoch FROM max(created_at) - $2) AS s "
             "FROM disbursement.payments WHERE campaign = $1 AND created_at >= $2", campaign, approved)
