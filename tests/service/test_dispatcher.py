@@ -2,8 +2,11 @@
 recorded once; a rejected line fails that payment alone and releases its reservation; an unavailable
 bank gets the same message again; a batch refused whole fails every payment in it."""
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from uuid_utils.compat import uuid7
 
 from disbursement import repository as repo
 from disbursement import service
@@ -115,6 +118,26 @@ async def test_a_line_left_out_of_the_report_goes_in_a_later_batch_and_each_paym
         second = await conn.fetchval("SELECT batch_id FROM payment_batches WHERE batch_id <> $1", first)
         found = {p["payment_id"]: (p["status"], p["batch_id"]) for p in await repo.payments_of_campaign(conn, "c")}
     assert found == {payments[0]: ("settled", first), payments[1]: ("settled", first), payments[2]: ("settled", second)}
+
+
+async def test_batches_made_at_once_share_no_payment(disb):
+    """Two dispatchers at once (a leader that lost its lock without noticing): the second batch is made
+    after the first commits, from the payments left."""
+    payments = await instructed(disb, 4)
+
+    async def make(conn, name: str):
+        async with conn.transaction():
+            return await repo.make_batch(conn, batch_id=uuid7(), message_id=f"SIJI{name}", limit=3)
+
+    async with disb.pool.acquire() as one, disb.pool.acquire() as other:
+        async with one.transaction():
+            first = await repo.make_batch(one, batch_id=uuid7(), message_id="SIJIONE", limit=3)
+            second = asyncio.create_task(make(other, "TWO"))
+            await asyncio.sleep(0.3)
+            assert not second.done(), "the second waits for the first to commit"
+        second_batch = await second
+    assert len(first["payment_ids"]) == 3 and second_batch["payment_ids"] == [
+        p for p in payments if p not in first["payment_ids"]]
 
 
 async def test_a_batch_refused_whole_fails_every_payment_in_it(disb):

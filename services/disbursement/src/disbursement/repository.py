@@ -115,7 +115,9 @@ async def due_batch(conn: asyncpg.Connection, *, besides: list[UUID]) -> asyncpg
 
 async def make_batch(conn: asyncpg.Connection, *, batch_id: UUID, message_id: str,
                      limit: int) -> asyncpg.Record | None:
-    """Gather up to `limit` instructed payments not yet in a batch into a new one; None if there are none."""
+    """Gather up to `limit` instructed payments not yet in a batch into a new one; None if there are none.
+    In the caller's transaction, which holds the batching lock until it commits."""
+    await conn.execute(Q["lock_batching"])
     picked = await conn.fetch(Q["payments_to_batch"], limit)
     if not picked:
         return None

@@ -57,6 +57,11 @@ RETURNING p.payment_id, p.case_id, p.campaign, p.amount_fen;
 SELECT * FROM payment_batches WHERE status = 'open' AND next_attempt_at <= now() AND batch_id <> ALL($1::uuid[])
 ORDER BY next_attempt_at LIMIT 1;
 
+-- name: lock_batching
+-- One batch is made at a time, whatever happens to the dispatcher's leadership: the next one's pick, a
+-- statement after this lock, sees the lines of the one made before it.
+SELECT pg_advisory_xact_lock(hashtext('siji-disbursement:make-batch'));
+
 -- name: payments_to_batch
 -- Instructed payments in no open batch, oldest first.
 SELECT payment_id, amount_fen FROM payments
