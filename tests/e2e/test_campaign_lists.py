@@ -127,9 +127,17 @@ async def test_batch_approval_answers_per_case_and_the_queue_pages(api):
     first = (await api.post("eligibility", f"/campaigns/{campaign}/approvals",
                             {"import_id": imported["import_id"]}, **APPROVER_1)).json()
     assert (first["approved"], first["awaiting_second_approval"], first["refused"]) == (4, 1, 0)
+    awaiting = next(c["case_id"] for c in first["cases"] if c["status"] == "awaiting_second_approval")
+    approved = next(c["case_id"] for c in first["cases"] if c["status"] == "approved")
+    rejected = (await api.post("eligibility", f"/campaigns/{campaign}/rejections",
+                               {"case_ids": [awaiting, approved], "reason": "收入超标"}, **APPROVER_2)).json()
+    assert (rejected["rejected"], rejected["refused"]) == (1, 1)
+    assert {c["case_id"]: c["status"] for c in rejected["cases"]} == {awaiting: "rejected", approved: "refused"}
     second = (await api.post("eligibility", f"/campaigns/{campaign}/approvals",
                              {"import_id": imported["import_id"]}, **APPROVER_2)).json()
-    assert (second["approved"], second["awaiting_second_approval"]) == (1, 0)
+    assert (second["approved"], second["awaiting_second_approval"]) == (0, 0), "the rejected case is not eligible"
+    shown = (await api.get("eligibility", f"/cases/{awaiting}")).json()
+    assert (shown["status"], shown["decision_reason"], shown["history"][-1]["by"]) == ("rejected", "收入超标", "ap-taicang-12")
     bad = await api.post("eligibility", f"/campaigns/{campaign}/approvals", {"case_ids": [], "import_id": None},
                          **APPROVER_1)
     assert bad.status_code == 422

@@ -2,7 +2,7 @@
 
 import uuid
 
-from contracts.eligibility import CaseApprovedV2, CaseRegisteredV1, EligibilityAssessedV1
+from contracts.eligibility import CaseApprovedV2, CaseRegisteredV1, CaseRejectedV1, EligibilityAssessedV1
 from eligibility import service
 from eligibility.domain import HardshipLevel
 from eligibility.service import Applicant, ApprovalsIn
@@ -96,3 +96,40 @@ async def test_batch_approval_answers_per_case_and_checks_each(elig):
     assert [a["status"] for a in sorted(second.body, key=lambda a: eligible.index(uuid.UUID(a["case_id"])))] == \
         ["refused", "approved", "approved"]
     assert [e.payload.approved_by for e in second.events] == [("ap-1", "ap-2")] * 2
+
+
+async def test_batch_rejection_answers_per_case_and_gives_the_awards_back(elig):
+    people = members(8, region="taicang", seed=4)
+    await open_files(elig, people)
+    cases = [uuid.UUID(a["case_id"]) for a in (await register(elig, people)).body]
+    eligible = [c for i, c in enumerate(cases) if LEVELS[i % 4]]
+    ineligible = [c for i, c in enumerate(cases) if not LEVELS[i % 4]]
+    await approve(elig, APPROVER_1, ApprovalsIn(case_ids=eligible[:1]))
+
+    async def reject(who, case_ids):
+        async with elig.pool.acquire() as conn, conn.transaction():
+            return await service.reject_cases(conn, who, campaign="c-1", case_ids=case_ids, reason="收入超标 income")
+
+    async def awarded():
+        async with elig.pool.acquire() as conn:
+            return await conn.fetchval("SELECT sum(awarded_fen) FROM award_totals WHERE subject LIKE 'member:%'")
+
+    before = await awarded()
+    by_maker = await reject(CASEWORKER.model_copy(update={"role": Role.APPROVER}), eligible[1:2])
+    assert by_maker.body[0]["refusal"] == "rules" and "registered a case may not decide" in by_maker.body[0]["reason"]
+    assert (await reject(ELSEWHERE, eligible[1:2])).body[0]["refusal"] == "forbidden"
+
+    done = await reject(APPROVER_2, [*eligible, ineligible[0], unknown := uuid.uuid4()])
+    answers = {a["case_id"]: a for a in done.body}
+    assert answers[str(unknown)]["refusal"] == "not_found"
+    assert answers[str(eligible[0])]["status"] == "refused" and "approved" in answers[str(eligible[0])]["reason"]
+    assert answers[str(ineligible[0])]["status"] == "refused"
+    assert [answers[str(c)]["status"] for c in eligible[1:]] == ["rejected"] * 5
+    assert [(type(e.payload), e.payload.case_id) for e in done.events] == [(CaseRejectedV1, c) for c in eligible[1:]]
+    assert before - await awarded() == 50000 + 100000 * 2 + 80000 + 50000, "the five awards back under the caps"
+    async with elig.pool.acquire() as conn:
+        rows = await conn.fetch("SELECT status, decided_by, decision_reason FROM cases WHERE case_id = ANY($1)",
+                                eligible[1:])
+        trail = await conn.fetchval("SELECT count(*) FROM case_history WHERE action = 'rejected' AND case_id = ANY($1)",
+                                    eligible[1:])
+    assert {tuple(r) for r in rows} == {("rejected", "ap-2", "收入超标 income")} and trail == 5

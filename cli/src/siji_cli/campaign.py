@@ -74,10 +74,11 @@ class CampaignRun(ApiDriver):
                          {"campaign": self.campaign, "programme": PROGRAMME,
                           "total_fen": (imported["eligible_fen"] * 105 // 100) // 100 * 100})
         to_reject = await self._first_eligible(elig, import_id, int(imported["eligible"] * self.reject_share))
-        approver = self.headers(f"ap-{self.region}-01", Role.APPROVER)
-        await self._stage("cases rejected", len(to_reject), asyncio.gather(*(self._post(
-            f"{elig}/cases/{case_id}/reject", {**approver, "Idempotency-Key": str(uuid.uuid4())},
-            {"reason": "household income above the limit on review"}) for case_id in to_reject)))
+        if to_reject:
+            await self._stage("cases rejected", len(to_reject), self._post(
+                f"{elig}/campaigns/{self.campaign}/rejections",
+                self.headers(f"ap-{self.region}-01", Role.APPROVER, key=True),
+                {"case_ids": to_reject, "reason": "household income above the limit on review"}))
         approvals = await self._stage("approvals", imported["eligible"] - len(to_reject),
                                       self._approve_import(elig, self.campaign, import_id))
 

@@ -276,6 +276,26 @@ def approve(campaign: str = typer.Option(...), region: str = typer.Option(..., h
     _answer(response, as_json, lines)
 
 
+@app.command()
+def reject(campaign: str = typer.Option(...), region: str = typer.Option(..., help="your region"),
+           case: list[str] = typer.Option(..., help="a case id to reject (repeat the option)"),
+           reason: str = typer.Option(..., help="why, as the member will be told"),
+           user: str = typer.Option(None, help="the approver (default ap-<region>-01)"),
+           as_json: bool = typer.Option(False, "--json", help="print the answer as one JSON line")) -> None:
+    """Turn a reviewed selection down for one reason in one request; each case is still checked (the
+    region, not the registrant) and the answer says what happened to each."""
+    deployment, headers = _caseworker_api(region, user, Role.APPROVER)
+    response = httpx.post(f"{deployment.url('eligibility')}/campaigns/{campaign}/rejections",
+                          json={"case_ids": case, "reason": reason},
+                          headers={**headers, "Idempotency-Key": str(uuid.uuid4())}, timeout=900.0)
+
+    def lines(answer: dict) -> list[str]:
+        return [f"{answer['rejected']} rejected, {answer['refused']} refused",
+                *(f"  {c['case_id']}: refused, {c['reason']}" for c in answer["cases"] if c["status"] == "refused")]
+
+    _answer(response, as_json, lines)
+
+
 reconcile_app = typer.Typer(help="finance: the bank's statements matched to the payments")
 app.add_typer(reconcile_app, name="reconcile")
 

@@ -24,6 +24,7 @@ from eligibility.service import (
     MemberIn,
     PayeeIn,
     RejectionIn,
+    RejectionsIn,
 )
 from siji_shared.auth import Principal, Role, current_principal, require
 from siji_shared.http import idempotent
@@ -135,6 +136,20 @@ async def reject_case(case_id: UUID, body: RejectionIn, request: Request, c: Con
                       who: Principal = Approver):
     return await idempotent(request, c.pool, who, key=key, body=body.model_dump(), success_status=200,
                             effect=lambda conn: service.reject_case(conn, who, case_id, body))
+
+
+@router.post("/campaigns/{campaign}/rejections")
+async def reject_selection(campaign: Code, body: RejectionsIn, request: Request, c: Container,
+                           key: str = IdempotencyKey, who: Principal = Approver):
+    """Turn a reviewed selection down for one reason in one request; the answer says what happened to each."""
+
+    async def effect(conn):
+        done = await service.reject_cases(conn, who, campaign=campaign, case_ids=body.case_ids, reason=body.reason)
+        counts = {status: sum(a["status"] == status for a in done.body) for status in ("rejected", "refused")}
+        return Done({"campaign": campaign, **counts, "cases": done.body}, done.events)
+
+    return await idempotent(request, c.pool, who, key=key, body=body.model_dump(mode="json"), success_status=200,
+                            effect=effect)
 
 
 @router.post("/cases/{case_id}/withdraw")

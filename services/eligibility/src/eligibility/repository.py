@@ -271,9 +271,9 @@ async def case_by_id(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record 
     return await conn.fetchrow(Q["case_by_id"], case_id)
 
 
-async def close_case(conn: asyncpg.Connection, *, case_id: UUID, status: str, by: str, reason: str) -> None:
+async def close_cases(conn: asyncpg.Connection, *, case_ids: list[UUID], status: str, by: str, reason: str) -> None:
     """Rejected or withdrawn: decided against, by whom and why."""
-    await conn.execute(Q["close_case"], case_id, status, by, reason)
+    await conn.execute(Q["close_cases"], case_ids, status, by, reason)
 
 
 async def record_payment_outcomes(conn: asyncpg.Connection, *, case_ids: list[UUID], payment_ids: list[UUID],

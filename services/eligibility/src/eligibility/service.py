@@ -197,6 +197,12 @@ class RejectionIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class RejectionsIn(RejectionIn):
+    """A reviewed selection turned down for one reason."""
+
+    case_ids: list[UUID] = Field(min_length=1, max_length=MAX_SELECTION)
+
+
 class PayeeIn(BaseModel):
     """The payee's corrected account after the bank returned a payment."""
 
@@ -737,23 +743,17 @@ async def approve_cases(conn: asyncpg.Connection, vault: PiiVault, who: Principa
     rows = await repo.cases_for_decision(conn, campaign=campaign, case_ids=selection.case_ids,
                                          import_id=selection.import_id)
     found = {r["case_id"] for r in rows}
-    answers: list[dict[str, Any]] = [{"case_id": str(i), "status": "refused", "refusal": "not_found",
-                "reason": f"没有此案件（no case {i}" + (f" in campaign {campaign}" if campaign else "") + "）"} for i in dict.fromkeys(selection.case_ids)
-               if i not in found]
+    answers: list[dict[str, Any]] = [_not_found(i, campaign) for i in dict.fromkeys(selection.case_ids)
+                                     if i not in found]
     decided: list[UUID] = []
     approved: list[bool] = []
     events: list[Envelope] = []
     for case in rows:
-        if case["region"] != who.region:
-            answers.append({"case_id": str(case["case_id"]), "status": "refused", "refusal": "forbidden",
-                            "reason": f"只能办理本地区的案件（{who.user} acts only in region {who.region}, "
-                                      f"not {case['region']}）"})
-            continue
         try:
+            ensure_region(who, case["region"])
             approvals, done = add_approval(_for_decision(case), who.user)
-        except DecisionRefused as exc:
-            answers.append({"case_id": str(case["case_id"]), "status": "refused", "refusal": "rules",
-                            "reason": str(exc)})
+        except (Forbidden, DecisionRefused) as exc:
+            answers.append(_refused(case, exc))
             continue
         decided.append(case["case_id"])
         approved.append(done)
@@ -769,6 +769,16 @@ async def approve_cases(conn: asyncpg.Connection, vault: PiiVault, who: Principa
     return Done(answers, events)
 
 
+def _not_found(case_id: UUID, campaign: str | None) -> dict[str, Any]:
+    return {"case_id": str(case_id), "status": "refused", "refusal": "not_found",
+            "reason": f"没有此案件（no case {case_id}" + (f" in campaign {campaign}" if campaign else "") + "）"}
+
+
+def _refused(case: asyncpg.Record, exc: Forbidden | DecisionRefused) -> dict[str, Any]:
+    return {"case_id": str(case["case_id"]), "status": "refused",
+            "refusal": "forbidden" if isinstance(exc, Forbidden) else "rules", "reason": str(exc)}
+
+
 def single_answer(done: Done) -> Done:
     """The single-case routes answer with their case alone, and a refusal as its HTTP error."""
     answer = done.body[0]
@@ -778,31 +788,52 @@ def single_answer(done: Done) -> Done:
     return Done(answer, done.events)
 
 
+async def reject_cases(conn: asyncpg.Connection, who: Principal, *, campaign: str | None, case_ids: list[UUID],
+                       reason: str) -> Done:
+    """An approver turns a selection of eligible cases down, with one reason, checking each case: the
+    caller's region, not the registrant, not an approver an appeal excluded. Answers per case: rejected, or
+    refused with the reason; the rejected cases' awards go back under the caps."""
+    rows = await repo.cases_for_decision(conn, campaign=campaign, case_ids=case_ids, import_id=None)
+    found = {r["case_id"] for r in rows}
+    answers: list[dict[str, Any]] = [_not_found(i, campaign) for i in dict.fromkeys(case_ids) if i not in found]
+    rejected: list[asyncpg.Record] = []
+    for case in rows:
+        try:
+            ensure_region(who, case["region"])
+            check_rejection(_for_decision(case), who.user)
+        except (Forbidden, DecisionRefused) as exc:
+            answers.append(_refused(case, exc))
+            continue
+        rejected.append(case)
+        answers.append({"case_id": str(case["case_id"]), "status": "rejected", "reason": reason})
+    events = await _close(conn, who, rejected, "rejected", reason, lambda case: CaseRejectedV1(
+        case_id=case["case_id"], campaign=case["campaign"], rejected_by=who.user, reason=reason))
+    return Done(answers, events)
+
+
 async def reject_case(conn: asyncpg.Connection, who: Principal, case_id: UUID, command: RejectionIn) -> Done:
-    """An approver turns an eligible case down, with a reason; its award goes back under the caps."""
-    case = await _case_in_region(conn, who, case_id)
-    check_rejection(_for_decision(case), who.user)
-    return await _close(conn, who, case, "rejected", command.reason, CaseRejectedV1(
-        case_id=case_id, campaign=case["campaign"], rejected_by=who.user, reason=command.reason))
+    return single_answer(await reject_cases(conn, who, campaign=None, case_ids=[case_id], reason=command.reason))
 
 
 async def withdraw_case(conn: asyncpg.Connection, who: Principal, case_id: UUID, command: RejectionIn) -> Done:
     """The caseworker withdraws a case not yet decided (the member moved, applied by mistake)."""
     case = await _case_in_region(conn, who, case_id)
     check_withdrawal(_for_decision(case))
-    return await _close(conn, who, case, "withdrawn", command.reason, CaseWithdrawnV1(
+    events = await _close(conn, who, [case], "withdrawn", command.reason, lambda case: CaseWithdrawnV1(
         case_id=case_id, campaign=case["campaign"], withdrawn_by=who.user, reason=command.reason))
+    return Done({"case_id": str(case_id), "status": "withdrawn", "reason": command.reason}, events)
 
 
-async def _close(conn: asyncpg.Connection, who: Principal, case: asyncpg.Record, status: str, reason: str,
-                 event: CaseRejectedV1 | CaseWithdrawnV1) -> Done:
-    """A case that will not be paid: its status and reason, its award back under the caps, its trail."""
-    await repo.close_case(conn, case_id=case["case_id"], status=status, by=who.user, reason=reason)
-    await _release_award(conn, case)
-    await repo.insert_history(conn, [(case["case_id"], status, who.user, {"reason": reason})])
-    log.info(f"case {status}", case_id=str(case["case_id"]), by=who.user)
-    return Done({"case_id": str(case["case_id"]), "status": status, "reason": reason},
-                [new_envelope(event, producer=PRODUCER)])
+async def _close(conn: asyncpg.Connection, who: Principal, cases: list[asyncpg.Record], status: str, reason: str,
+                 event_of: Callable[[asyncpg.Record], CaseRejectedV1 | CaseWithdrawnV1]) -> list[Envelope]:
+    """Cases that will not be paid: their status and reason, their awards back under the caps, their trail."""
+    if not cases:
+        return []
+    await repo.close_cases(conn, case_ids=[c["case_id"] for c in cases], status=status, by=who.user, reason=reason)
+    await _release_awards(conn, cases)
+    await repo.insert_history(conn, [(c["case_id"], status, who.user, {"reason": reason}) for c in cases])
+    log.info(f"cases {status}", cases=len(cases), by=who.user)
+    return [new_envelope(event_of(c), producer=PRODUCER) for c in cases]
 
 
 async def appeal_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal, case_id: UUID, command: AppealIn, *,
@@ -881,15 +912,19 @@ async def correct_payee(conn: asyncpg.Connection, vault: PiiVault, who: Principa
                     payee_account_masked=mask_account(command.payee_account)), producer=PRODUCER)])
 
 
-async def _release_award(conn: asyncpg.Connection, case: asyncpg.Record) -> None:
-    """A case no longer to be paid gives its amount back to the member's and household's yearly totals;
+async def _release_awards(conn: asyncpg.Connection, cases: list[asyncpg.Record]) -> None:
+    """Cases no longer to be paid give their amounts back to their members' and households' yearly totals;
     a loan case or a registration (0 fen) never counted under them."""
-    if case["status"] == "eligible" and case["amount_fen"] > 0 and _loan_of(case) is None \
-            and _registration_of(case) is None:
-        subjects = _cap_subjects(case["member_ref"], case["household_ref"])
-        await repo.lock_award_totals(conn, region=case["region"], year=case["year"], subjects=list(subjects))
-        await repo.add_award_totals(conn, region=case["region"], year=case["year"],
-                                    amounts=dict.fromkeys(subjects, -case["amount_fen"]))
+    by_year: dict[tuple[str, int], dict[str, int]] = {}
+    for case in cases:
+        if case["status"] == "eligible" and case["amount_fen"] > 0 and _loan_of(case) is None \
+                and _registration_of(case) is None:
+            amounts = by_year.setdefault((case["region"], case["year"]), {})
+            for subject in _cap_subjects(case["member_ref"], case["household_ref"]):
+                amounts[subject] = amounts.get(subject, 0) - case["amount_fen"]
+    for (region, year), amounts in sorted(by_year.items()):
+        await repo.lock_award_totals(conn, region=region, year=year, subjects=list(amounts))
+        await repo.add_award_totals(conn, region=region, year=year, amounts=amounts)
 
 
 async def show_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal, case_id: UUID) -> dict:

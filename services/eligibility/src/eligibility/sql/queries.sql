@@ -161,9 +161,9 @@ WHERE c.case_id = a.case_id;
 -- name: case_by_id
 SELECT * FROM cases WHERE case_id = $1;
 
--- name: close_case
+-- name: close_cases
 -- Rejected or withdrawn.
-UPDATE cases SET status = $2, decided_by = $3, decision_reason = $4, updated_at = now() WHERE case_id = $1;
+UPDATE cases SET status = $2, decided_by = $3, decision_reason = $4, updated_at = now() WHERE case_id = ANY($1::uuid[]);
 
 -- name: record_payment_outcomes
 -- A payment's status only moves forward: waiting (for the budget), instructed, then settled or failed;
