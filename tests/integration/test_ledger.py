@@ -53,3 +53,16 @@ async def test_the_database_refuses_a_negative_budget_whatever_the_code_does(led
                 for _ in range(2):
                     await repo.transfer(conn, domain.reserve("c"), campaign="c", amount_fen=1, payment_id=payment)
     assert (await balances(ledger))["available"] == 1_000_000
+
+
+async def test_every_entry_names_accounts_that_exist_and_stay(ledger):
+    async with ledger.acquire() as conn:
+        with pytest.raises(asyncpg.ForeignKeyViolationError, match="must both exist"):
+            await repo.transfer(conn, domain.Transfer("c:available", "nowhere:reserved", "reserve"), campaign="c",
+                                amount_fen=1, payment_id=uuid.uuid4())
+        with pytest.raises(asyncpg.RestrictViolationError, match="kept for good"):
+            await conn.execute("DELETE FROM accounts WHERE account = 'c:paid'")
+        with pytest.raises(asyncpg.RestrictViolationError, match="kept for good"):
+            await conn.execute("UPDATE accounts SET account = 'd:available' WHERE account = 'c:available'")
+        assert await conn.fetchval("SELECT count(*) FROM ledger_entries WHERE from_account NOT IN "
+                                   "(SELECT account FROM accounts) OR to_account NOT IN (SELECT account FROM accounts)") == 0

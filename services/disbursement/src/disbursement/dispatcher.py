@@ -82,9 +82,9 @@ class Dispatcher:
                                       f"no answer from the bank after {attempts} attempts ({exc}); should it have "
                                       f"booked the batch after all, reconciliation shows each line"))
         async with self.c.pool.acquire() as conn, conn.transaction():
+            await repo.close_batch(conn, batch["batch_id"], group_status=report.group_status)
             await outbox.stage(conn, await service.record_bank_outcomes(
                 conn, outcomes(report, [line["payment_id"] for line in lines]), batch_id=batch["batch_id"]))
-            await repo.close_batch(conn, batch["batch_id"], group_status=report.group_status)
         log.info("batch answered", batch_id=str(batch["batch_id"]), payments=len(lines),
                  group_status=report.group_status)
         return True

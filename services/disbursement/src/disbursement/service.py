@@ -198,14 +198,13 @@ async def record_bank_outcomes(conn: asyncpg.Connection, outcomes: list[BankOutc
                                batch_id: UUID | None) -> list[Envelope]:
     """Settle or fail each payment once, whatever the bank says how many times: settled money moves
     from reserved to paid, refused money back to available. Each payment records the batch that
-    carried its answer."""
+    carried its answer. The transfers come last: giving money back locks the budget's available
+    account, which every reservation of the consumer waits for, until the commit."""
     at = max((o.at for o in outcomes), default=datetime.now(UTC))
     settled = await repo.settle_payments(conn, [(o.payment_id, o.bank_reference) for o in outcomes if o.settled],
                                          settled_at=at, batch_id=batch_id)
     failed = await repo.fail_payments(conn, [(o.payment_id, o.reason) for o in outcomes if not o.settled],
                                       stage=FailureStage.BANK, batch_id=batch_id)
-    await _must_transfer(conn, [(domain.settle(r["campaign"]), _movement(r)) for r in settled])
-    await _must_transfer(conn, [(domain.release(r["campaign"]), _movement(r)) for r in failed])
     by_id = {o.payment_id: o for o in outcomes}
     events: list[Envelope] = []
     for r in settled:
@@ -216,6 +215,8 @@ async def record_bank_outcomes(conn: asyncpg.Connection, outcomes: list[BankOutc
         answer = by_id[r["payment_id"]]
         events.append(new_envelope(PaymentFailedV1(**_payment_fields(r), stage=FailureStage.BANK,
                                                    reason=answer.reason, failed_at=answer.at), producer=PRODUCER))
+    await _must_transfer(conn, [(domain.settle(r["campaign"]), _movement(r)) for r in settled])
+    await _must_transfer(conn, [(domain.release(r["campaign"]), _movement(r)) for r in failed])
     log.info("bank outcomes recorded", settled=len(settled), failed=len(failed),
              repeated=len(outcomes) - len(settled) - len(failed))
     return events
