@@ -3,6 +3,7 @@ the approval queue, and batch approval with mixed outcomes."""
 
 import csv
 import io
+import json
 import uuid
 
 import httpx
@@ -12,6 +13,7 @@ from siji_cli.synthetic import FULL_WIDTH, members
 from siji_shared.auth import Role
 from siji_shared.pii import national_id_check_digit
 from support.api import Api
+from support.cli import siji
 from support.service import hardship_file
 
 CASEWORKER = dict(user="cw-taicang-11", role=Role.CASEWORKER)
@@ -141,3 +143,26 @@ async def test_batch_approval_answers_per_case_and_the_queue_pages(api):
     bad = await api.post("eligibility", f"/campaigns/{campaign}/approvals", {"case_ids": [], "import_id": None},
                          **APPROVER_1)
     assert bad.status_code == 422
+
+
+async def test_the_siji_commands_import_a_list_reject_a_selection_and_approve_the_rest(api, infra, deployment,
+                                                                                     tmp_path):
+    campaign = f"ww-cli-{uuid.uuid4().hex[:8]}"
+    people = members(3, region="taicang", seed=uuid.uuid4().int % 10**6)
+    await open_files(api, people, ["deep", "relative", "relative"])
+    listed = tmp_path / "花名册.csv"
+    listed.write_bytes(roster(["姓名", "身份证号", "银行账号"], [[m.name, m.national_id, m.account] for m in people]))
+
+    def command(*args: str) -> dict:
+        done = siji(infra, deployment, *args, "--region", "taicang", "--json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    imported = command("import", str(listed), "--campaign", campaign, "--year", "2026")
+    assert (imported["accepted"], imported["eligible"]) == (3, 3)
+    cases = (await api.get("eligibility", f"/cases?import_id={imported['import_id']}")).json()["cases"]
+    rejected = command("reject", "--campaign", campaign, "--case", cases[0]["case_id"], "--case", str(uuid.uuid4()),
+                       "--reason", "收入超标")
+    assert (rejected["rejected"], rejected["refused"]) == (1, 1)
+    approved = command("approve", "--campaign", campaign, "--import", imported["import_id"])
+    assert (approved["approved"], approved["refused"]) == (2, 0)
