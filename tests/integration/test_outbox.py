@@ -79,3 +79,15 @@ async def test_inbox_claims_are_purged_after_their_retention(infra, pool, schema
     async with pool.acquire() as conn:
         assert await relay.purge_inbox(conn) == 1
         assert [r["event_id"] for r in await conn.fetch("SELECT event_id FROM inbox")] == [recent.event_id]
+
+
+async def test_an_inbox_claim_returns_only_the_ids_its_group_has_not_seen_in_their_order(infra, pool, schema):
+    seen, *fresh = [envelope_of(case_registered("inbox-claim")) for _ in range(4)]
+    async with pool.acquire() as conn, conn.transaction():
+        assert await inbox.claim(conn, "group-a", [seen]) == [seen]
+        assert await inbox.claim(conn, "group-a", [fresh[0], seen, fresh[1], fresh[0], fresh[2]]) == fresh, \
+            "a batch holding a claimed id: the rest claimed, each once, in order"
+        assert await inbox.claim(conn, "group-a", [seen, *fresh]) == []
+        assert await inbox.claim(conn, "group-b", [seen]) == [seen], "another group has its own claims"
+        assert await conn.fetchval("SELECT count(*) FROM inbox WHERE event_id = ANY($1)",
+                                   [e.event_id for e in [seen, *fresh]]) == 5
