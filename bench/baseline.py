@@ -23,6 +23,7 @@ from aiokafka.codec import has_lz4
 
 from contracts import encode, new_envelope
 from contracts.eligibility import CaseApprovedV1
+from siji_shared import inbox
 from siji_shared.kafka import KafkaConnection, KeyPartitioner, ensure_topics, event_headers, send_batches
 
 # (strategy, linger_ms, max_batch_size): "send" awaits producer.send per message and gathers the futures;
@@ -44,7 +45,6 @@ CREATE TABLE outbox (id bigserial PRIMARY KEY, event_id uuid NOT NULL UNIQUE, ev
                      topic text NOT NULL, key text NOT NULL, body bytea NOT NULL,
                      created_at timestamptz NOT NULL DEFAULT now());
 """
-CLAIM = "INSERT INTO inbox (consumer_group, event_id, event_type) SELECT $1, * FROM unnest($2::uuid[], $3::text[])"
 STATE = ("INSERT INTO state (payment_id, case_id, campaign, amount_fen, status) "
          "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::text[])")
 OUTBOX = ("INSERT INTO outbox (event_id, event_type, topic, key, body) SELECT event_id, event_type, topic, key, body "
@@ -184,16 +184,8 @@ async def _timed(conn: asyncpg.Connection, count: int, batch: int, work: Callabl
     return (len(batches) - 1) * batch / (time.perf_counter() - started)
 
 
-async def _claim(conn: asyncpg.Connection, rows: Batch) -> list[uuid.UUID]:
-    """As the consumers claim (siji_shared.inbox): a plain insert under a savepoint, ON CONFLICT only when
-    the batch holds an id claimed before (never here)."""
-    args = ("bench-group", [r[0] for r in rows], ["case.approved"] * len(rows))
-    try:
-        async with conn.transaction():
-            await conn.execute(CLAIM, *args)
-        return args[1]
-    except asyncpg.UniqueViolationError:
-        return [r["event_id"] for r in await conn.fetch(CLAIM + " ON CONFLICT DO NOTHING RETURNING event_id", *args)]
+async def _claim(conn: asyncpg.Connection, rows: Batch) -> None:
+    await inbox.claim_ids(conn, "bench-group", [r[0] for r in rows], ["case.approved"] * len(rows))
 
 
 async def _unnest(conn: asyncpg.Connection, rows: Batch, body: bytes) -> None:
