@@ -210,10 +210,9 @@ async def import_campaign_list(campaign: Code, request: Request, c: Container, p
     登记渠道) and each valid row a registration for help in kind. The file itself is the idempotency key:
     the same file again answers 200 with the first import's record and registers nothing."""
     async with imports.spooled(request) as upload:
-        async with c.pool.acquire() as conn:  # the import runs a transaction per chunk
-            record, fresh = await imports.import_roster(
-                conn, c.vault, who, upload, filename=filename,
-                applies_for=imports.CampaignList(campaign=campaign, programme=programme, year=year))
+        record, fresh = await imports.import_roster(
+            c.pool, c.vault, who, upload, filename=filename,
+            applies_for=imports.CampaignList(campaign=campaign, programme=programme, year=year))
     return JSONResponse(record, status_code=201 if fresh else 200)
 
 
@@ -222,8 +221,7 @@ async def import_hardship_roster(request: Request, c: Container, filename: str =
                                  who: Principal = Caseworker) -> JSONResponse:
     """A roster of hardship members (建档困难职工) for the caller's region, CSV or XLSX, as for campaign lists."""
     async with imports.spooled(request) as upload:
-        async with c.pool.acquire() as conn:  # the import runs a transaction per chunk
-            record, fresh = await imports.import_roster(conn, c.vault, who, upload, filename=filename)
+        record, fresh = await imports.import_roster(c.pool, c.vault, who, upload, filename=filename)
     return JSONResponse(record, status_code=201 if fresh else 200)
 
 
@@ -247,9 +245,8 @@ async def import_member_roster(request: Request, c: Container, filename: str = Q
                                who: Principal = Caseworker) -> JSONResponse:
     """A roster of union members (会员花名册) for the caller's region, CSV or XLSX, as for campaign lists."""
     async with imports.spooled(request) as upload:
-        async with c.pool.acquire() as conn:  # the import runs a transaction per chunk
-            record, fresh = await imports.import_roster(conn, c.vault, who, upload, filename=filename,
-                                                        kind=imports.RosterKind.MEMBERS)
+        record, fresh = await imports.import_roster(c.pool, c.vault, who, upload, filename=filename,
+                                                    kind=imports.RosterKind.MEMBERS)
     return JSONResponse(record, status_code=201 if fresh else 200)
 
 

@@ -1,20 +1,21 @@
 """Campaign-list (member cases or, for a registration programme, registrations), hardship-roster and
-member-roster imports: the upload is spooled to a temporary file (never held in
-memory), read row by row, validated, and taken in chunks of CHUNK rows, each chunk one set-based
-registration committed with the import's counts. So a long import shows its progress (its record is
+member-roster imports: the upload is spooled to a temporary file (never held in memory), read row by
+row, validated, and taken in chunks of CHUNK rows, each chunk one set-based registration committed with
+its counts, two chunks in flight on two connections. So a long import shows its progress (its record is
 `running`, GET /imports/{id}), holds no transaction open for minutes, and its events flow while it runs.
 Every row not taken is recorded with its row number and reason. The same file again finds the import's
-record; one cut off (its process died) is taken up where its last chunk ended, and while one runs, the
-same file is refused with its id."""
+record; one cut off (its process died) is taken up by the chunks that had not committed, and while one
+runs, the same file is refused with its id."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import tempfile
-from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, fields
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from siji_shared.auth import Principal
 from siji_shared.pii import PiiVault
 
 CHUNK = 1000
+LANES = 2  # chunks in flight, each on its own connection: the statements of one run while the next is read and assessed
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 SHOWN_ERRORS = 50
 ALREADY_REGISTERED = "本活动已登记此人，未重复登记（already registered in this campaign; not registered again）"
@@ -86,9 +88,6 @@ class Tally:
     already_registered: int = 0
     eligible_fen: int = 0  # what the eligible cases were assessed at: what finance budgets for
 
-    @classmethod
-    def of(cls, record: asyncpg.Record) -> Tally:
-        return cls(**{f.name: record[f.name] for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -100,37 +99,39 @@ class CampaignList:
     year: int
 
 
-async def import_roster(conn: asyncpg.Connection, vault: PiiVault, who: Principal, upload: Upload, *, filename: str,
+async def import_roster(pool: asyncpg.Pool, vault: PiiVault, who: Principal, upload: Upload, *, filename: str,
                         applies_for: CampaignList | None = None,
                         kind: RosterKind = RosterKind.HARDSHIP_FILES) -> tuple[dict[str, Any], bool]:
     """A campaign list (`applies_for` given), a hardship roster or a member roster. A campaign list of a
     registration programme (summer cooling) is a registration roster. Returns the import's record and
     whether this call made it (False: the same file was imported before). Runs its own transactions, one
     per chunk (the first one also makes the import's record, so a file refused in its first chunk leaves
-    none), on a connection that holds the import's lock meanwhile."""
-    if applies_for:
-        kind = RosterKind.REGISTRATIONS if await service.is_registration_programme(
-            conn, programme=applies_for.programme, region=who.region, year=applies_for.year) else RosterKind.CASES
-    campaign = applies_for.campaign if applies_for else None
-    found = await repo.find_import(conn, region=who.region, kind=kind.value, campaign=campaign,
-                                   file_sha256=upload.sha256)
-    if found and found["status"] != "running":
-        return await _answer(conn, found), False
-    import_id = found["import_id"] if found else uuid7()
-    if not await repo.lock_import(conn, import_id):
-        raise ImportRunning(_running(import_id))
-    try:
-        tally = Tally.of(found) if found else Tally()
-        record = await _take_rows(conn, vault, who, iter_rows(upload.path, kind), tally, kind=kind,
-                                  applies_for=applies_for, import_id=import_id, resumed=found is not None,
-                                  new_record=dict(import_id=import_id, kind=kind.value, region=who.region,
-                                                  campaign=campaign,
-                                                  programme=applies_for.programme if applies_for else None,
-                                                  year=applies_for.year if applies_for else None, filename=filename,
-                                                  file_sha256=upload.sha256, imported_by=who.user))
-    finally:
-        await repo.unlock_import(conn, import_id)
-    return await _answer(conn, record), True
+    none), on connections of its own; the first holds the import's lock meanwhile."""
+    async with pool.acquire() as conn:
+        if applies_for:
+            kind = RosterKind.REGISTRATIONS if await service.is_registration_programme(
+                conn, programme=applies_for.programme, region=who.region, year=applies_for.year) else RosterKind.CASES
+        campaign = applies_for.campaign if applies_for else None
+        found = await repo.find_import(conn, region=who.region, kind=kind.value, campaign=campaign,
+                                       file_sha256=upload.sha256)
+        if found and found["status"] != "running":
+            return await _answer(conn, found), False
+        import_id = found["import_id"] if found else uuid7()
+        if not await repo.lock_import(conn, import_id):
+            raise ImportRunning(_running(import_id))
+        try:
+            chunks = _Chunks(vault, who, kind=kind, applies_for=applies_for, import_id=import_id)
+            record = await _take_rows(pool, conn, iter_rows(upload.path, kind), chunks,
+                                      done=set(found["chunks_done"]) if found else None,
+                                      new_record=dict(import_id=import_id, kind=kind.value, region=who.region,
+                                                      campaign=campaign,
+                                                      programme=applies_for.programme if applies_for else None,
+                                                      year=applies_for.year if applies_for else None,
+                                                      filename=filename, file_sha256=upload.sha256,
+                                                      imported_by=who.user))
+        finally:
+            await repo.unlock_import(conn, import_id)
+        return await _answer(conn, record), True
 
 
 def _running(import_id: UUID) -> str:
@@ -138,24 +139,40 @@ def _running(import_id: UUID) -> str:
             f"GET /imports/{import_id}）")
 
 
-async def _take_rows(conn: asyncpg.Connection, vault: PiiVault, who: Principal, rows: Iterator[Row | RowError],
-                     tally: Tally, *, kind: RosterKind, applies_for: CampaignList | None, import_id: UUID,
-                     resumed: bool, new_record: dict[str, Any]) -> asyncpg.Record:
-    """The rows after those an earlier run took, chunk by chunk, each chunk's transaction ending with the
-    counts; the import's record made in the first (or, for a file of no rows, the last)."""
-    started = resumed
-    for chunk in _chunks(islice(rows, tally.rows_read, None), CHUNK):
+async def _take_rows(pool: asyncpg.Pool, conn: asyncpg.Connection, rows: Iterator[Row | RowError], chunks: _Chunks,
+                     *, done: set[int] | None, new_record: dict[str, Any]) -> asyncpg.Record:
+    """The chunks no earlier run committed (`done`: the offsets of those; None for a new import), each in
+    its own transaction with its counts. A new import's record is made with its first chunk; the rest run
+    in LANES at once, each lane on its own connection taking the next chunk as it ends one, so one chunk's
+    statements run while the next is read and assessed."""
+    pending = ((offset, chunk) for offset, chunk in _chunks(rows, CHUNK) if not done or offset not in done)
+    if done is None:
         async with conn.transaction():
-            if not started:
-                await _start(conn, new_record)
-                started = True
-            await _take_chunk(conn, vault, who, chunk, tally, kind=kind, applies_for=applies_for,
-                              import_id=import_id)
-            await repo.count_import(conn, import_id=import_id, finished=False, **vars(tally))
-    async with conn.transaction():
-        if not started:
             await _start(conn, new_record)
-        return await repo.count_import(conn, import_id=import_id, finished=True, **vars(tally))
+            if first := next(pending, None):
+                await chunks.take(conn, *first)
+    async with AsyncExitStack() as stack:
+        lanes = [conn] + [await stack.enter_async_context(pool.acquire()) for _ in range(LANES - 1)]
+        await _in_lanes(lanes, pending, chunks.take)
+    return await repo.finish_import(conn, new_record["import_id"])
+
+
+async def _in_lanes(lanes: list[asyncpg.Connection], chunks: Iterator[tuple[int, list[Any]]],
+                    take: Callable[[asyncpg.Connection, int, list[Any]], Awaitable[None]]) -> None:
+    """Every chunk taken, each in its own transaction, by whichever lane is free; the first failure
+    stops the others (their chunks roll back) and is raised as it is."""
+    async def lane(conn: asyncpg.Connection) -> None:
+        for offset, chunk in chunks:
+            async with conn.transaction():
+                await take(conn, offset, chunk)
+
+    running = [asyncio.create_task(lane(conn)) for conn in lanes]
+    try:
+        await asyncio.gather(*running)
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
 
 async def _start(conn: asyncpg.Connection, record: dict[str, Any]) -> None:
@@ -165,27 +182,38 @@ async def _start(conn: asyncpg.Connection, record: dict[str, Any]) -> None:
         raise ImportRunning(_running(other["import_id"] if other else record["import_id"]))
 
 
-async def _take_chunk(conn: asyncpg.Connection, vault: PiiVault, who: Principal, chunk: list[Row | RowError],
-                      tally: Tally, *, kind: RosterKind, applies_for: CampaignList | None, import_id: UUID) -> None:
-    errors = [(e.row_number, e.column, e.reason) for e in chunk if isinstance(e, RowError)]
-    tally.rows_read += len(chunk)
-    tally.rejected += len(errors)
-    tally.accepted += len(chunk) - len(errors)
-    if kind is RosterKind.REGISTRATIONS:
-        assert applies_for is not None
-        registrations = [r for r in chunk if isinstance(r, RegistrationRow)]
-        errors += await _register_workers(conn, vault, who, registrations, tally, applies_for, import_id=import_id)
-    elif applies_for:
-        cases = [r for r in chunk if isinstance(r, CaseRow)]
-        errors += await _register(conn, vault, who, cases, tally, applies_for, import_id=import_id)
-    elif kind is RosterKind.HARDSHIP_FILES:
-        errors += await _grade(conn, vault, who, [r for r in chunk if isinstance(r, HardshipRow)], tally)
-    else:
-        await service.upsert_members(conn, vault, who, [MemberIn(
-            national_id=r.national_id, name=r.name, union_name=r.union_name, occupation=r.occupation,
-            model_worker=r.model_worker, hardship_cadre=r.hardship_cadre, household_id=r.household_id)
-            for r in chunk if isinstance(r, MemberRow)])
-    await repo.insert_import_errors(conn, import_id=import_id, errors=errors)
+@dataclass(frozen=True)
+class _Chunks:
+    """What every chunk of one import is taken with."""
+
+    vault: PiiVault
+    who: Principal
+    kind: RosterKind
+    applies_for: CampaignList | None
+    import_id: UUID
+
+    async def take(self, conn: asyncpg.Connection, offset: int, chunk: list[Row | RowError]) -> None:
+        """A chunk's rows registered, graded or upserted, its bad rows recorded and its counts added to the
+        import's, noting its place in the file (`offset`: the index of its first row)."""
+        vault, who, applies_for, import_id = self.vault, self.who, self.applies_for, self.import_id
+        errors = [(e.row_number, e.column, e.reason) for e in chunk if isinstance(e, RowError)]
+        tally = Tally(rows_read=len(chunk), rejected=len(errors), accepted=len(chunk) - len(errors))
+        if self.kind is RosterKind.REGISTRATIONS:
+            assert applies_for is not None
+            registrations = [r for r in chunk if isinstance(r, RegistrationRow)]
+            errors += await _register_workers(conn, vault, who, registrations, tally, applies_for, import_id=import_id)
+        elif applies_for:
+            cases = [r for r in chunk if isinstance(r, CaseRow)]
+            errors += await _register(conn, vault, who, cases, tally, applies_for, import_id=import_id)
+        elif self.kind is RosterKind.HARDSHIP_FILES:
+            errors += await _grade(conn, vault, who, [r for r in chunk if isinstance(r, HardshipRow)], tally)
+        else:
+            await service.upsert_members(conn, vault, who, [MemberIn(
+                national_id=r.national_id, name=r.name, union_name=r.union_name, occupation=r.occupation,
+                model_worker=r.model_worker, hardship_cadre=r.hardship_cadre, household_id=r.household_id)
+                for r in chunk if isinstance(r, MemberRow)])
+        await repo.insert_import_errors(conn, import_id=import_id, errors=errors)
+        await repo.add_import_chunk(conn, import_id=import_id, offset=offset, **vars(tally))
 
 
 async def _register(conn: asyncpg.Connection, vault: PiiVault, who: Principal, rows: list[CaseRow], tally: Tally,
@@ -269,7 +297,8 @@ async def _import_in_region(conn: asyncpg.Connection, who: Principal, import_id:
 
 async def _answer(conn: asyncpg.Connection, record: asyncpg.Record) -> dict[str, Any]:
     errors = await repo.import_errors(conn, record["import_id"], limit=SHOWN_ERRORS)
-    answer = {k: (str(v) if isinstance(v, UUID) else v) for k, v in dict(record).items() if k != "file_sha256"}
+    answer = {k: (str(v) if isinstance(v, UUID) else v) for k, v in dict(record).items()
+              if k not in ("file_sha256", "chunks_done")}
     answer["created_at"] = record["created_at"].isoformat()
     answer["errors_csv"] = f"/imports/{record['import_id']}/errors.csv"
     answer["first_errors"] = [{"row": e["row_number"], "column": e["column_name"], "reason": e["reason"]}
@@ -277,8 +306,11 @@ async def _answer(conn: asyncpg.Connection, record: asyncpg.Record) -> dict[str,
     return answer
 
 
-def _chunks(rows: Iterable[Row | RowError], size: int) -> Iterator[list[Any]]:
+def _chunks(rows: Iterable[Row | RowError], size: int) -> Iterator[tuple[int, list[Any]]]:
+    """The rows in chunks of `size`, each with its place in the file (the index of its first row)."""
     it = iter(rows)
+    offset = 0
     while chunk := list(islice(it, size)):
-        yield chunk
+        yield offset, chunk
+        offset += len(chunk)
 

@@ -193,12 +193,8 @@ async def case_history(conn: asyncpg.Connection, case_id: UUID) -> list[asyncpg.
     return await conn.fetch(Q["case_history"], case_id)
 
 
-async def lock_campaign_registrations(conn: asyncpg.Connection, *, campaign: str, exclusive: bool) -> None:
-    await conn.execute(Q["lock_campaign_registrations"], campaign, exclusive)
-
-
-async def lock_member_in_campaign(conn: asyncpg.Connection, *, campaign: str, member_ref: str) -> None:
-    await conn.execute(Q["lock_member_in_campaign"], campaign, member_ref)
+async def lock_members_in_campaign(conn: asyncpg.Connection, *, campaign: str, member_refs: list[str]) -> None:
+    await conn.execute(Q["lock_members_in_campaign"], campaign, member_refs)
 
 
 async def cases_of_members(conn: asyncpg.Connection, *, campaign: str,
@@ -308,11 +304,15 @@ async def insert_import(conn: asyncpg.Connection, *, import_id: UUID, kind: str,
                                file_sha256, imported_by) is not None
 
 
-async def count_import(conn: asyncpg.Connection, *, import_id: UUID, finished: bool, rows_read: int, rejected: int,
-                       accepted: int, eligible: int, ineligible: int, already_registered: int,
-                       eligible_fen: int) -> asyncpg.Record:
-    return await conn.fetchrow(Q["count_import"], import_id, rows_read, rejected, accepted, eligible, ineligible,
-                               already_registered, eligible_fen, finished)
+async def add_import_chunk(conn: asyncpg.Connection, *, import_id: UUID, offset: int, rows_read: int, rejected: int,
+                           accepted: int, eligible: int, ineligible: int, already_registered: int,
+                           eligible_fen: int) -> None:
+    await conn.execute(Q["add_import_chunk"], import_id, offset, rows_read, rejected, accepted, eligible, ineligible,
+                       already_registered, eligible_fen)
+
+
+async def finish_import(conn: asyncpg.Connection, import_id: UUID) -> asyncpg.Record:
+    return await conn.fetchrow(Q["finish_import"], import_id)
 
 
 async def lock_import(conn: asyncpg.Connection, import_id: UUID) -> bool:

@@ -476,10 +476,7 @@ async def register_cases(conn: asyncpg.Connection, vault: PiiVault, who: Princip
     standards = await _standards(conn, who.region, year)
     refs = [vault.lookup_hash(a.national_id) for a in applicants]
     from_list = import_id is not None
-    await repo.lock_campaign_registrations(conn, campaign=campaign, exclusive=from_list)
-    if not from_list:
-        for ref in sorted(set(refs)):
-            await repo.lock_member_in_campaign(conn, campaign=campaign, member_ref=ref)
+    await repo.lock_members_in_campaign(conn, campaign=campaign, member_refs=refs)
     existing = await repo.cases_of_members(conn, campaign=campaign, member_refs=refs)
     files = await repo.hardship_files(conn, region=who.region, member_refs=refs)
     members = await repo.members_of(conn, refs)
@@ -596,7 +593,7 @@ async def register_loans(conn: asyncpg.Connection, vault: PiiVault, who: Princip
     `already_registered` and not registered again. Loans are outside the yearly award caps."""
     rules = await _loan_rules(conn, programme, who.region, year)
     refs = [vault.lookup_hash(a.borrower_id) for a in applicants]
-    await repo.lock_campaign_registrations(conn, campaign=campaign, exclusive=True)
+    await repo.lock_members_in_campaign(conn, campaign=campaign, member_refs=refs)
     existing = await repo.cases_of_members(conn, campaign=campaign, member_refs=refs)
     answers: list[dict[str, Any]] = []
     new: list[repo.NewCase] = []
@@ -661,7 +658,7 @@ async def register_workers(conn: asyncpg.Connection, vault: PiiVault, who: Princ
     `already_registered` and not registered again. Outside the yearly award caps."""
     rules = await _registration_rules(conn, programme, who.region, year)
     refs = [vault.lookup_hash(r.national_id) for r in registrants]
-    await repo.lock_campaign_registrations(conn, campaign=campaign, exclusive=True)
+    await repo.lock_members_in_campaign(conn, campaign=campaign, member_refs=refs)
     existing = await repo.cases_of_members(conn, campaign=campaign, member_refs=refs)
     no_account = vault.encrypt("")
     assessed: dict[RegistrationFacts, Assessment] = {}

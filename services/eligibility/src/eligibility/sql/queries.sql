@@ -98,14 +98,13 @@ UPDATE award_totals t SET awarded_fen = t.awarded_fen + d.fen
 FROM unnest($3::text[], $4::bigint[]) AS d(subject, fen)
 WHERE t.region = $1 AND t.year = $2 AND t.subject = ANY($3::text[]) AND t.subject = d.subject;
 
--- name: lock_campaign_registrations
--- Imports take the campaign's registration lock exclusively, single registrations share it (and lock
--- their member), so no member gets two live cases in a campaign by a race.
-SELECT CASE WHEN $2 THEN pg_advisory_xact_lock(hashtext('register:' || $1))
-            ELSE pg_advisory_xact_lock_shared(hashtext('register:' || $1)) END;
-
--- name: lock_member_in_campaign
-SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2));
+-- name: lock_members_in_campaign
+-- A member's registrations in a campaign are taken one at a time (so no member gets two live cases in a
+-- campaign by a race): every registration, single or a chunk of an import, locks its members in one
+-- statement, in key order, so two batches cannot deadlock. Two chunks of an import in flight hold 2,000
+-- of these; the lock table has room for max_connections x 64.
+SELECT count(pg_advisory_xact_lock(k))
+FROM (SELECT DISTINCT hashtext($1 || ':' || m) AS k FROM unnest($2::text[]) AS m ORDER BY k) AS keys;
 
 -- name: cases_of_members
 -- The members' cases first, behind a fence the planner cannot see through, then the campaign's: a campaign
@@ -224,12 +223,19 @@ INSERT INTO imports (import_id, kind, region, campaign, programme, year, filenam
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', 0, 0, 0, $9)
 ON CONFLICT DO NOTHING RETURNING import_id;
 
--- name: count_import
--- The counts so far ($9 false: the import goes on) or at the end ($9 true: its status says how it ended).
-UPDATE imports SET status = CASE WHEN NOT $9 THEN 'running' WHEN $3 > 0 THEN 'completed_with_errors'
-                                 ELSE 'completed' END,
-                   rows_read = $2, rejected = $3, accepted = $4, eligible = $5, ineligible = $6,
-                   already_registered = $7, eligible_fen = $8
+-- name: add_import_chunk
+-- A chunk's counts added to the import's, and its place in the file noted, as the last step of its
+-- transaction (the row is locked only from here to the commit, so two chunks never wait on each other
+-- while holding it).
+UPDATE imports SET rows_read = rows_read + $3, rejected = rejected + $4, accepted = accepted + $5,
+                   eligible = eligible + $6, ineligible = ineligible + $7,
+                   already_registered = already_registered + $8, eligible_fen = eligible_fen + $9,
+                   chunks_done = chunks_done || $2::int
+WHERE import_id = $1;
+
+-- name: finish_import
+-- Its status says how it ended.
+UPDATE imports SET status = CASE WHEN rejected > 0 THEN 'completed_with_errors' ELSE 'completed' END
 WHERE import_id = $1
 RETURNING *;
 
