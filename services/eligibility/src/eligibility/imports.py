@@ -9,7 +9,6 @@ runs, the same file is refused with its id."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import tempfile
@@ -42,6 +41,7 @@ from eligibility.roster import (
 from eligibility.service import Applicant, ApplicationFacts, HardshipFileIn, MemberIn, NotFound, Registrant
 from siji_shared import outbox
 from siji_shared.auth import Principal
+from siji_shared.db import together
 from siji_shared.pii import PiiVault
 
 CHUNK = 1000
@@ -166,13 +166,7 @@ async def _in_lanes(lanes: list[asyncpg.Connection], chunks: Iterator[tuple[int,
             async with conn.transaction():
                 await take(conn, offset, chunk)
 
-    running = [asyncio.create_task(lane(conn)) for conn in lanes]
-    try:
-        await asyncio.gather(*running)
-    finally:
-        for task in running:
-            task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
+    await together(*(lane(conn) for conn in lanes))
 
 
 async def _start(conn: asyncpg.Connection, record: dict[str, Any]) -> None:

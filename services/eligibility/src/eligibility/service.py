@@ -5,6 +5,7 @@ the consumer) stages the events."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
@@ -73,6 +74,7 @@ from eligibility.policy import (
 )
 from siji_shared.auth import Principal
 from siji_shared.dates import add_months
+from siji_shared.db import together
 from siji_shared.pii import (
     InvalidNationalId,
     PiiVault,
@@ -88,6 +90,7 @@ log = structlog.get_logger(__name__)
 ACCOUNT_PATTERN = r"^[0-9]{12,30}$"
 MAX_SELECTION = 100_000
 MAX_LOAN_APPLICATIONS = 5_000
+EVENT_SLICE = 500  # approvals' events made between turns of the event loop, so their statements go on meanwhile
 RuleSet = ProgrammeRules | LoanProgrammeRules | RegistrationRules
 
 
@@ -744,7 +747,7 @@ async def approve_cases(conn: asyncpg.Connection, vault: PiiVault, who: Principa
                                      if i not in found]
     decided: list[UUID] = []
     approved: list[bool] = []
-    events: list[Envelope] = []
+    announced: list[tuple[asyncpg.Record, tuple[str, ...]]] = []
     for case in rows:
         try:
             ensure_region(who, case["region"])
@@ -757,13 +760,28 @@ async def approve_cases(conn: asyncpg.Connection, vault: PiiVault, who: Principa
         answers.append({"case_id": str(case["case_id"]), "status": "approved" if done else "awaiting_second_approval",
                         "approvals": list(approvals), "approvals_required": case["approvals_required"]})
         if done:
-            events.append(_approved_event(vault, case, approvals))
-    await repo.record_approvals(conn, approver=who.user, case_ids=decided, approved=approved)
-    await repo.insert_history(conn, [(case_id, "approved" if done else "approval_recorded", who.user, {})
-                                     for case_id, done in zip(decided, approved, strict=True)])
+            announced.append((case, approvals))
+    _, events = await together(_record_approvals(conn, who, decided, approved), _approved_events(vault, announced))
     log.info("approvals recorded", campaign=campaign, approved=sum(approved), awaiting=len(approved) - sum(approved),
              refused=len(answers) - len(decided), by=who.user)
     return Done(answers, events)
+
+
+async def _record_approvals(conn: asyncpg.Connection, who: Principal, decided: list[UUID],
+                            approved: list[bool]) -> None:
+    await repo.record_approvals(conn, approver=who.user, case_ids=decided, approved=approved)
+    await repo.insert_history(conn, [(case_id, "approved" if done else "approval_recorded", who.user, {})
+                                     for case_id, done in zip(decided, approved, strict=True)])
+
+
+async def _approved_events(vault: PiiVault, announced: list[tuple[asyncpg.Record, tuple[str, ...]]]) -> list[Envelope]:
+    """The approvals' events, made (decrypting and sealing each payee) a slice at a time, letting the
+    approvals' statements go on in PostgreSQL meanwhile."""
+    events: list[Envelope] = []
+    for start in range(0, len(announced), EVENT_SLICE):
+        events += [_approved_event(vault, case, approvals) for case, approvals in announced[start:start + EVENT_SLICE]]
+        await asyncio.sleep(0)
+    return events
 
 
 def _not_found(case_id: UUID, campaign: str | None) -> dict[str, Any]:

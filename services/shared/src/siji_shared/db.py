@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -27,6 +30,19 @@ async def create_pool(database_url: str, schema: str, *, size: int = 10) -> asyn
     return await asyncpg.create_pool(database_url, min_size=1, max_size=size,
                                      server_settings={"search_path": schema, "application_name": schema,
                                                       "plan_cache_mode": "force_custom_plan"})
+
+
+async def together(*work: Awaitable[Any]) -> list[Any]:
+    """The results of `work` run at once: one's statements run in PostgreSQL while another computes (or
+    runs statements on its own connection). The first failure stops the rest, which end before it is
+    raised as it is (so a connection is never left in the middle of a statement)."""
+    running = [asyncio.ensure_future(w) for w in work]
+    try:
+        return await asyncio.gather(*running)
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
 
 async def migrate(database_url: str, schema: str, migrations_dir: Path) -> list[str]:
