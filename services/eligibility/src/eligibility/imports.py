@@ -89,7 +89,6 @@ class Tally:
     eligible_fen: int = 0  # what the eligible cases were assessed at: what finance budgets for
 
 
-
 @dataclass(frozen=True)
 class CampaignList:
     """What a campaign list applies for; a hardship roster has none."""
