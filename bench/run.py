@@ -85,7 +85,7 @@ async def audit_replay(infra: Infrastructure, *, at_least: int) -> dict[str, Any
         await producer.start()
         try:
             for start in range(held, at_least, 10_000):
-                await asyncio.gather(*[await producer.send(Topic.ELIGIBILITY_CASES.value, body, key=key,
+                await asyncio.gather(*[await producer.send(Topic.ELIGIBILITY_ASSESSMENTS.value, body, key=key,
                                                            headers=event_headers("case.registered"))
                                        for key, body in (_registration() for _ in range(min(10_000, at_least - start)))])
         finally:

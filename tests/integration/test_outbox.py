@@ -35,7 +35,7 @@ async def test_relay_publishes_committed_events_only_and_in_key_order(infra, poo
     task = asyncio.create_task(relay.run())
     try:
         mine = lambda records: [decode(r.value) for r in records if campaign.encode() in r.value]  # noqa: E731
-        records = await read_topic(infra.kafka, Topic.ELIGIBILITY_CASES,
+        records = await read_topic(infra.kafka, Topic.ELIGIBILITY_ASSESSMENTS,
                                    until=lambda rs: len(mine(rs)) >= len(committed))
 
         async def all_sent():  # the relay deletes rows once Kafka has acknowledged them

@@ -31,7 +31,7 @@ async def test_the_consumer_continues_the_trace_the_event_was_staged_in(infra, p
             await outbox.stage(conn, [envelope_of(case_registered(campaign))])
     relay = asyncio.create_task(OutboxRelay(pool, schema=schema, kafka=infra.kafka, poll_seconds=0.2).run())
     try:
-        [record] = [r for r in await read_topic(infra.kafka, Topic.ELIGIBILITY_CASES,
+        [record] = [r for r in await read_topic(infra.kafka, Topic.ELIGIBILITY_ASSESSMENTS,
                                                 until=lambda rs: any(campaign.encode() in r.value for r in rs))
                     if campaign.encode() in r.value]
     finally:
@@ -40,9 +40,9 @@ async def test_the_consumer_continues_the_trace_the_event_was_staged_in(infra, p
     trace_id = f"{registering.get_span_context().trace_id:032x}"
     assert headers[tracing.TRACEPARENT].decode().split("-")[1] == trace_id
 
-    with tracing.consuming(Topic.ELIGIBILITY_CASES.value, "disbursement", [record]):
+    with tracing.consuming(Topic.ELIGIBILITY_ASSESSMENTS.value, "disbursement", [record]):
         with tracing.tracer.start_as_current_span("pay the case") as paying:
             assert f"{paying.get_span_context().trace_id:032x}" == trace_id
-    consumed = next(s for s in EXPORTED.get_finished_spans() if s.name == f"consume {Topic.ELIGIBILITY_CASES.value}")
+    consumed = next(s for s in EXPORTED.get_finished_spans() if s.name == f"consume {Topic.ELIGIBILITY_ASSESSMENTS.value}")
     assert consumed.parent.span_id == registering.get_span_context().span_id
     assert consumed.attributes["messaging.consumer.group.name"] == "disbursement"

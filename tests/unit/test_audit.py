@@ -1,20 +1,26 @@
 """The auditor's checks on event streams, including the ones a broken system would fail."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+from aiokafka.structs import ConsumerRecord
+
+from audit.replay import Projections, project
 from audit.streams import audit
-from contracts import new_envelope
+from contracts import encode, new_envelope
 from contracts.disbursement import FailureStage, PaymentFailedV1, PaymentSettledV1
-from contracts.eligibility import EligibilityAssessedV1, LoanApprovedV1
+from contracts.eligibility import CaseAppealedV1, CaseRejectedV1, EligibilityAssessedV1, LoanApprovedV1
 from contracts.loans import SubsidyDueV1
+from contracts.topics import Topic
+from siji_shared.kafka import event_headers
 from support.events import case_approved
 
 
-def assessed(case_id, amount=50000, eligible=True):
+def assessed(case_id, amount=50000, eligible=True, at=None):
     return new_envelope(EligibilityAssessedV1(
         case_id=case_id, campaign="test-campaign", eligible=eligible, amount_fen=amount if eligible else 0,
-        tier="relative", rule_set_id="r", rule_set_version=1, reasons=("r v1",), approvals_required=1), producer="t")
+        tier="relative", rule_set_id="r", rule_set_version=1, reasons=("r v1",), approvals_required=1), producer="t",
+        occurred_at=at)
 
 
 def settled(case_id, amount=50000):
@@ -85,3 +91,52 @@ def test_subsidy_periods_are_paid_once_and_only_for_approved_loans():
     findings = audit(broken).findings
     assert f"case {period} paid 2 times" in findings
     assert f"subsidy period {stray} due for loan {stray_loan}, never approved" in findings
+
+
+def records_of(*envelopes):
+    """As the relay sends them: on their payload's topic, labelled with their type."""
+    return {topic: [ConsumerRecord(topic.value, 0, i, 0, 0, e.key.encode(), encode(e), None, 0, 0,
+                                   event_headers(e.event_type)) for i, e in enumerate(envelopes) if e.topic == topic]
+            for topic in Topic}
+
+
+def replayed(*envelopes):
+    projections = Projections()
+    for records in records_of(*envelopes).values():  # one topic after another, as `siji audit replay` reads them
+        project(records, None, projections)
+    return projections.cases
+
+
+def test_replay_takes_a_cases_status_from_whichever_topic_saw_it_last():
+    """Assessments and decisions travel on two topics, read one after the other: an appeal's new
+    assessment (read first) still outranks the rejection before it, and an approval the assessment before it."""
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    paid, appealed, refused = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    rejected = new_envelope(CaseRejectedV1(case_id=appealed, campaign="test-campaign", rejected_by="ap-1",
+                                           reason="income above the limit"), producer="t",
+                            occurred_at=start + timedelta(minutes=1))
+    appeal = new_envelope(CaseAppealedV1(case_id=appealed, campaign="test-campaign", appealed_by="cw-1",
+                                         grounds="income fell"), producer="t", occurred_at=start + timedelta(minutes=2))
+    refusal = new_envelope(CaseRejectedV1(case_id=refused, campaign="test-campaign", rejected_by="ap-1",
+                                          reason="moved away"), producer="t", occurred_at=start + timedelta(minutes=1))
+    events = [assessed(paid, at=start), approved(paid),
+              assessed(appealed, 40000, at=start), rejected, appeal, assessed(appealed, 60000, at=start + timedelta(minutes=3)),
+              assessed(refused, at=start), refusal]
+    assert {e.topic for e in events} == {Topic.ELIGIBILITY_ASSESSMENTS, Topic.ELIGIBILITY_CASES}
+    assert replayed(*events) == {str(paid): ("test-campaign", "approved", 50000),
+                                 str(appealed): ("test-campaign", "eligible", 60000),
+                                 str(refused): ("test-campaign", "rejected", 50000)}
+
+
+def test_replay_counts_poison_on_a_topic_and_goes_on():
+    """Bytes the consumers dead-lettered stay on their topic: the replay counts them and folds the rest."""
+    case = uuid.uuid4()
+    records = records_of(assessed(case), approved(case))
+    poison = [ConsumerRecord(Topic.ELIGIBILITY_CASES.value, 0, 9, 0, 0, b"k", body, None, 0, 0, headers)
+              for body, headers in ((b"{not json", []), (b"[1, 2]", []),
+                                    (b'{"event_type": "case.approved", "payload": {}}', event_headers("case.approved")))]
+    projections = Projections()
+    for topic, batch in records.items():
+        project([*batch, *poison] if topic == Topic.ELIGIBILITY_CASES else batch, None, projections)
+    assert projections.undecodable == 3
+    assert projections.cases == {str(case): ("test-campaign", "approved", 50000)}

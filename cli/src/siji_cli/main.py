@@ -562,8 +562,9 @@ def audit_replay(since: datetime = typer.Option(None, "--from", help="only event
         report = asyncio.run(replay(infra.connection_for(AUDITOR), infra.database_url,
                                     since=since.replace(tzinfo=UTC) if since else None,
                                     progress=lambda topic, n: bars.update(task, advance=n, description=topic)))
-    body = {"clean": report.clean, "events": report.events, "events_per_second": round(report.events_per_second),
-            "compared": report.compared, "differences": report.differences}
+    body = {"clean": report.clean, "events": report.events, "undecodable": report.undecodable,
+            "events_per_second": round(report.events_per_second), "compared": report.compared,
+            "differences": report.differences}
     typer.echo(json.dumps(body, ensure_ascii=False) if as_json else json.dumps(body, ensure_ascii=False, indent=2))
     if not report.clean:
         raise typer.Exit(1)

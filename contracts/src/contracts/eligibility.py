@@ -1,5 +1,8 @@
-"""Events the eligibility service produces: cases on eligibility.cases keyed by case id, hardship
-files on eligibility.hardship-files keyed by file id. Member references are keyed hashes, never IDs."""
+"""Events the eligibility service produces, keyed by case id: a case's decisions and payee (approved,
+rejected, ...) on eligibility.cases, which disbursement, loans and cooling act on; its registration and
+assessments on eligibility.assessments, the record auditors read and no service acts on (two events
+for every listed member, which the services would otherwise fetch only to skip). Hardship files on
+eligibility.hardship-files keyed by file id. Member references are keyed hashes, never IDs."""
 
 from datetime import date
 from typing import Any, ClassVar, Literal
@@ -29,6 +32,7 @@ class CaseEvent(EventPayload):
 class CaseRegisteredV1(CaseEvent):
     """A caseworker registered an application. `member_ref` is a keyed hash, never the national ID."""
 
+    topic: ClassVar[Topic] = Topic.ELIGIBILITY_ASSESSMENTS
     event_type: ClassVar[str] = "case.registered"
     schema_version: ClassVar[int] = 1
 
@@ -45,6 +49,7 @@ class EligibilityAssessedV1(CaseEvent):
     with English in brackets. `inputs` are the exact (non-personal) facts it read and `decision_hash`
     covers them with the rule set's id, version and content, so an audit can re-run it and compare."""
 
+    topic: ClassVar[Topic] = Topic.ELIGIBILITY_ASSESSMENTS
     event_type: ClassVar[str] = "case.assessed"
     schema_version: ClassVar[int] = 1
 

@@ -4,6 +4,7 @@ from enum import StrEnum
 
 
 class Topic(StrEnum):
+    ELIGIBILITY_ASSESSMENTS = "eligibility.assessments"  # before the cases: audit replay reads topics in this order
     ELIGIBILITY_CASES = "eligibility.cases"
     ELIGIBILITY_HARDSHIP_FILES = "eligibility.hardship-files"
     DISBURSEMENT_PAYMENTS = "disbursement.payments"

@@ -32,42 +32,64 @@ FORWARD = {"waiting": 0, "instructed": 1, "settled": 2, "failed": 2, "returned":
 @dataclass
 class Projections:
     cases: dict[str, tuple[str, str, int]] = field(default_factory=dict)       # case id -> campaign, status, fen
+    case_changed: dict[str, datetime] = field(default_factory=dict)            # case id -> when its status was set
     payments: dict[str, tuple[str, str]] = field(default_factory=dict)         # payment id -> campaign, status
     periods: dict[tuple[str, str], str] = field(default_factory=dict)          # (loan id, period end) -> status
     handouts: dict[str, str] = field(default_factory=dict)                     # handout id -> kept / over_issue
     registrations: dict[tuple[str, str], str] = field(default_factory=dict)    # (campaign, worker) -> site
     events: int = 0
+    undecodable: int = 0  # poison the consumers set aside: counted, not projected
 
 
 def project(records: list[Any], since: datetime | None, into: Projections) -> None:
-    """Fold records (in partition order: one aggregate's events in the order it emitted them)."""
+    """Fold records (in partition order: one aggregate's events in the order it emitted them). A case's
+    assessments (eligibility.assessments, read first) and its decisions (eligibility.cases) are on two
+    topics: a status is taken from whichever of them happened last, so an appeal's new assessment, read
+    before the rejection it follows, still decides."""
     for record in records:
         into.events += 1
         label = event_type_of(record)
         if label is not None and label not in PROJECTED:
             continue  # the relay labels every event: no need to parse what no projection reads
-        body = from_json(record.value or b"{}")  # pydantic's parser: under half the time of json.loads
-        if since and datetime.fromisoformat(body.get("occurred_at", "9999-12-31T00:00:00+00:00")) < since:
-            continue
-        kind, p = body.get("event_type"), body.get("payload", {})
-        if kind == "case.assessed":
-            into.cases[p["case_id"]] = (p["campaign"], "eligible" if p["eligible"] else "ineligible", p["amount_fen"])
-        elif kind in CASE_STATUS and p["case_id"] in into.cases:
-            campaign, _, fen = into.cases[p["case_id"]]
-            into.cases[p["case_id"]] = (campaign, CASE_STATUS[kind], fen)
-            if kind == "worker.registered":
-                into.registrations[(p["campaign"], p["worker_ref"])] = p["site"]
-        elif kind in PAYMENT_STATUS:
-            status = PAYMENT_STATUS[kind]
-            before = into.payments.get(p["payment_id"])
-            if before is None or FORWARD[status] >= FORWARD[before[1]]:
-                into.payments[p["payment_id"]] = (p["campaign"], status)
-        elif kind in PERIOD_STATUS and into.periods.get((p["loan_id"], p["period_end"])) != "paid":
-            into.periods[(p["loan_id"], p["period_end"])] = PERIOD_STATUS[kind]
-        elif kind == "kit.handed_out":
-            into.handouts.setdefault(p["handout_id"], "kept")
-        elif kind == "kit.over_issued":
-            into.handouts[p["handout_id"]] = "over_issue"
+        try:
+            body = from_json(record.value or b"{}")  # pydantic's parser: under half the time of json.loads
+            at = datetime.fromisoformat(body.get("occurred_at", "9999-12-31T00:00:00+00:00"))
+            kind, p = body.get("event_type"), body.get("payload", {})
+            _fold(kind, p, at, since, into)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            into.undecodable += 1
+
+
+def _fold(kind: str | None, p: dict[str, Any], at: datetime, since: datetime | None, into: Projections) -> None:
+    if since and at < since:
+        return
+    if kind == "case.assessed":
+        case = into.cases.get(p["case_id"])
+        status = "eligible" if p["eligible"] else "ineligible"
+        if case is not None and at < into.case_changed[p["case_id"]]:
+            status = case[1]
+        else:
+            into.case_changed[p["case_id"]] = at
+        into.cases[p["case_id"]] = (p["campaign"], status, p["amount_fen"])
+    elif kind in CASE_STATUS and p["case_id"] in into.cases:
+        campaign, status, fen = into.cases[p["case_id"]]
+        if at >= into.case_changed[p["case_id"]]:
+            status = CASE_STATUS[kind]
+            into.case_changed[p["case_id"]] = at
+        into.cases[p["case_id"]] = (campaign, status, fen)
+        if kind == "worker.registered":
+            into.registrations[(p["campaign"], p["worker_ref"])] = p["site"]
+    elif kind in PAYMENT_STATUS:
+        status = PAYMENT_STATUS[kind]
+        before = into.payments.get(p["payment_id"])
+        if before is None or FORWARD[status] >= FORWARD[before[1]]:
+            into.payments[p["payment_id"]] = (p["campaign"], status)
+    elif kind in PERIOD_STATUS and into.periods.get((p["loan_id"], p["period_end"])) != "paid":
+        into.periods[(p["loan_id"], p["period_end"])] = PERIOD_STATUS[kind]
+    elif kind == "kit.handed_out":
+        into.handouts.setdefault(p["handout_id"], "kept")
+    elif kind == "kit.over_issued":
+        into.handouts[p["handout_id"]] = "over_issue"
 
 
 # (projection, scratch table columns, live query) compared both ways
@@ -92,6 +114,7 @@ def rows_of(projections: Projections, name: str) -> list[tuple]:
 @dataclass
 class ReplayReport:
     events: int
+    undecodable: int
     seconds: float
     compared: dict[str, int]
     differences: dict[str, list[str]]
@@ -115,7 +138,8 @@ async def replay(kafka: KafkaConnection, database_url: str, *, since: datetime |
         progress(topic.value, len(records))
     read_seconds = time.monotonic() - started
     differences, compared = await compare(projections, database_url, limited=since is not None, shown=shown)
-    return ReplayReport(events=projections.events, seconds=read_seconds, compared=compared, differences=differences)
+    return ReplayReport(events=projections.events, undecodable=projections.undecodable, seconds=read_seconds,
+                        compared=compared, differences=differences)
 
 
 async def compare(projections: Projections, database_url: str, *, limited: bool,
