@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from siji_shared import idempotency, outbox
 from siji_shared.auth import Principal
+from siji_shared.collector import tune_for_batches
 from siji_shared.pii import InvalidNationalId
 from siji_shared.usecase import Done
 
@@ -67,6 +68,7 @@ async def idempotent(request: Request, pool: asyncpg.Pool, who: Principal, *, ke
 
 def serve(create_app: Callable[[], FastAPI]) -> None:
     app = create_app()
+    tune_for_batches()
     settings = app.state.settings
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="warning", access_log=False,
                 loop="uvloop", http="httptools", timeout_graceful_shutdown=15)
