@@ -40,7 +40,8 @@ def _part_of(pid: int, cmdline: str, services: dict[int, str]) -> str | None:
 
 
 def snapshot(deployment: Deployment) -> Snapshot:
-    services = {pid: spec.name for spec in SERVICES if (pid := read_pid(deployment.pid_file(spec.name)))}
+    services = {pid: spec.name for spec in SERVICES for instance in deployment.instances(spec.name)
+                if (pid := read_pid(deployment.pid_file(spec.name, instance)))}
     cpu: dict[str, float] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():

@@ -262,6 +262,8 @@ def main() -> None:
     parser.add_argument("--api-rate", type=float, default=200.0)
     parser.add_argument("--api-seconds", type=float, default=30.0)
     parser.add_argument("--results-name", default="latest", help="latest.json/.md; bench-quick writes quick.*")
+    parser.add_argument("--replicas", action="append", default=[], metavar="SERVICE=N",
+                        help="run N instances of a service (consumer group members; one leads its relay)")
     args = parser.parse_args()
 
     base = CliSettings()
@@ -276,6 +278,9 @@ def main() -> None:
     try:
         infra.up()
         deployment.start_all()
+        for name, count in (r.split("=") for r in args.replicas):
+            for instance in range(1, int(count)):
+                deployment.start(name, instance=instance)
         result = asyncio.run(measure(infra, deployment, args))
     finally:
         deployment.stop_all()
