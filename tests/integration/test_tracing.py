@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from contracts.topics import Topic
 from siji_shared import outbox, tracing
 from siji_shared.outbox import OutboxRelay
-from support.events import case_registered, envelope_of
+from support.events import case_approved, envelope_of
 from support.kafka import read_topic
 
 EXPORTED = InMemorySpanExporter()
@@ -26,23 +26,23 @@ def setup_module():
 
 async def test_the_consumer_continues_the_trace_the_event_was_staged_in(infra, pool, schema):
     campaign = f"trace-{uuid.uuid4().hex[:8]}"
-    with tracing.tracer.start_as_current_span("register a case") as registering:
+    with tracing.tracer.start_as_current_span("approve a case") as approving:
         async with pool.acquire() as conn, conn.transaction():
-            await outbox.stage(conn, [envelope_of(case_registered(campaign))])
+            await outbox.stage(conn, [envelope_of(case_approved(campaign))])
     relay = asyncio.create_task(OutboxRelay(pool, schema=schema, kafka=infra.kafka, poll_seconds=0.2).run())
     try:
-        [record] = [r for r in await read_topic(infra.kafka, Topic.ELIGIBILITY_ASSESSMENTS,
+        [record] = [r for r in await read_topic(infra.kafka, Topic.ELIGIBILITY_CASES,
                                                 until=lambda rs: any(campaign.encode() in r.value for r in rs))
                     if campaign.encode() in r.value]
     finally:
         relay.cancel()
     headers = dict(record.headers)
-    trace_id = f"{registering.get_span_context().trace_id:032x}"
+    trace_id = f"{approving.get_span_context().trace_id:032x}"
     assert headers[tracing.TRACEPARENT].decode().split("-")[1] == trace_id
 
-    with tracing.consuming(Topic.ELIGIBILITY_ASSESSMENTS.value, "disbursement", [record]):
+    with tracing.consuming(Topic.ELIGIBILITY_CASES.value, "disbursement", [record]):
         with tracing.tracer.start_as_current_span("pay the case") as paying:
             assert f"{paying.get_span_context().trace_id:032x}" == trace_id
-    consumed = next(s for s in EXPORTED.get_finished_spans() if s.name == f"consume {Topic.ELIGIBILITY_ASSESSMENTS.value}")
-    assert consumed.parent.span_id == registering.get_span_context().span_id
+    consumed = next(s for s in EXPORTED.get_finished_spans() if s.name == f"consume {Topic.ELIGIBILITY_CASES.value}")
+    assert consumed.parent.span_id == approving.get_span_context().span_id
     assert consumed.attributes["messaging.consumer.group.name"] == "disbursement"
