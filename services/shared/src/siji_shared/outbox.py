@@ -14,12 +14,14 @@ domain's own keys, such as one payment per case).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
 
 import asyncpg
+from aiokafka.errors import OutOfOrderSequenceNumber
 
 from contracts.envelope import Envelope, encode
 from siji_shared import metrics
@@ -55,6 +57,7 @@ class OutboxRelay:
         self.purge_chunk = batch_size * 10
         self._next_purge = 0.0
         self.published = 0
+        self._kafka = kafka
         self._producer = idempotent_producer(kafka, client_id=f"{schema}-outbox")
         self._partitioner = KeyPartitioner()
 
@@ -79,11 +82,24 @@ class OutboxRelay:
                     purged = await self.purge_inbox(conn)
                     self._next_purge = time.monotonic() + (0 if purged == self.purge_chunk else PURGE_EVERY_SECONDS)
                 return False
-            await asyncio.gather(*await self._send(rows))
+            try:
+                await asyncio.gather(*await self._send(rows))
+            except OutOfOrderSequenceNumber:
+                await self._renew_producer()
+                raise
             await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
         self.published += len(rows)
         metrics.count_published(rows)
         return len(rows) == self.batch_size
+
+    async def _renew_producer(self) -> None:
+        """A broker that lost the producer's last batches (stopped mid-send) answers every later batch out of
+        sequence, and the producer's sender has stopped for good: only a new producer (a new producer id)
+        sends again. The rows stay in the outbox and go again with it; consumers' inboxes drop repeats."""
+        dead, self._producer = self._producer, idempotent_producer(self._kafka, client_id=f"{self.schema}-outbox")
+        with contextlib.suppress(OutOfOrderSequenceNumber):
+            await dead.stop()
+        await self._producer.start()
 
     async def _send(self, rows: list[asyncpg.Record]) -> list[asyncio.Future]:
         """Hand the rows to the producer as record batches, per partition in id order, in the partition the
