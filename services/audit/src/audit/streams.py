@@ -37,8 +37,10 @@ CHECKED = (EligibilityAssessedV1, CaseApprovedV1, CaseApprovedV2, LoanApprovedV1
            SubsidyForfeitedV1, PaymentSettledV1, PaymentFailedV1, PaymentReturnedV1, BudgetChangedV1,
            KitHandedOutV1, OverIssueFoundV1)
 NEEDED = {t.event_type.encode() for t in CHECKED}
-TOPICS = (Topic.ELIGIBILITY_ASSESSMENTS, Topic.ELIGIBILITY_CASES, Topic.LOANS_SUBSIDIES, Topic.LOANS_LOANS,
-          Topic.DISBURSEMENT_BUDGETS, Topic.DISBURSEMENT_PAYMENTS, Topic.COOLING_HANDOUTS)
+# Assessments last: a case's assessment is published before its approval or in the same relay batch (two
+# topics, no order between them), so read after the approvals it is there for every approval read.
+TOPICS = (Topic.ELIGIBILITY_CASES, Topic.LOANS_SUBSIDIES, Topic.LOANS_LOANS, Topic.DISBURSEMENT_BUDGETS,
+          Topic.DISBURSEMENT_PAYMENTS, Topic.COOLING_HANDOUTS, Topic.ELIGIBILITY_ASSESSMENTS)
 
 
 @dataclass
