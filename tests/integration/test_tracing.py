@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from contracts.topics import Topic
 from siji_shared import outbox, tracing
 from siji_shared.outbox import OutboxRelay
-from support.events import case_approved, envelope_of
+from support.events import case_approved, case_assessed, envelope_of
 from support.kafka import read_topic
 
 EXPORTED = InMemorySpanExporter()
@@ -26,9 +26,10 @@ def setup_module():
 
 async def test_the_consumer_continues_the_trace_the_event_was_staged_in(infra, pool, schema):
     campaign = f"trace-{uuid.uuid4().hex[:8]}"
+    approval = case_approved(campaign)
     with tracing.tracer.start_as_current_span("approve a case") as approving:
         async with pool.acquire() as conn, conn.transaction():
-            await outbox.stage(conn, [envelope_of(case_approved(campaign))])
+            await outbox.stage(conn, [envelope_of(case_assessed(approval)), envelope_of(approval)])
     relay = asyncio.create_task(OutboxRelay(pool, schema=schema, kafka=infra.kafka, poll_seconds=0.2).run())
     try:
         [record] = [r for r in await read_topic(infra.kafka, Topic.ELIGIBILITY_CASES,

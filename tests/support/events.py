@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from contracts import new_envelope
-from contracts.eligibility import CaseApprovedV1, CaseRegisteredV1
+from contracts.eligibility import CaseApprovedV1, CaseRegisteredV1, EligibilityAssessedV1
 from siji_shared.errors import RuleViolation
 
 
@@ -13,6 +13,14 @@ def case_registered(campaign: str = "test-campaign", **overrides) -> CaseRegiste
     fields = dict(case_id=uuid.uuid4(), campaign=campaign, programme="winter-warmth", region="taicang", year=2026,
                   member_ref="a" * 64, registered_by="caseworker-1")
     return CaseRegisteredV1(**{**fields, **overrides})
+
+
+def case_assessed(approval: CaseApprovedV1) -> EligibilityAssessedV1:
+    """The eligible assessment an approval rests on, so the streams a test leaves behind pass the audit."""
+    return EligibilityAssessedV1(case_id=approval.case_id, campaign=approval.campaign, eligible=True,
+                                 amount_fen=approval.amount_fen, rule_set_id=approval.rule_set_id,
+                                 rule_set_version=approval.rule_set_version, reasons=("符合条件 (eligible)",),
+                                 approvals_required=1)
 
 
 def case_approved(campaign: str = "test-campaign", amount_fen: int = 50000, **overrides) -> CaseApprovedV1:
