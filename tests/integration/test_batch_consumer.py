@@ -14,7 +14,7 @@ from contracts.eligibility import CaseRegisteredV1
 from contracts.topics import Topic
 from siji_shared.consumer import EventConsumer
 from siji_shared.dead_letters import REASON, DeadLetters
-from siji_shared.kafka import idempotent_producer
+from siji_shared.kafka import RenewingProducer
 from support.events import case_registered, envelope_of, record_effects
 from support.kafka import read_topic
 
@@ -25,7 +25,7 @@ def as_record(body: bytes, offset: int, key: bytes = b"k") -> ConsumerRecord:
 
 @pytest.fixture
 async def dead_letter_producer(infra):
-    producer = idempotent_producer(infra.kafka, client_id="test-batch-dlt")
+    producer = RenewingProducer(infra.kafka, client_id="test-batch-dlt")
     await producer.start()
     yield producer
     await producer.stop()

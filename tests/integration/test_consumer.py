@@ -12,7 +12,7 @@ from contracts.eligibility import CaseRegisteredV1
 from contracts.topics import Topic
 from siji_shared.consumer import EventConsumer, subscribe
 from siji_shared.dead_letters import REASON, DeadLetters
-from siji_shared.kafka import idempotent_producer
+from siji_shared.kafka import RenewingProducer
 from support.events import case_registered, envelope_of, record_effects
 from support.kafka import eventually, read_topic
 
@@ -36,7 +36,7 @@ async def test_duplicates_have_one_effect_and_poison_goes_to_dead_letters(infra,
     finally:
         await producer.stop()
 
-    dlt_producer = idempotent_producer(infra.kafka, client_id="test-dlt")
+    dlt_producer = RenewingProducer(infra.kafka, client_id="test-dlt")
     await dlt_producer.start()
     broker = KafkaBroker(infra.bootstrap_servers, security=infra.kafka.security(), logger=None)
     group = f"test-{schema}"

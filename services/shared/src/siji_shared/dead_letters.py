@@ -14,7 +14,15 @@ from aiokafka.structs import ConsumerRecord
 
 from contracts.envelope import UndecodableEvent, decode
 from contracts.topics import dead_letter_of
-from siji_shared.kafka import EVENT_TYPE, KafkaConnection, event_headers, idempotent_producer, read_all, topic_reader
+from siji_shared.kafka import (
+    EVENT_TYPE,
+    KafkaConnection,
+    RenewingProducer,
+    event_headers,
+    idempotent_producer,
+    read_all,
+    topic_reader,
+)
 from siji_shared.pii import redact_text
 
 REASON = "dlt-reason"
@@ -30,17 +38,17 @@ def dead_letter_headers(record: ConsumerRecord, *, reason: str, group_id: str) -
 
 
 class DeadLetters:
-    def __init__(self, producer: AIOKafkaProducer, *, group_id: str) -> None:
+    def __init__(self, producer: RenewingProducer, *, group_id: str) -> None:
         self.producer = producer
         self.group_id = group_id
 
     async def publish(self, record: ConsumerRecord, reason: str) -> None:
         """Returns once the dead-letter topic has the record (acks=all), so the offset may then be committed."""
-        delivery = await self.producer.send(
-            dead_letter_of(record.topic), record.value, key=record.key,
-            headers=dead_letter_headers(record, reason=reason, group_id=self.group_id),
-        )
-        await delivery
+        async def send(producer: AIOKafkaProducer) -> None:
+            await producer.send_and_wait(dead_letter_of(record.topic), record.value, key=record.key,
+                                         headers=dead_letter_headers(record, reason=reason, group_id=self.group_id))
+
+        await self.producer.deliver(send)
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,16 @@ the auditor's replay)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import OutOfOrderSequenceNumber, TopicAlreadyExistsError
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord
 from faststream.kafka.security import parse_security
@@ -115,6 +116,43 @@ def idempotent_producer(kafka: KafkaConnection, *, client_id: str) -> AIOKafkaPr
         max_batch_size=256 * 1024,
         request_timeout_ms=30000,
     )
+
+
+T = TypeVar("T")
+
+
+class RenewingProducer:
+    """An idempotent producer that replaces itself when the broker answers it out of sequence. A broker
+    that lost the producer's last batches (stopped mid-send) answers every later batch so, and the
+    producer's sender has stopped for good: only a new producer (a new producer id) sends again. What
+    failed is raised to the caller, who sends it again later (the relay's rows stay in the outbox; a
+    consumer's batch is redelivered and its inbox drops what took effect)."""
+
+    def __init__(self, kafka: KafkaConnection, *, client_id: str) -> None:
+        self._kafka, self._client_id = kafka, client_id
+        self.current = idempotent_producer(kafka, client_id=client_id)
+        self.renewed = 0
+
+    async def start(self) -> None:
+        await self.current.start()
+
+    async def stop(self) -> None:
+        await self.current.stop()
+
+    async def deliver(self, send: Callable[[AIOKafkaProducer], Awaitable[T]]) -> T:
+        """`send` with the current producer, awaiting its deliveries; renewed first if it fails out of sequence."""
+        try:
+            return await send(self.current)
+        except OutOfOrderSequenceNumber:
+            await self._renew()
+            raise
+
+    async def _renew(self) -> None:
+        dead, self.current = self.current, idempotent_producer(self._kafka, client_id=self._client_id)
+        with contextlib.suppress(OutOfOrderSequenceNumber):
+            await dead.stop()
+        await self.current.start()
+        self.renewed += 1
 
 
 async def ensure_topics(kafka: KafkaConnection, topics: list[str], *, partitions: int = 6) -> None:

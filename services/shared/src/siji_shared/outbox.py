@@ -14,18 +14,17 @@ domain's own keys, such as one payment per case).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
 
 import asyncpg
-from aiokafka.errors import OutOfOrderSequenceNumber
+from aiokafka import AIOKafkaProducer
 
 from contracts.envelope import Envelope, encode
 from siji_shared import metrics
-from siji_shared.kafka import KafkaConnection, KeyPartitioner, event_headers, idempotent_producer, send_batches
+from siji_shared.kafka import KafkaConnection, KeyPartitioner, RenewingProducer, event_headers, send_batches
 from siji_shared.leader import run_as_leader
 from siji_shared.tracing import TRACEPARENT, current_traceparent
 
@@ -57,8 +56,7 @@ class OutboxRelay:
         self.purge_chunk = batch_size * 10
         self._next_purge = 0.0
         self.published = 0
-        self._kafka = kafka
-        self._producer = idempotent_producer(kafka, client_id=f"{schema}-outbox")
+        self._producer = RenewingProducer(kafka, client_id=f"{schema}-outbox")
         self._partitioner = KeyPartitioner()
 
     async def run(self) -> None:
@@ -82,30 +80,16 @@ class OutboxRelay:
                     purged = await self.purge_inbox(conn)
                     self._next_purge = time.monotonic() + (0 if purged == self.purge_chunk else PURGE_EVERY_SECONDS)
                 return False
-            try:
-                await asyncio.gather(*await self._send(rows))
-            except OutOfOrderSequenceNumber:
-                await self._renew_producer()
-                raise
+            await self._producer.deliver(lambda producer: self._send(producer, rows))
             await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
         self.published += len(rows)
         metrics.count_published(rows)
         return len(rows) == self.batch_size
 
-    async def _renew_producer(self) -> None:
-        """A broker that lost the producer's last batches (stopped mid-send) answers every later batch out of
-        sequence, and the producer's sender has stopped for good: only a new producer (a new producer id)
-        sends again. The rows stay in the outbox and go again with it; consumers' inboxes drop repeats."""
-        dead, self._producer = self._producer, idempotent_producer(self._kafka, client_id=f"{self.schema}-outbox")
-        with contextlib.suppress(OutOfOrderSequenceNumber):
-            await dead.stop()
-        await self._producer.start()
-
-    async def _send(self, rows: list[asyncpg.Record]) -> list[asyncio.Future]:
+    async def _send(self, producer: AIOKafkaProducer, rows: list[asyncpg.Record]) -> None:
         """Hand the rows to the producer as record batches, per partition in id order, in the partition the
-        producer's partitioner gives their keys; the deliveries to await. Sent one by one, the producer's
+        producer's partitioner gives their keys, and await their delivery. Sent one by one, the producer's
         per-message work was most of the relay's CPU."""
-        producer = self._producer
         partitions = {topic: sorted(await producer.partitions_for(topic)) for topic in {row["topic"] for row in rows}}
         by_partition: dict[tuple[str, int], list[tuple[bytes, bytes, list[tuple[str, bytes]]]]] = defaultdict(list)
         for row in rows:
@@ -113,8 +97,8 @@ class OutboxRelay:
             headers = [*event_headers(row["event_type"]),
                        *(((TRACEPARENT, row["traceparent"].encode()),) if row["traceparent"] else ())]
             by_partition[row["topic"], self._partitioner(key, of_topic, of_topic)].append((key, row["body"], headers))
-        return [delivery for (topic, partition), records in by_partition.items()
-                for delivery in await send_batches(producer, topic, partition, records)]
+        await asyncio.gather(*[delivery for (topic, partition), records in by_partition.items()
+                               for delivery in await send_batches(producer, topic, partition, records)])
 
     async def purge_inbox(self, conn: asyncpg.Connection) -> int:
         """Forget inbox claims older than the inbox retention. Bounded per call; an idle relay calls it every few

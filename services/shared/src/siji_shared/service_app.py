@@ -24,7 +24,7 @@ from siji_shared import asyncapi
 from siji_shared.consumer import EventConsumer, subscribe
 from siji_shared.db import create_pool, migrate
 from siji_shared.dead_letters import DeadLetters
-from siji_shared.kafka import ensure_topics, idempotent_producer
+from siji_shared.kafka import RenewingProducer, ensure_topics
 from siji_shared.metrics import OutboxBacklog, instrument_http, kafka_middleware
 from siji_shared.outbox import OutboxRelay
 from siji_shared.settings import ServiceSettings
@@ -90,7 +90,7 @@ def service_lifespan(wiring: ServiceWiring[C]):
         if settings.kafka.security_protocol == "PLAINTEXT":  # an open development broker; else provisioned
             await ensure_topics(settings.kafka, all_topics())
         pool = await create_pool(settings.database_url, wiring.schema, size=settings.pool_size)
-        producer = idempotent_producer(settings.kafka, client_id=f"{wiring.name}-dead-letters")
+        producer = RenewingProducer(settings.kafka, client_id=f"{wiring.name}-dead-letters")
         await producer.start()
         broker = KafkaBroker(settings.kafka.servers, security=settings.kafka.security(),
                              client_id=wiring.name, logger=None, middlewares=[kafka_middleware(wiring.name)])

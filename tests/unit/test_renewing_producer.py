@@ -1,13 +1,16 @@
-"""The relay's producer after a broker lost its last batches: replaced, and the rows sent again."""
+"""A producer the broker answers out of sequence (it lost the producer's last batches): the relay's and the
+dead-letter publisher's are replaced, and what failed goes again with the new one."""
 
 import asyncio
 import contextlib
 
 import pytest
 from aiokafka.errors import OutOfOrderSequenceNumber
+from aiokafka.structs import ConsumerRecord
 
-from siji_shared import outbox
-from siji_shared.kafka import KafkaConnection
+from siji_shared import kafka, outbox
+from siji_shared.dead_letters import DeadLetters
+from siji_shared.kafka import KafkaConnection, RenewingProducer
 
 
 class Batch:
@@ -38,6 +41,11 @@ class Producer:
             delivery.set_result(None)
         return delivery
 
+    async def send_and_wait(self, topic, value, *, key, headers):
+        if self.broken:
+            raise OutOfOrderSequenceNumber()
+        self.sent.append({"topic": topic, "key": key, "value": value, "headers": dict(headers)})
+
     async def start(self):
         self.started = True
 
@@ -67,10 +75,15 @@ class Pool:
         yield self.conn
 
 
-async def test_a_producer_out_of_sequence_is_replaced_and_the_rows_go_again(monkeypatch):
-    producers = [Producer(broken=True), Producer(broken=False)]
-    made = iter(producers)
-    monkeypatch.setattr(outbox, "idempotent_producer", lambda kafka, client_id: next(made))
+@pytest.fixture
+def producers(monkeypatch):
+    made = [Producer(broken=True), Producer(broken=False)]
+    supply = iter(made)
+    monkeypatch.setattr(kafka, "idempotent_producer", lambda connection, client_id: next(supply))
+    return made
+
+
+async def test_the_relay_replaces_a_producer_out_of_sequence_and_the_rows_go_again(producers):
     conn = Connection([{"id": 1, "event_type": "case.approved", "topic": "eligibility.cases", "key": "k",
                         "body": b"{}", "traceparent": None}])
     relay = outbox.OutboxRelay(Pool(conn), schema="eligibility", kafka=KafkaConnection(bootstrap_servers="x:9092"))
@@ -83,3 +96,19 @@ async def test_a_producer_out_of_sequence_is_replaced_and_the_rows_go_again(monk
     await relay.publish_pending()
     assert [r["key"] for r in producers[1].sent] == [b"k"]
     assert conn.deleted == [1]
+
+
+async def test_the_dead_letter_publisher_replaces_a_producer_out_of_sequence(producers):
+    """Raised, the consumer's batch is redelivered (offsets uncommitted) and its dead letter goes again."""
+    poison = ConsumerRecord("eligibility.cases", 3, 41, 0, 0, b"k", b"{not json", None, 1, 9, [])
+    renewing = RenewingProducer(KafkaConnection(bootstrap_servers="x:9092"), client_id="disbursement-dead-letters")
+    dead_letters = DeadLetters(renewing, group_id="disbursement")
+
+    with pytest.raises(OutOfOrderSequenceNumber):
+        await dead_letters.publish(poison, "not an envelope")
+    assert producers[0].stopped and producers[1].started and renewing.renewed == 1
+
+    await dead_letters.publish(poison, "not an envelope")
+    [letter] = producers[1].sent
+    assert letter["topic"] == "eligibility.cases.dlt" and letter["value"] == b"{not json"
+    assert letter["headers"]["dlt-source-offset"] == b"41" and letter["headers"]["dlt-consumer-group"] == b"disbursement"
