@@ -12,12 +12,13 @@ from siji_shared.kafka import KafkaConnection
 
 
 async def campaign_through(infra, deployment, api, fault: Callable[[], Awaitable[None]], *, latency_ms: int = 200,
-                           settle_timeout: float = 240) -> dict:
-    """300 recipients paid in batches at a slow bank; `fault` strikes once 40 payments are settled."""
+                           settle_timeout: float = 240, strike_when_settled: int = 40) -> dict:
+    """300 recipients paid in batches at a slow bank; `fault` strikes once 40 payments are settled (0: at once)."""
     await api.set_bank(failure_rate=0.03, latency_ms=latency_ms)
     run = CampaignRun(deployment, recipients=300, show_progress=False, autumn_aid_share=0.0, close_bank_day=False)
     campaign = asyncio.create_task(run.run(settle_timeout=settle_timeout))
-    await faults.when_settled(infra.database_url, run.campaign, at_least=40)
+    if strike_when_settled:
+        await faults.when_settled(infra.database_url, run.campaign, at_least=strike_when_settled)
     await fault()
     report = await campaign
     await assert_paid_once(infra.kafka, infra.database_url, report)

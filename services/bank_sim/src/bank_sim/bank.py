@@ -9,8 +9,8 @@ closing balance, an electronic sequence number one higher each day, one entry pe
 (deterministic under the seed) it books a share of lines twice (`duplicate_rate`), returns a share
 of paid lines one to three business days later (`return_rate`) as credits with a reason code, and
 books a share of batches as one lump debit (`lump_rate`) whose lines it details in that day's camt.054;
-it loses the answer to a share of the batches it booked (`lost_answer_rate`: a 504), so each of those is
-sent again and answered twice.
+it loses its first answer to a share of the batches it booked (`lost_answer_rate`: a 504), so each of
+those is sent again and answered from its books.
 Its loan book (bank_sim.loan_book) journals alongside: applications, admin actions, and at each close
 the loan behaviour in force, so the loans' events replay identically too."""
 

@@ -20,8 +20,8 @@ class Settings(BaseSettings):
     duplicate_rate: float = Field(default=0.0, ge=0, le=1, description="share of paid lines booked twice")
     late_rate: float = Field(default=0.0, ge=0, le=1, description="share of paid lines booked after the cut-off")
     lump_rate: float = Field(default=0.0, ge=0, le=1, description="share of batches booked as one lump debit")
-    lost_answer_rate: float = Field(default=0.0, ge=0, le=1, description="share of batches booked whose answer "
-                                                                          "is lost (504): the payer sends them again")
+    lost_answer_rate: float = Field(default=0.0, ge=0, le=1, description="share of batches booked whose first "
+                                                                          "answer is lost (504): the payer sends them again")
     seed: int = 2026
     journal: Path | None = Field(default=None, description="append-only file that survives restarts")
     statements_dir: Path | None = Field(default=None, description="where each closed day's camt.053 is written")

@@ -94,13 +94,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             received = parse_pain001(body)
         except MessageInvalid as exc:
             raise HTTPException(400, str(exc)) from exc
+        first = received.batch.message_id not in bank.messages
         try:
             report = bank.receive(received, digest=hashlib.sha256(body).hexdigest())
         except ConflictingMessage as exc:
             raise HTTPException(409, str(exc)) from exc
         if bank.behaviour.latency_ms:
             await asyncio.sleep(bank.behaviour.latency_ms / 1000)
-        if bank.answer_lost_now():  # booked, but the payer never hears: it must send the same message again
+        if first and bank.answer_lost_now():  # booked, but the payer never hears: it sends the same message again
             raise HTTPException(504, "the bank's answer was lost on the way back")
         return Response(build_pain002(report), media_type=XML)
 
