@@ -139,8 +139,13 @@ def space_metadata_updates(client: Any, *, seconds: float) -> None:
         if now >= next_at:
             next_at = now + seconds
             return force()
-        later = asyncio.get_running_loop().create_future()
-        asyncio.get_running_loop().call_later(next_at - now, lambda: later.done() or later.set_result(False))
+        later: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        def not_updated() -> None:
+            if not later.done():
+                later.set_result(False)
+
+        asyncio.get_running_loop().call_later(next_at - now, not_updated)
         return later
 
     client.force_metadata_update = spaced
