@@ -1,16 +1,20 @@
 -- name: upsert_payments
--- What disbursement reported, latest state per payment; a status only moves forward.
-INSERT INTO payments AS p (payment_id, end_to_end_id, campaign, amount_fen, status, bank_reference, failure_stage,
-                           settled_seen, reissue_of)
-SELECT x.payment_id, replace(x.payment_id::text, '-', ''), x.campaign, x.amount_fen, x.status, x.bank_reference,
-       x.failure_stage, CASE WHEN x.status = 'settled' THEN now() END, x.reissue_of
-FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::uuid[])
-     AS x(payment_id, campaign, amount_fen, status, bank_reference, failure_stage, reissue_of)
-ON CONFLICT (payment_id) DO UPDATE
-SET status = EXCLUDED.status, bank_reference = coalesce(EXCLUDED.bank_reference, p.bank_reference),
-    failure_stage = coalesce(EXCLUDED.failure_stage, p.failure_stage), reissue_of = coalesce(p.reissue_of, EXCLUDED.reissue_of),
-    settled_seen = coalesce(p.settled_seen, EXCLUDED.settled_seen), updated_at = now()
-WHERE p.status = 'instructed';
+-- What disbursement reported, latest state per payment; a status only moves forward. Counted in
+-- payment_changes (the change mark), in the same statement.
+WITH changed AS (
+    INSERT INTO payments AS p (payment_id, end_to_end_id, campaign, amount_fen, status, bank_reference,
+                               failure_stage, settled_seen, reissue_of)
+    SELECT x.payment_id, replace(x.payment_id::text, '-', ''), x.campaign, x.amount_fen, x.status, x.bank_reference,
+           x.failure_stage, CASE WHEN x.status = 'settled' THEN now() END, x.reissue_of
+    FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::uuid[])
+         AS x(payment_id, campaign, amount_fen, status, bank_reference, failure_stage, reissue_of)
+    ON CONFLICT (payment_id) DO UPDATE
+    SET status = EXCLUDED.status, bank_reference = coalesce(EXCLUDED.bank_reference, p.bank_reference),
+        failure_stage = coalesce(EXCLUDED.failure_stage, p.failure_stage), reissue_of = coalesce(p.reissue_of, EXCLUDED.reissue_of),
+        settled_seen = coalesce(p.settled_seen, EXCLUDED.settled_seen), updated_at = now()
+    WHERE p.status = 'instructed'
+    RETURNING 1)
+UPDATE payment_changes SET changes = changes + (SELECT count(*) FROM changed) WHERE EXISTS (SELECT FROM changed);
 
 -- name: insert_statement
 -- A statement is taken once per business day; the same one again inserts nothing.
@@ -32,7 +36,7 @@ ON CONFLICT DO NOTHING;
 SELECT business_date FROM statements ORDER BY business_date;
 
 -- name: change_mark
-SELECT (SELECT max(updated_at) FROM payments) AS payments, (SELECT count(*) FROM statements) AS statements;
+SELECT (SELECT changes FROM payment_changes) AS payments, (SELECT count(*) FROM statements) AS statements;
 
 -- name: classify
 -- Every item's classification as the payments and statements stand now. New items and changed ones
