@@ -5,11 +5,10 @@ the auditor's replay)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -105,6 +104,9 @@ async def send_batches(producer: AIOKafkaProducer, topic: str, partition: int,
     return deliveries
 
 
+RETRY_BACKOFF_MS = 100
+
+
 def idempotent_producer(kafka: KafkaConnection, *, client_id: str) -> AIOKafkaProducer:
     """acks=all and idempotence: a retried send never duplicates or reorders within a partition."""
     producer = AIOKafkaProducer(
@@ -122,9 +124,6 @@ def idempotent_producer(kafka: KafkaConnection, *, client_id: str) -> AIOKafkaPr
     return producer
 
 
-RETRY_BACKOFF_MS = 100
-
-
 def space_metadata_updates(client: Any, *, seconds: float) -> None:
     """Space the metadata updates a producer forces by `seconds`; one asked for sooner waits for the next
     slot. aiokafka's sender (0.14) forces one after another, with no pause, while a partition it holds
@@ -139,13 +138,14 @@ def space_metadata_updates(client: Any, *, seconds: float) -> None:
         if now >= next_at:
             next_at = now + seconds
             return force()
-        later: asyncio.Future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        later: asyncio.Future = loop.create_future()
 
         def not_updated() -> None:
             if not later.done():
                 later.set_result(False)
 
-        asyncio.get_running_loop().call_later(next_at - now, not_updated)
+        loop.call_later(next_at - now, not_updated)
         return later
 
     client.force_metadata_update = spaced
@@ -182,7 +182,7 @@ class RenewingProducer:
 
     async def _renew(self) -> None:
         dead, self.current = self.current, idempotent_producer(self._kafka, client_id=self._client_id)
-        with contextlib.suppress(OutOfOrderSequenceNumber):
+        with suppress(OutOfOrderSequenceNumber):
             await dead.stop()
         await self.current.start()
         self.renewed += 1
