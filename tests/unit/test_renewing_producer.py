@@ -7,6 +7,7 @@ import contextlib
 import pytest
 from aiokafka.errors import OutOfOrderSequenceNumber
 from aiokafka.structs import ConsumerRecord
+from prometheus_client import REGISTRY
 
 from siji_shared import kafka, outbox
 from siji_shared.dead_letters import DeadLetters
@@ -102,11 +103,15 @@ async def test_the_dead_letter_publisher_replaces_a_producer_out_of_sequence(pro
     """Raised, the consumer's batch is redelivered (offsets uncommitted) and its dead letter goes again."""
     poison = ConsumerRecord("eligibility.cases", 3, 41, 0, 0, b"k", b"{not json", None, 1, 9, [])
     renewing = RenewingProducer(KafkaConnection(bootstrap_servers="x:9092"), client_id="disbursement-dead-letters")
+    renewed_before = REGISTRY.get_sample_value("siji_kafka_producers_renewed_total",
+                                               {"client_id": "disbursement-dead-letters"}) or 0
     dead_letters = DeadLetters(renewing, group_id="disbursement")
 
     with pytest.raises(OutOfOrderSequenceNumber):
         await dead_letters.publish(poison, "not an envelope")
-    assert producers[0].stopped and producers[1].started and renewing.renewed == 1
+    assert producers[0].stopped and producers[1].started
+    assert REGISTRY.get_sample_value("siji_kafka_producers_renewed_total",
+                                     {"client_id": "disbursement-dead-letters"}) == renewed_before + 1
 
     await dead_letters.publish(poison, "not an envelope")
     [letter] = producers[1].sent

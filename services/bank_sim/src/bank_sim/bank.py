@@ -136,14 +136,15 @@ class Bank:
     def answer_lost_now(self) -> bool:
         return self._random.random() < self.behaviour.lost_answer_rate
 
-    def receive(self, received: ReceivedBatch, *, digest: str) -> StatusReport:
-        """Execute a batch once; the same message again gets the same report."""
+    def receive(self, received: ReceivedBatch, *, digest: str) -> tuple[StatusReport, bool]:
+        """Execute a batch once; the same message again gets the same report. True with the report when
+        the message was new."""
         batch = received.batch
         if known := self.messages.get(batch.message_id):
             if known[0] != digest:
                 raise ConflictingMessage(f"message id {batch.message_id} was already used for another batch")
             self.repeated_messages += 1
-            return known[1]
+            return known[1], False
         now = datetime.now(UTC)
         refusal = self._refusal(received)
         booked: list[Booking] = []
@@ -173,7 +174,7 @@ class Bank:
                                   created_at=now, lines=lines)
         self._record({"message_id": batch.message_id, "digest": digest, "report": _report_data(report),
                       "bookings": [vars(b) for b in booked]})  # flat records: no deep copy needed
-        return report
+        return report, True
 
     def settled(self) -> list[Booking]:
         return [b for b in self.bookings.values() if b.settled]

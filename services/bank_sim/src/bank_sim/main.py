@@ -94,9 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             received = parse_pain001(body)
         except MessageInvalid as exc:
             raise HTTPException(400, str(exc)) from exc
-        first = received.batch.message_id not in bank.messages
         try:
-            report = bank.receive(received, digest=hashlib.sha256(body).hexdigest())
+            report, first = bank.receive(received, digest=hashlib.sha256(body).hexdigest())
         except ConflictingMessage as exc:
             raise HTTPException(409, str(exc)) from exc
         if bank.behaviour.latency_ms:

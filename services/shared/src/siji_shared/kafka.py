@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import OutOfOrderSequenceNumber, TopicAlreadyExistsError
@@ -21,6 +22,10 @@ from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from murmurhash2 import murmurhash2
 from pydantic import SecretStr
+
+from siji_shared import metrics
+
+log = structlog.get_logger(__name__)
 
 EVENT_TYPE = "event-type"
 
@@ -164,7 +169,6 @@ class RenewingProducer:
     def __init__(self, kafka: KafkaConnection, *, client_id: str) -> None:
         self._kafka, self._client_id = kafka, client_id
         self.current = idempotent_producer(kafka, client_id=client_id)
-        self.renewed = 0
 
     async def start(self) -> None:
         await self.current.start()
@@ -185,7 +189,8 @@ class RenewingProducer:
         with suppress(OutOfOrderSequenceNumber):
             await dead.stop()
         await self.current.start()
-        self.renewed += 1
+        metrics.PRODUCERS_RENEWED.labels(self._client_id).inc()
+        log.warning("kafka producer renewed", client_id=self._client_id, reason="answered out of sequence")
 
 
 async def ensure_topics(kafka: KafkaConnection, topics: list[str], *, partitions: int = 6) -> None:

@@ -48,6 +48,9 @@ DEAD_LETTERS = Counter("siji_dead_letters_total", "Records sent to a dead-letter
                        ["consumer_group", "topic", "cause"])
 EVENTS_PUBLISHED = Counter("siji_events_published_total", "Events the outbox relay published, by topic and type",
                            ["topic", "event_type"])
+PRODUCERS_RENEWED = Counter("siji_kafka_producers_renewed_total",
+                            "Idempotent producers replaced after the broker answered them out of sequence",
+                            ["client_id"])
 OUTBOX_BACKLOG = Gauge("siji_outbox_backlog", "Outbox rows not yet published (sampled at each scrape)", ["service"])
 OUTBOX_OLDEST = Gauge("siji_outbox_oldest_unpublished_age_seconds",
                       "Age of the oldest unpublished outbox row, 0 when there is none (sampled at each scrape)",
