@@ -9,7 +9,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from siji_shared.kafka import KafkaConnection, ensure_topics, idempotent_producer
-from support.infra import TEST_STATE
+from support.infra import TEST_STATE, THREE_BROKERS_PORT
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def cluster(infra):
     """Of the session's kind: broker processes, or containers under `make test-containers`."""
     state = TEST_STATE / "kafka-3"
     shutil.rmtree(state, ignore_errors=True)
-    three = infra.stack.kafka_cluster(state, brokers=3, base_port=19192, heap="384m")
+    three = infra.stack.kafka_cluster(state, brokers=3, base_port=THREE_BROKERS_PORT, heap="384m")
     three.start(timeout=120)
     yield three
     three.stop(kill=True)  # with a voter gone, the last controller cannot shut down gracefully (no quorum)

@@ -4,6 +4,7 @@ SIJI_INFRA=containers) on test-only ports, in a state folder wiped at the start 
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 
@@ -13,7 +14,11 @@ from siji_cli.services import Deployment
 from siji_shared.kafka import KafkaConnection
 
 TEST_STATE = ROOT / ".state" / "test"
-TEST_PORT_OFFSET = 1000  # services on 9101, 9102, 9109, apart from a developer's `siji up`
+# SIJI_TEST_SLOT=N (default 0) moves every port a test session listens on by 4000*N, so sessions in two
+# checkouts (each has its own state folder) can run side by side.
+SLOT_SHIFT = 4000 * int(os.environ.get("SIJI_TEST_SLOT", "0"))
+TEST_PORT_OFFSET = 1000 + SLOT_SHIFT  # services on 9101, 9102, 9109 in slot 0, apart from a developer's `siji up`
+KAFKA_PORT, POSTGRES_PORT, THREE_BROKERS_PORT = 19092 + SLOT_SHIFT, 15432 + SLOT_SHIFT, 19192 + SLOT_SHIFT
 # Every port a test listens on stays below 32768, outside Linux's ephemeral range, so no client
 # connection's local port can take it first.
 
@@ -34,7 +39,7 @@ class Endpoints:
 
 
 def test_infrastructure() -> Infrastructure:
-    return Infrastructure.apart(TEST_STATE, kafka_port=19092, postgres_port=15432)
+    return Infrastructure.apart(TEST_STATE, kafka_port=KAFKA_PORT, postgres_port=POSTGRES_PORT)
 
 
 def fresh_test_infrastructure() -> Infrastructure:
