@@ -1,26 +1,29 @@
 """The batch consumer's error policy on real PostgreSQL and Kafka: a rule-breaking event inside a
 batch is dead-lettered alone while the rest of the batch takes effect; a bug stops the consumer with
 nothing committed; a version without a handler is counted; two consumer groups in one schema each
-handle every event (the inbox is per group)."""
+handle every event (the inbox is per group); a consumer that follows some campaigns passes over the
+others' events unparsed."""
 
 import uuid
 from typing import ClassVar
 
 import pytest
 from aiokafka.structs import ConsumerRecord
+from prometheus_client import REGISTRY
 
 from contracts import encode
 from contracts.eligibility import CaseRegisteredV1
 from contracts.topics import Topic
 from siji_shared.consumer import EventConsumer
 from siji_shared.dead_letters import REASON, DeadLetters
-from siji_shared.kafka import RenewingProducer
+from siji_shared.kafka import RenewingProducer, event_headers
 from support.events import case_registered, envelope_of, record_effects
 from support.kafka import read_topic
 
 
-def as_record(body: bytes, offset: int, key: bytes = b"k") -> ConsumerRecord:
-    return ConsumerRecord(Topic.ELIGIBILITY_CASES.value, 0, offset, 0, 0, key, body, None, len(key), len(body), [])
+def as_record(body: bytes, offset: int, key: bytes = b"k", headers=()) -> ConsumerRecord:
+    return ConsumerRecord(Topic.ELIGIBILITY_CASES.value, 0, offset, 0, 0, key, body, None, len(key), len(body),
+                          list(headers))
 
 
 @pytest.fixture
@@ -113,3 +116,26 @@ async def test_two_consumer_groups_in_one_schema_each_handle_every_event(pool, d
         await consumer.process(records)
         await consumer.process(records)  # redelivered: no second effect
     assert sorted(await effects_of(pool, campaign)) == sorted([e.event_id for e in events] * 2)
+
+
+async def test_a_consumer_following_some_campaigns_passes_over_the_others_unparsed(pool, dead_letter_producer):
+    ours, theirs = f"ours-{uuid.uuid4().hex[:8]}", f"theirs-{uuid.uuid4().hex[:8]}"
+    consumer = consumer_of(pool, dead_letter_producer, f"g-{ours}")
+    asked = []
+
+    async def followed(conn):
+        asked.append(await conn.fetchval("SELECT 1"))
+        return [ours]
+
+    consumer.campaigns = followed
+    mine, unlabelled = envelope_of(case_registered(ours)), envelope_of(case_registered(theirs))
+    await consumer.process([
+        as_record(encode(mine), 0, headers=event_headers(mine.event_type, mine.campaign)),
+        as_record(b"{not json", 1, headers=event_headers("case.registered", theirs)),  # parsed, it would be dead
+        as_record(encode(unlabelled), 2, headers=event_headers(unlabelled.event_type)),  # no campaign told: parsed
+    ])
+    assert asked == [1] and consumer.stopped_by is None
+    assert await effects_of(pool, ours) == [mine.event_id]
+    assert await effects_of(pool, theirs) == [unlabelled.event_id]
+    assert REGISTRY.get_sample_value("siji_dead_letters_total", {
+        "consumer_group": consumer.group_id, "topic": consumer.topic, "cause": "UndecodableEvent"}) is None

@@ -11,6 +11,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from contracts.topics import Topic
 from siji_shared import outbox, tracing
+from siji_shared.kafka import CAMPAIGN
 from siji_shared.outbox import OutboxRelay
 from support.events import case_approved, case_assessed, envelope_of
 from support.kafka import read_topic
@@ -38,6 +39,7 @@ async def test_the_consumer_continues_the_trace_the_event_was_staged_in(infra, p
     finally:
         relay.cancel()
     headers = dict(record.headers)
+    assert headers[CAMPAIGN] == campaign.encode()  # the relay tells the campaign, for readers that follow only some
     trace_id = f"{approving.get_span_context().trace_id:032x}"
     assert headers[tracing.TRACEPARENT].decode().split("-")[1] == trace_id
 

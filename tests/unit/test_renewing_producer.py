@@ -86,7 +86,7 @@ def producers(monkeypatch):
 
 async def test_the_relay_replaces_a_producer_out_of_sequence_and_the_rows_go_again(producers):
     conn = Connection([{"id": 1, "event_type": "case.approved", "topic": "eligibility.cases", "key": "k",
-                        "body": b"{}", "traceparent": None}])
+                        "body": b"{}", "campaign": None, "traceparent": None}])
     relay = outbox.OutboxRelay(Pool(conn), schema="eligibility", kafka=KafkaConnection(bootstrap_servers="x:9092"))
 
     with pytest.raises(OutOfOrderSequenceNumber):

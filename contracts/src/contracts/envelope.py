@@ -60,6 +60,13 @@ class Envelope(BaseModel, Generic[P]):
     def topic(self) -> Topic:
         return type(self.payload).topic
 
+    @property
+    def campaign(self) -> str | None:
+        """The campaign the event belongs to, where its payload names one: it travels as a header too, so a
+        reader that follows only some campaigns passes over the rest without parsing them."""
+        campaign = getattr(self.payload, "campaign", None)
+        return campaign if isinstance(campaign, str) else None
+
 
 class EnvelopeHeader(BaseModel):
     """What decides the payload's type: the first step of decoding. The rest (payload included) is not

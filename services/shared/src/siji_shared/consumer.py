@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import structlog
@@ -37,12 +37,14 @@ from contracts.envelope import Envelope, EventPayload, UndecodableEvent, decode
 from siji_shared import inbox, metrics, outbox, tracing
 from siji_shared.dead_letters import DeadLetters
 from siji_shared.errors import RuleViolation, is_transient
-from siji_shared.kafka import event_type_of
+from siji_shared.kafka import CAMPAIGN, event_type_of, header_of
 
 log = structlog.get_logger(__name__)
 
 BatchHandler = Callable[[asyncpg.Connection, list[Envelope]], Awaitable[list[Envelope]]]  # returns what it emits
 DeadLetter = tuple[ConsumerRecord, str, str]  # the record, why (for the operator), the cause's class (a label)
+CampaignsRead = Callable[[asyncpg.Connection], Awaitable[Collection[str]]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -52,6 +54,7 @@ class EventConsumer:
     pool: asyncpg.Pool
     dead_letters: DeadLetters
     handlers: dict[type[EventPayload], BatchHandler]
+    campaigns: CampaignsRead | None = None  # set: only these campaigns' events are read (asked at each batch)
     max_attempts: int = 6
     stopped_by: str | None = None  # the bug that stopped this consumer, for /health
     unhandled_versions: Counter[tuple[str, int]] = field(default_factory=Counter)
@@ -71,10 +74,11 @@ class EventConsumer:
                 topic=self.topic, consumer_group=self.group_id, records=len(records),
                 partitions=sorted({r.partition for r in records}),
                 offsets=f"{min(r.offset for r in records)}..{max(r.offset for r in records)}"):
-            batch, dead = self._decode(records)
             try:
+                wanted = await self._with_retries(self._campaigns_read) if self.campaigns else None
+                batch, dead = self._decode(records, wanted)
                 with tracing.consuming(self.topic, self.group_id, records):
-                    dead += await self._with_retries(batch)
+                    dead += await self._with_retries(lambda: self._apply(batch))
             except Exception as exc:
                 if not is_transient(exc):
                     self._stop_on_bug(exc)
@@ -84,13 +88,25 @@ class EventConsumer:
                 await self.dead_letters.publish(record, reason)
                 metrics.DEAD_LETTERS.labels(self.group_id, self.topic, cause).inc()
 
-    def _decode(self, records: list[ConsumerRecord]) -> tuple[list[tuple[Envelope, ConsumerRecord]], list[DeadLetter]]:
+    async def _campaigns_read(self) -> frozenset[bytes]:
+        assert self.campaigns is not None
+        async with self.pool.acquire() as conn:
+            return frozenset(c.encode() for c in await self.campaigns(conn))
+
+    def _decode(self, records: list[ConsumerRecord], campaigns: frozenset[bytes] | None = None,
+                ) -> tuple[list[tuple[Envelope, ConsumerRecord]], list[DeadLetter]]:
+        """The records as events this consumer handles; told by the relay's headers without parsing, it
+        passes over other types and, when it follows only some campaigns, other campaigns' events (a record
+        without a campaign header is parsed)."""
         batch, dead = [], []
         for record in records:
             label = event_type_of(record)
             event_type = label.decode(errors="replace") if label is not None else None
             if event_type is not None and event_type not in self._handled_types:
-                continue  # told by the relay's event-type header without parsing: another consumer's event
+                continue
+            if campaigns is not None and (campaign := header_of(record, CAMPAIGN)) is not None \
+                    and campaign not in campaigns:
+                continue
             try:
                 envelope = decode(record.value or b"", self._likely.get(event_type) if event_type else None)
             except UndecodableEvent as exc:
@@ -109,17 +125,17 @@ class EventConsumer:
                             skipped_so_far=self.unhandled_versions[version])
         return batch, dead
 
-    async def _with_retries(self, batch: list[tuple[Envelope, ConsumerRecord]]) -> list[DeadLetter]:
-        for attempt in range(1, self.max_attempts + 1):
+    async def _with_retries(self, step: Callable[[], Awaitable[T]]) -> T:
+        for attempt in range(1, self.max_attempts):
             try:
-                return await self._apply(batch)
+                return await step()
             except Exception as exc:
-                if not is_transient(exc) or attempt == self.max_attempts:
+                if not is_transient(exc):
                     raise
                 delay = min(0.2 * 2 ** (attempt - 1), 10.0)
                 log.warning("transient failure, retrying batch", error=repr(exc), attempt=attempt, delay=delay)
                 await asyncio.sleep(delay)
-        return []
+        return await step()
 
     async def _apply(self, batch: list[tuple[Envelope, ConsumerRecord]]) -> list[DeadLetter]:
         if not batch:

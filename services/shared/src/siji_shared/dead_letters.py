@@ -150,7 +150,7 @@ async def resend_fixed(kafka: KafkaConnection, source_topic: str, *, consumer_gr
     await producer.start()
     try:
         await producer.send_and_wait(source_topic, fixed, key=envelope.key.encode(), headers=[
-            *event_headers(envelope.event_type), ("fixed-from", f"{letter.topic}[{letter.partition}]@{letter.offset}".encode())])
+            *event_headers(envelope.event_type, envelope.campaign), ("fixed-from", f"{letter.topic}[{letter.partition}]@{letter.offset}".encode())])
     finally:
         await producer.stop()
     return envelope.event_id

@@ -28,19 +28,25 @@ from siji_shared import metrics
 log = structlog.get_logger(__name__)
 
 EVENT_TYPE = "event-type"
+CAMPAIGN = "campaign"
 
 
-def event_headers(event_type: str) -> list[tuple[str, bytes]]:
-    """The headers every event travels with, as the relay sends it: its content type and its type, by which
-    a reader skips what it does not read without parsing the body."""
-    return [("content-type", b"application/json"), (EVENT_TYPE, event_type.encode())]
+def event_headers(event_type: str, campaign: str | None = None) -> list[tuple[str, bytes]]:
+    """The headers every event travels with, as the relay sends it: its content type, its type and its
+    campaign where it has one, by which a reader skips what it does not read without parsing the body."""
+    headers = [("content-type", b"application/json"), (EVENT_TYPE, event_type.encode())]
+    return [*headers, (CAMPAIGN, campaign.encode())] if campaign is not None else headers
 
 
 def event_type_of(record: ConsumerRecord) -> bytes | None:
     """The record's event-type label, or None on a record that has none (a plain loop: every consumer asks
     this of every record it reads, and a generator costs four times as much)."""
+    return header_of(record, EVENT_TYPE)
+
+
+def header_of(record: ConsumerRecord, name: str) -> bytes | None:
     for key, value in record.headers or ():
-        if key == EVENT_TYPE:
+        if key == name:
             return value
     return None
 

@@ -36,12 +36,13 @@ async def stage(conn: asyncpg.Connection, envelopes: Iterable[Envelope]) -> None
     envelopes = list(envelopes)
     if envelopes:
         await conn.execute(
-            "INSERT INTO outbox (event_id, event_type, topic, key, body, traceparent) "
-            "SELECT event_id, event_type, topic, key, body, $6 "
-            "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[]) WITH ORDINALITY "
-            "AS t(event_id, event_type, topic, key, body, n) ORDER BY n",
+            "INSERT INTO outbox (event_id, event_type, topic, key, body, campaign, traceparent) "
+            "SELECT event_id, event_type, topic, key, body, campaign, $7 "
+            "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[]) WITH ORDINALITY "
+            "AS t(event_id, event_type, topic, key, body, campaign, n) ORDER BY n",
             [e.event_id for e in envelopes], [e.event_type for e in envelopes], [e.topic.value for e in envelopes],
-            [e.key for e in envelopes], [encode(e) for e in envelopes], current_traceparent(),
+            [e.key for e in envelopes], [encode(e) for e in envelopes], [e.campaign for e in envelopes],
+            current_traceparent(),
         )
 
 
@@ -72,7 +73,7 @@ class OutboxRelay:
         """Publish one batch of the outbox's rows and delete them; True if a full batch went (more may be waiting)."""
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT id, event_type, topic, key, body, traceparent FROM outbox ORDER BY id LIMIT $1",
+                "SELECT id, event_type, topic, key, body, campaign, traceparent FROM outbox ORDER BY id LIMIT $1",
                 self.batch_size,
             )
             if not rows:
@@ -94,7 +95,7 @@ class OutboxRelay:
         by_partition: dict[tuple[str, int], list[tuple[bytes, bytes, list[tuple[str, bytes]]]]] = defaultdict(list)
         for row in rows:
             key, of_topic = row["key"].encode(), partitions[row["topic"]]
-            headers = [*event_headers(row["event_type"]),
+            headers = [*event_headers(row["event_type"], row["campaign"]),
                        *(((TRACEPARENT, row["traceparent"].encode()),) if row["traceparent"] else ())]
             by_partition[row["topic"], self._partitioner(key, of_topic, of_topic)].append((key, row["body"], headers))
         await asyncio.gather(*[delivery for (topic, partition), records in by_partition.items()
