@@ -84,6 +84,7 @@ async def test_early_repayment_mid_quarter_and_a_default_after_the_second_period
     acted = await api.http.post(f"{bank}/admin/loans/{repaying['bank_loan_id']}/events", json={"type": "repay_early"})
     assert acted.status_code == 200, acted.text
     await close_days_past(api, second_end)
+    await eventually(lambda: _all(api, [defaulting["loan_id"]], lambda x: _paid(x) == 2))  # both paid, then default
     acted = await api.http.post(f"{bank}/admin/loans/{defaulting['bank_loan_id']}/events", json={"type": "default"})
     assert acted.status_code == 200, acted.text
 

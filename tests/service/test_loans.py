@@ -15,13 +15,14 @@ from contracts.loans import (
     LoanDisbursedV1,
     SubsidyClawbackRaisedV1,
     SubsidyDueV2,
+    SubsidyForfeitedV1,
     SubsidyPaidV1,
     SubsidyReservedV1,
     SubsidyStoppedV1,
 )
 from loans import service
 from loans.policy import read_dir
-from loans.schedule import Loan, charges, period_ends, schedule
+from loans.schedule import BankConventions, Loan, charges, period_ends, period_subsidy, schedule
 from siji_shared.dates import add_months
 from siji_shared.db import create_pool, migrate
 from support.service import VAULT
@@ -29,6 +30,7 @@ from support.service import VAULT
 FUND = "fz-loan-2026"
 START = date(2026, 12, 1)
 FUZHOU = dict(read_dir())["loan-subsidy.fuzhou.2026.v1.json"]
+YANCHENG = dict(read_dir())["loan-subsidy.yancheng.2026.v1.json"]
 
 
 @pytest.fixture
@@ -40,12 +42,14 @@ async def pool(infra, schema):
     await pool.close()
 
 
-def approved(n: int, principal_fen: int = 20_000_000, method: str = "interest_only") -> LoanApprovedV1:
+def approved(n: int, principal_fen: int = 20_000_000, method: str = "interest_only", *, term_months: int = 24,
+             region: str = "fuzhou", campaign: str = FUND, new_hires: int = 6) -> LoanApprovedV1:
     return LoanApprovedV1(
-        case_id=uuid.uuid4(), campaign=FUND, programme="loan-subsidy", region="fuzhou", year=2026,
+        case_id=uuid.uuid4(), campaign=campaign, programme="loan-subsidy", region=region, year=2026,
         borrower_kind="enterprise", borrower_ref=f"91350100MA{n:07d}X", borrower_name=f"福州企业{n}有限公司",
-        payee_account=f"6222{n:015d}", principal_fen=principal_fen, term_months=24, method=method, staff_count=40,
-        new_hires=6, approved_by=("ap-fuzhou-01",), rule_set_id="loan-subsidy/fuzhou/2026", rule_set_version=1)
+        payee_account=f"6222{n:015d}", principal_fen=principal_fen, term_months=term_months, method=method,
+        staff_count=40, new_hires=new_hires, approved_by=("ap-fuzhou-01",), rule_set_id=f"loan-subsidy/{region}/2026",
+        rule_set_version=1)
 
 
 class Bank:
@@ -58,17 +62,20 @@ class Bank:
         self.seq += 1
         return {"seq": self.seq, "type": kind, "loan_id": bank_loan_id, "business_date": day.isoformat(), **fields}
 
-    def disbursed(self, bank_loan_id: str, loan: Loan) -> dict:
+    def disbursed(self, bank_loan_id: str, loan: Loan, conventions: BankConventions = FUZHOU.bank) -> dict:
+        """As the bank simulator says it: the loan's terms and the conventions it charges by."""
         return self.event("loan.disbursed", bank_loan_id, loan.start, principal_fen=loan.principal_fen,
                           annual_rate_bp=loan.annual_rate_bp, term_months=loan.term_months,
-                          start=loan.start.isoformat(), method=loan.method)
+                          start=loan.start.isoformat(), method=loan.method, day_count=conventions.day_count,
+                          interest_day=conventions.interest_day)
 
-    def periods(self, bank_loan_id: str, loan: Loan, *, until: date | None = None, overdue: tuple[int, ...] = ()):
+    def periods(self, bank_loan_id: str, loan: Loan, *, until: date | None = None, overdue: tuple[int, ...] = (),
+                conventions: BankConventions = FUZHOU.bank):
         """interest.charged for each period ending on or before `until` (all: then loan.matured)."""
         maturity = add_months(loan.start, loan.term_months)
-        all_charges = charges(loan, FUZHOU.bank)
+        all_charges = charges(loan, conventions)
         previous, out = loan.start, []
-        for n, end in enumerate(period_ends(loan.start, maturity, FUZHOU.bank), start=1):
+        for n, end in enumerate(period_ends(loan.start, maturity, conventions), start=1):
             if until and end > until:
                 return out
             own = [c for c in all_charges if previous < c.day <= end]
@@ -82,16 +89,18 @@ class Bank:
         return [*out, self.event("loan.matured", bank_loan_id, maturity, on=maturity.isoformat())]
 
 
-async def approve_and_fund(pool, loans_in: list[LoanApprovedV1], total_fen: int) -> None:
+async def approve_and_fund(pool, loans_in: list[LoanApprovedV1], total_fen: int, *, first: int = 0) -> None:
+    """Approved, their fund (the first loan's campaign) created with `total_fen`, and lent by the bank as
+    FZL{first}, FZL{first + 1}, ..."""
     async with pool.acquire() as conn, conn.transaction():
         await service.record_approved(conn, [new_envelope(p, producer="eligibility") for p in loans_in], vault=VAULT)
-        await service.fund_changed(conn, [budget(total_fen)], vault=VAULT)
+        await service.fund_changed(conn, [budget(total_fen, campaign=loans_in[0].campaign)], vault=VAULT)
         await service.record_bank_answers(conn, [service.BankAnswer(p.case_id, "disbursed", f"FZL{i:05d}", None)
-                                                 for i, p in enumerate(loans_in)], vault=VAULT)
+                                                 for i, p in enumerate(loans_in, start=first)], vault=VAULT)
 
 
-def budget(total_fen: int, change: str = "created") -> object:
-    return new_envelope(BudgetChangedV1(campaign=FUND, change=change, amount_fen=total_fen, total_fen=total_fen,
+def budget(total_fen: int, change: str = "created", campaign: str = FUND) -> object:
+    return new_envelope(BudgetChangedV1(campaign=campaign, change=change, amount_fen=total_fen, total_fen=total_fen,
                                         available_fen=total_fen, changed_by="fin-fuzhou-01"), producer="disbursement")
 
 
@@ -100,9 +109,23 @@ async def feed(pool, events: list[dict]) -> list:
         return [e.payload for e in await service.apply_bank_events(conn, events, vault=VAULT)]
 
 
-async def fund(pool) -> dict:
+async def fund(pool, campaign: str = FUND) -> dict:
     async with pool.acquire() as conn:
-        return await service.fund_view(conn, FUND)
+        return await service.fund_view(conn, campaign)
+
+
+async def settle(pool, dues: list[SubsidyDueV2]) -> list:
+    """Disbursement's word that each of these subsidies reached the borrower's account."""
+    settled = [new_envelope(PaymentSettledV1(payment_id=uuid.uuid4(), case_id=d.case_id, campaign=d.campaign,
+                                             amount_fen=d.amount_fen, bank_reference=f"B{d.case_id.hex[:8]}",
+                                             settled_at=datetime.now(UTC)), producer="disbursement")
+               for d in dues]
+    async with pool.acquire() as conn, conn.transaction():
+        return [e.payload for e in await service.record_payments(conn, settled)]
+
+
+def dues(events: list) -> list[SubsidyDueV2]:
+    return [e for e in events if isinstance(e, SubsidyDueV2)]
 
 
 def as_loan(p: LoanApprovedV1) -> Loan:
@@ -179,20 +202,160 @@ async def test_early_repayment_mid_quarter_stops_the_subsidy_on_that_day(pool):
     assert shown["status"] == "repaid_early" and not [x for x in shown["periods"] if x["status"] == "projected"]
 
 
-async def test_default_after_the_second_period_claws_back_what_was_paid(pool):
-    p = approved(4)
-    await approve_and_fund(pool, [p], 100_000_000)
+async def test_default_claws_back_what_was_paid_and_pays_nothing_not_yet_sent(pool):
+    # FZL00000: its first period paid, then the bank reports the second and the default in one page: the
+    # second's subsidy is never sent, and the claw-back is the first's. FZL00001: both periods sent; the
+    # first settles before the default, the second after it: each is clawed back once paid, no sooner.
+    early, late = approved(4), approved(5)
+    await approve_and_fund(pool, [early, late], 100_000_000)
     bank = Bank()
-    loan = as_loan(p)
-    await feed(pool, [bank.disbursed("FZL00000", loan)])
-    paid = await feed(pool, bank.periods("FZL00000", loan, until=date(2027, 3, 20)))
-    defaulted = await feed(pool, [bank.event("loan.defaulted", "FZL00000", date(2027, 5, 6), on="2027-05-06")])
-    spent = sum(d.amount_fen for d in paid if isinstance(d, SubsidyDueV2))
-    assert len([d for d in paid if isinstance(d, SubsidyDueV2)]) == 2
+    loan = as_loan(early)
+    await feed(pool, [bank.disbursed("FZL00000", loan), bank.disbursed("FZL00001", loan)])
+    first, second = bank.periods("FZL00000", loan, until=date(2027, 3, 20))
+    first_due = dues(await feed(pool, [first]))
+    await settle(pool, first_due)
+    defaulted = await feed(pool, [second, bank.event("loan.defaulted", "FZL00000", date(2027, 5, 6), on="2027-05-06")])
+    assert not dues(defaulted), "the second period's subsidy is withdrawn before it is sent"
     kinds = {type(e): e for e in defaulted}
     assert kinds[SubsidyStoppedV1].reason == "defaulted"
-    assert kinds[SubsidyClawbackRaisedV1].amount_fen == spent
-    assert (await fund(pool))["reserved_fen"] == 0
+    assert kinds[SubsidyClawbackRaisedV1].amount_fen == first_due[0].amount_fen > 0
+    async with pool.acquire() as conn:
+        shown = await service.loan_view(conn, early.case_id)
+    assert [x["status"] for x in shown["periods"][:2]] == ["paid", "cancelled"] and shown["spent_fen"] == \
+        shown["clawback_fen"] == first_due[0].amount_fen
+    assert not [x for x in shown["periods"] if x["status"] in ("projected", "pending", "due")]
+
+    sent = dues(await feed(pool, bank.periods("FZL00001", loan, until=date(2027, 3, 20))))
+    assert len(sent) == 2
+    await settle(pool, sent[:1])
+    defaulted = await feed(pool, [bank.event("loan.defaulted", "FZL00001", date(2027, 5, 6), on="2027-05-06")])
+    clawed = [e.amount_fen for e in defaulted if isinstance(e, SubsidyClawbackRaisedV1)]
+    assert clawed == [sent[0].amount_fen], "at the default: what was paid, not what is on its way"
+    after = await settle(pool, sent[1:])
+    assert [type(e) for e in after] == [SubsidyPaidV1, SubsidyClawbackRaisedV1]
+    assert after[1].amount_fen == sent[1].amount_fen, "a payment on its way at the default is clawed back once paid"
+    async with pool.acquire() as conn:
+        shown = await service.loan_view(conn, late.case_id)
+    assert shown["clawback_fen"] == sent[0].amount_fen + sent[1].amount_fen
+    shown_fund = await fund(pool)
+    assert shown_fund["reserved_fen"] == 0
+    assert shown_fund["spent_fen"] == shown_fund["paid_fen"] == first_due[0].amount_fen + sum(d.amount_fen for d in sent)
+
+
+async def test_the_reservation_projects_the_banks_day_count_not_the_policys(pool):
+    # Yancheng's policy assumes ACT/365; this bank charges ACT/360, as its loan.disbursed event says. The
+    # fund holds exactly what the bank's convention makes: every period is paid in full, nothing is short.
+    assert YANCHENG.bank.day_count == "ACT/365"
+    act360 = BankConventions(day_count="ACT/360")
+    p = approved(6, region="yancheng", campaign="yc-loan-2026")
+    loan = as_loan(p)
+    by_bank = schedule(loan, YANCHENG.subsidy, act360)
+    assert by_bank.subsidy_fen > schedule(loan, YANCHENG.subsidy, YANCHENG.bank).subsidy_fen
+    await approve_and_fund(pool, [p], by_bank.subsidy_fen)
+    bank = Bank()
+    disbursed = await feed(pool, [bank.disbursed("FZL00000", loan, act360)])
+    assert disbursed[0].reserved and disbursed[0].projected_subsidy_fen == by_bank.subsidy_fen
+    paid = dues(await feed(pool, bank.periods("FZL00000", loan, conventions=act360)))
+    assert [d.amount_fen for d in paid] == [x.subsidy_fen for x in by_bank.periods]
+    shown = await fund(pool, "yc-loan-2026")
+    assert (shown["spent_fen"], shown["reserved_fen"], shown["shortfall_fen"], shown["available_fen"]) == (
+        by_bank.subsidy_fen, 0, 0, 0)
+
+
+async def test_a_subsidy_beyond_what_the_fund_holds_is_a_recorded_shortfall(pool):
+    p = approved(7)
+    loan = as_loan(p)
+    projected = schedule(loan, FUZHOU.subsidy, FUZHOU.bank)
+    await approve_and_fund(pool, [p], projected.subsidy_fen)  # the fund holds the projection, not a fen more
+    bank = Bank()
+    await feed(pool, [bank.disbursed("FZL00000", loan)])
+    first = bank.periods("FZL00000", loan, until=date(2026, 12, 20))[0]
+    first["interest_fen"] *= 3  # the bank charged more than it projected
+    earned = period_subsidy(loan, FUZHOU.subsidy, after=START, end=date(2026, 12, 20),
+                            interest_fen=first["interest_fen"], outstanding_fen=first["outstanding_fen"])
+    paid = dues(await feed(pool, [first]))
+    assert paid[0].amount_fen == projected.periods[0].subsidy_fen < earned, "never more than the fund holds"
+    shown = await fund(pool)
+    assert shown["shortfall_fen"] == earned - paid[0].amount_fen > 0 and shown["available_fen"] == 0
+    async with pool.acquire() as conn:
+        period = (await service.loan_view(conn, p.case_id))["periods"][0]
+        regions = (await service.report(conn, region="fuzhou", campaign=FUND))["regions"]
+    assert (period["subsidy_fen"], period["shortfall_fen"]) == (paid[0].amount_fen, earned - paid[0].amount_fen)
+    assert regions[0]["subsidy_shortfall_fen"] == earned - paid[0].amount_fen
+
+
+async def test_an_extended_period_gets_no_subsidy(pool):
+    # a 12-month loan under a 24-month subsidy, extended (展期) 6 months at maturity: the periods after the
+    # original maturity are within the subsidised months, yet get nothing
+    p = approved(8, term_months=12)
+    loan = as_loan(p)
+    await approve_and_fund(pool, [p], 100_000_000)
+    bank = Bank()
+    maturity = add_months(START, 12)
+    await feed(pool, [bank.disbursed("FZL00000", loan)])
+    to_maturity = bank.periods("FZL00000", loan)
+    assert to_maturity[-1]["type"] == "loan.matured"
+    normal = dues(await feed(pool, to_maturity[:-1]))  # extended instead of matured
+    next_end = date(2028, 3, 20)
+    interest = loan.principal_fen * loan.annual_rate_bp * (next_end - maturity).days // (10_000 * 360)
+    would_earn = period_subsidy(loan, FUZHOU.subsidy, after=maturity, end=next_end, interest_fen=interest,
+                                outstanding_fen=loan.principal_fen)
+    assert would_earn > 0, "a normal period there would earn a subsidy"
+    emitted = await feed(pool, [
+        bank.event("loan.extended", "FZL00000", maturity, months=6, new_maturity=add_months(maturity, 6).isoformat()),
+        bank.event("interest.charged", "FZL00000", next_end, period_start=(maturity + timedelta(days=1)).isoformat(),
+                   period_end=next_end.isoformat(), interest_fen=interest, outstanding_fen=loan.principal_fen,
+                   penalty_fen=0, status="extended", paid_on_time=True)])
+    assert not dues(emitted)
+    forfeited = [e for e in emitted if isinstance(e, SubsidyForfeitedV1)]
+    assert [(f.period_end, f.reason) for f in forfeited] == [(next_end, "extended")]
+    async with pool.acquire() as conn:
+        shown = await service.loan_view(conn, p.case_id)
+    last = shown["periods"][-1]
+    assert (last["period_end"], last["status"], last["subsidy_fen"]) == (next_end.isoformat(), "forfeited", 0)
+    assert (await fund(pool))["spent_fen"] == sum(d.amount_fen for d in normal)
+
+
+async def test_the_reports_per_region_and_per_enterprise_match_what_happened(pool):
+    # two Fuzhou enterprises (one of them twice) and one in Yancheng, each with its own fund; some periods settled
+    fz = [approved(20, new_hires=3), approved(21, new_hires=5), approved(20, 40_000_000, new_hires=7)]
+    yc = [approved(30, region="yancheng", campaign="yc-loan-2026", new_hires=11)]
+    await approve_and_fund(pool, fz, 100_000_000)
+    await approve_and_fund(pool, yc, 50_000_000, first=len(fz))
+    bank = Bank()
+    everyone = fz + yc
+    await feed(pool, [bank.disbursed(f"FZL{i:05d}", as_loan(p)) for i, p in enumerate(everyone)])
+    sent = {i: dues(await feed(pool, bank.periods(f"FZL{i:05d}", as_loan(p), until=date(2027, 3, 20))))
+            for i, p in enumerate(everyone)}
+    settled = {i: sent[i][:i % 2 + 1] for i in sent}  # one or two periods each reach the account
+    await settle(pool, [d for chosen in settled.values() for d in chosen])
+    paid = {i: sum(d.amount_fen for d in chosen) for i, chosen in settled.items()}
+    owed = {i: sum(d.amount_fen for d in sent[i]) - paid[i] for i in sent}
+    reserved = {i: sum(x.subsidy_fen for x in schedule(as_loan(p), FUZHOU.subsidy if p in fz else YANCHENG.subsidy,
+                                                           FUZHOU.bank).periods[2:]) for i, p in enumerate(everyone)}
+    async with pool.acquire() as conn:
+        report = await service.report(conn, region=None, campaign=None)
+        enterprises = await service.enterprises(conn, "fuzhou", limit=10, offset=0)
+    by_region = {r["region"]: r for r in report["regions"]}
+    assert set(by_region) == {"fuzhou", "yancheng"}
+    for region, members, total in (("fuzhou", range(3), 100_000_000), ("yancheng", [3], 50_000_000)):
+        row = by_region[region]
+        assert (row["loans"], row["disbursed"], row["active"]) == (len(members),) * 3
+        assert row["jobs_created"] == sum(everyone[i].new_hires for i in members)
+        assert row["principal_fen"] == sum(everyone[i].principal_fen for i in members)
+        assert row["subsidy_paid_fen"] == sum(paid[i] for i in members)
+        assert row["subsidy_due_fen"] == sum(owed[i] for i in members)
+        assert row["reserved_fen"] == sum(reserved[i] for i in members)
+        assert row["fund_left_fen"] == total - sum(paid[i] + owed[i] + reserved[i] for i in members)
+    assert report["periods"]["paid"]["subsidy_fen"] == sum(paid.values())
+    assert report["periods"]["due"]["subsidy_fen"] == sum(owed.values())
+    rows = {r["borrower_ref"]: r for r in enterprises}
+    assert set(rows) == {fz[0].borrower_ref, fz[1].borrower_ref}, "per enterprise, in its region only"
+    twice = rows[fz[0].borrower_ref]
+    assert (twice["loans"], twice["jobs_created"], twice["subsidy_paid_fen"], twice["reserved_fen"]) == (
+        2, 3 + 7, paid[0] + paid[2], reserved[0] + reserved[2])
+    assert rows[fz[1].borrower_ref]["subsidy_paid_fen"] == paid[1]
+    assert [r["subsidy_paid_fen"] for r in enterprises] == sorted([paid[0] + paid[2], paid[1]], reverse=True)
 
 
 async def test_the_fund_never_goes_below_zero_with_loans_disbursed_concurrently(pool):

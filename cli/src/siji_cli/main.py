@@ -23,6 +23,7 @@ from audit.replay import replay
 from audit.trail import trail
 from audit.verify import verify
 from contracts.topics import all_topics, dead_letter_of
+from loans.policy import parse as parse_policy
 from loans.schedule import BankConventions, Loan, SubsidyPolicy, schedule
 from siji_cli.campaign import CampaignRun
 from siji_cli.cooling_season import CoolingSeason
@@ -350,14 +351,26 @@ app.add_typer(loans_app, name="loans")
 
 @loans_app.command("schedule")
 def loans_schedule(loan: Path = typer.Option(..., exists=True, dir_okay=False, help="the loan, JSON (README)"),
-                   policy: Path = typer.Option(..., exists=True, dir_okay=False, help="the subsidy policy, JSON"),
+                   policy: Path = typer.Option(..., exists=True, dir_okay=False,
+                                               help="the subsidy policy, JSON: its `subsidy` part, or a whole policy "
+                                                    "document as shipped in services/loans/policies/"),
                    bank: Path = typer.Option(None, exists=True, dir_okay=False,
-                                             help="the bank's conventions, JSON (default ACT/360, the 20th)")) -> None:
+                                             help="the bank's conventions, JSON (default: the policy document's "
+                                                  "`bank`, else ACT/360, the 20th)")) -> None:
     """The projected periods of one loan under one policy, as JSON: dates, days, interest, the
     borrower's part and the subsidy, in fen. The loans service uses the same function."""
-    conventions = BankConventions.model_validate_json(bank.read_text()) if bank else BankConventions()
-    result = schedule(Loan.model_validate_json(loan.read_text()), SubsidyPolicy.model_validate_json(policy.read_text()),
-                      conventions)
+    data = json.loads(policy.read_text(encoding="utf-8"))
+    try:
+        if isinstance(data, dict) and "subsidy" in data:
+            document = parse_policy(data, source=policy.name)
+            subsidy, conventions = document.subsidy, document.bank
+        else:
+            subsidy, conventions = SubsidyPolicy.model_validate(data), BankConventions()
+    except ValueError as exc:  # PolicyInvalid and pydantic's ValidationError say where
+        raise typer.BadParameter(str(exc), param_hint="--policy") from exc
+    if bank:
+        conventions = BankConventions.model_validate_json(bank.read_text())
+    result = schedule(Loan.model_validate_json(loan.read_text()), subsidy, conventions)
     typer.echo(json.dumps(result.as_json(), ensure_ascii=False))
 
 

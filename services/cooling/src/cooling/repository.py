@@ -161,8 +161,8 @@ async def over_issues(conn: asyncpg.Connection, campaign: str, limit: int) -> li
     return await conn.fetch(Q["over_issues"], campaign, limit)
 
 
-async def over_issues_by_site(conn: asyncpg.Connection, campaign: str) -> dict[str, int]:
-    return {r["site"]: r["over_issues"] for r in await conn.fetch(Q["over_issues_by_site"], campaign)}
+async def handouts_by_site(conn: asyncpg.Connection, campaign: str) -> dict[str, asyncpg.Record]:
+    return {r["site"]: r for r in await conn.fetch(Q["handouts_by_site"], campaign)}
 
 
 async def movements_by_kind(conn: asyncpg.Connection, campaign: str) -> list[asyncpg.Record]:

@@ -318,10 +318,13 @@ async def write_off(conn: asyncpg.Connection, who: Principal, campaign: str, bod
 
 async def report(conn: asyncpg.Connection, campaign: str) -> dict[str, Any]:
     """Coverage (workers reached / registered) per region and site, stock left, shortages, over-issues,
-    and per item: received = handed out + in stock + in transit + written off."""
+    and per item: received = handed out + in stock + in transit + written off. A site's `reached` counts
+    the workers registered there who got their kit anywhere; its `handed_out`, the kits its station
+    handed out (to whomever: they left its stock)."""
     await _campaign(conn, campaign)
     sites = await repo.coverage_by_site(conn, campaign)
-    over = await repo.over_issues_by_site(conn, campaign)
+    given = await repo.handouts_by_site(conn, campaign)
+    over = {code: r["over_issues"] for code, r in given.items()}
     stock_by_site: dict[str, dict[str, int]] = {}
     accounts: dict[str, dict[str, int]] = {}
     for r in await repo.balances(conn, campaign):
@@ -347,8 +350,8 @@ async def report(conn: asyncpg.Connection, campaign: str) -> dict[str, Any]:
         "campaign": campaign, "registered": registered, "reached": reached,
         "coverage_percent": round(100 * reached / registered, 2) if registered else 0.0,
         "over_issues": sum(over.values()), "regions": regions,
-        "sites": [{**dict(s), "over_issues": over.get(s["site"], 0), "stock": stock_by_site.get(s["site"], {})}
-                  for s in sites],
+        "sites": [{**dict(s), "handed_out": given[s["site"]]["handed_out"] if s["site"] in given else 0,
+                   "over_issues": over.get(s["site"], 0), "stock": stock_by_site.get(s["site"], {})} for s in sites],
         "items": accounts, "accounts_balanced": all(a["balanced"] for a in accounts.values()),
         "shortages": shortages,
         "over_issue_items": [{"handout_id": str(r["handout_id"]), "site": r["site"], "at": r["at"].isoformat(),

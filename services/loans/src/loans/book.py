@@ -4,7 +4,9 @@ service loads the state in one statement per table, applies, and writes back wha
 
 The fund's rule: a loan's projected subsidy is reserved when the bank disburses it, or the loan waits,
 in order, until a top-up covers it; each period then releases its projection and spends what the bank's
-actual interest earns (never more than the fund holds); a stop releases the rest."""
+actual interest earns (never more than the fund holds: what it cannot pay is the period's shortfall,
+recorded and shown, never dropped silently); a stop releases the rest. The projection charges interest by
+the conventions the bank states in its loan.disbursed event (day count, interest day), as it will charge."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from contracts.loans import (
     SubsidyStoppedV1,
 )
 from loans.policy import PolicyDocument
-from loans.schedule import Loan, period_subsidy, schedule
+from loans.schedule import BankConventions, Loan, period_subsidy, schedule
 
 ENTITLEMENT_NAMESPACE = uuid.UUID("2f0c3e55-6b1a-4d7e-9c8f-5a4b3c2d1e0f")
 STOPPED = ("repaid_early", "defaulted", "matured", "forfeited")
@@ -91,6 +93,7 @@ class PeriodState:
     bank_status: str | None = None
     paid_on_time: bool | None = None
     subsidy_fen: int = 0
+    shortfall_fen: int = 0  # earned but more than the fund held: not paid
     status: str = "projected"
     entitlement_id: UUID | None = None
     payment_id: UUID | None = None
@@ -109,6 +112,7 @@ class Book:
     payee: Payee
     in_force: Callable[[str, int], PolicyDocument]  # (region, year) -> the highest loaded version
     emitted: list[EventPayload] = field(default_factory=list)
+    shortfalls: list[PeriodState] = field(default_factory=list)  # periods earning more than the fund held
     changed_loans: set[UUID] = field(default_factory=set)
     changed_periods: set[tuple[UUID, date]] = field(default_factory=set)
     _by_loan: dict[UUID, list[PeriodState]] = field(default_factory=dict, init=False)
@@ -135,8 +139,10 @@ class Book:
         self.emitted.append(LoanDeclinedV1(loan_id=loan_id, campaign=loan.campaign, reason=reason))
 
     def disbursed(self, loan_id: UUID, *, seq: int, bank_loan_id: str, annual_rate_bp: int, start: date,
-                  term_months: int, method: str) -> None:
-        """Reserve the projected subsidy from the fund, or join the fund's queue."""
+                  term_months: int, method: str, conventions: BankConventions | None = None) -> None:
+        """Reserve the projected subsidy from the fund, or join the fund's queue. The projection charges
+        interest as the bank said it will (`conventions`, from its event); the policy's `bank` only stands
+        in for a bank that does not say."""
         loan = self._touch(loan_id)
         if loan.status not in ("approved",):
             return
@@ -144,7 +150,7 @@ class Book:
         loan.bank_loan_id, loan.annual_rate_bp, loan.start_date = bank_loan_id, annual_rate_bp, start
         loan.term_months, loan.method = term_months, method
         loan.policy_id, loan.policy_version = policy.policy_id, policy.version
-        projection = schedule(loan.as_loan(), policy.subsidy, policy.bank)
+        projection = schedule(loan.as_loan(), policy.subsidy, conventions or policy.bank)
         for p in projection.periods:
             self._add_period(PeriodState(loan_id, p.end, p.start, projected_fen=p.subsidy_fen))
         loan.projected_fen = projection.subsidy_fen
@@ -208,6 +214,9 @@ class Book:
                 self._stop(loan, "forfeited", period_end, reason=f"{reason}: the policy forfeits the rest")
             return
         period.subsidy_fen = min(earned, fund.available_fen)  # never more than the fund holds
+        period.shortfall_fen = earned - period.subsidy_fen
+        if period.shortfall_fen:
+            self.shortfalls.append(period)
         self._spend(loan, fund, period)
 
     def repaid_early(self, loan_id: UUID, on: date) -> None:
@@ -217,16 +226,37 @@ class Book:
         self._stop(self._touch(loan_id), "matured", on)
 
     def defaulted(self, loan_id: UUID, on: date) -> None:
+        """违约: the subsidy stops; a subsidy made due in this batch is withdrawn before it is sent (not paid,
+        its money back to the fund). Where the policy claws back, what was paid becomes a receivable now,
+        and a payment already on its way when the loan defaulted is clawed back when it settles."""
         loan = self._touch(loan_id)
         if loan.status in STOPPED:
             return
+        self._withdraw_unsent(loan)
         self._stop(loan, "defaulted", on)
-        if self._policy(loan).on_default == "stop_and_claw_back" and loan.spent_fen > 0:
-            loan.clawback_fen = loan.spent_fen
-            self.emitted.append(SubsidyClawbackRaisedV1(
-                loan_id=loan_id, campaign=loan.campaign, amount_fen=loan.spent_fen,
-                reason=f"借款人违约，追回已贴息 {loan.spent_fen} 分（the borrower defaulted on {on.isoformat()}; "
-                       "the policy claws back the subsidy paid）"))
+        paid = sum(p.subsidy_fen for p in self.periods_of(loan_id) if p.status == "paid")
+        self._claw_back(loan, paid, f"借款人违约，追回已贴息 {paid} 分（the borrower defaulted on {on.isoformat()}; "
+                                    "the policy claws back the subsidy paid）")
+
+    def _withdraw_unsent(self, loan: LoanState) -> None:
+        unsent = [e for e in self.emitted if isinstance(e, SubsidyDueV2) and e.loan_id == loan.loan_id]
+        if not unsent:
+            return
+        fund = self.funds[loan.campaign]
+        for due in unsent:
+            self.emitted.remove(due)
+            period = self.periods[(loan.loan_id, due.period_end)]
+            period.status, period.entitlement_id = "cancelled", None
+            loan.spent_fen -= period.subsidy_fen
+            fund.spent_fen -= period.subsidy_fen
+
+    def _claw_back(self, loan: LoanState, amount_fen: int, reason: str) -> None:
+        if amount_fen <= 0 or self._policy(loan).on_default != "stop_and_claw_back":
+            return
+        self.changed_loans.add(loan.loan_id)
+        loan.clawback_fen += amount_fen
+        self.emitted.append(SubsidyClawbackRaisedV1(loan_id=loan.loan_id, campaign=loan.campaign,
+                                                    amount_fen=amount_fen, reason=reason))
 
     def extended(self, loan_id: UUID) -> None:
         """展期: nothing changes until the extended periods come; they get nothing (policy.on_extension)."""
@@ -262,6 +292,9 @@ class Book:
         self.changed_periods.add((period.loan_id, period.period_end))
         self.emitted.append(SubsidyPaidV1(loan_id=loan.loan_id, campaign=loan.campaign, period_end=period.period_end,
                                           payment_id=payment_id, amount_fen=period.subsidy_fen))
+        if loan.status == "defaulted":
+            self._claw_back(loan, period.subsidy_fen, f"违约后到账的贴息 {period.subsidy_fen} 分一并追回（paid for the "
+                                                      f"period to {period.period_end.isoformat()} after the default）")
 
     def payment_failed(self, period: PeriodState, payment_id: UUID) -> None:
         """The bank refused it: the money goes back to the fund."""

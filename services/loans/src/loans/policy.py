@@ -1,8 +1,9 @@
 """Subsidy policies as data: one JSON document per version, region and year in services/loans/policies/,
 loaded by `siji loans policies load` (and by the service itself when none is loaded yet). The borrower's
 share, the caps, the subsidised period and its taper live in `subsidy` (the model the schedule reads);
-the bank conventions the projection assumes in `bank`; what overdue, extension, early repayment and
-default do beside them."""
+in `bank` the conventions the projection assumes for a bank whose loan.disbursed event does not state its
+own (the bank's own always win: the reservation must cover what it will charge); what overdue,
+extension, early repayment and default do beside them."""
 
 from __future__ import annotations
 

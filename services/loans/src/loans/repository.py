@@ -26,7 +26,7 @@ SAVED_LOAN_FIELDS = ("loan_id", "status", "bank_loan_id", "annual_rate_bp", "sta
                      "stopped_on", "clawback_fen", "reason")  # in save_loans' order
 PERIOD_FIELDS = ("loan_id", "period_end", "period_start", "projected_fen", "interest_fen", "penalty_fen",
                  "outstanding_fen", "bank_status", "paid_on_time", "subsidy_fen", "status", "entitlement_id",
-                 "payment_id", "reported_seq")
+                 "payment_id", "reported_seq", "shortfall_fen")
 
 
 class NoPolicy(LookupError):

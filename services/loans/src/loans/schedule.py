@@ -2,11 +2,12 @@
 
 The bank's side is its published conventions (siji_shared.loan_interest): what it charges, when, on
 what principal. The subsidy's side: interest is grouped into periods that end on the interest days (the last at
-maturity); in each period within the subsidised months, the subsidy is the part of the charged
-interest above the borrower's share — the interest at a floor rate (e.g. LPR − 150 bp, the LPR in force
-on the loan's start date) or a share of the interest — limited by a cap on the subsidised rate and on
-the subsidised principal, times the year's taper, rounded by the policy's rule. Exact arithmetic with
-fractions: nothing is lost before the one rounding."""
+maturity); in each period the subsidy is the part of the charged interest above the borrower's share —
+the interest at a floor rate (e.g. LPR − 150 bp, the LPR in force on the loan's start date) or a share
+of the interest — limited by a cap on the subsidised rate and on the subsidised principal, and weighted
+by the period's days: each day at the taper of the loan year it falls in (year 1 is up to the first
+anniversary of the start), nothing for the days after the subsidised months. Exact arithmetic with
+fractions: nothing is lost before the one rounding, by the policy's rule."""
 
 from __future__ import annotations
 
@@ -100,34 +101,37 @@ def schedule(loan: Loan, policy: SubsidyPolicy, bank: BankConventions = BankConv
 def period_subsidy(loan: Loan, policy: SubsidyPolicy, *, after: date, end: date, interest_fen: int,
                    outstanding_fen: int) -> int:
     """The subsidy of one period (the day after `after` up to `end`) from the interest the bank charged
-    in it on `outstanding_fen`: nothing once the subsidised months are over, pro rata by days in the
-    period they end in. The service calls it with the bank's actual figures; schedule() with projected."""
-    subsidy_ends = add_months(loan.start, policy.subsidised_months)
-    if after >= subsidy_ends:
-        return 0
-    subsidy = _subsidy(loan, policy, interest_fen, outstanding_fen, end)
-    if subsidy_ends < end:
-        subsidy = round_fen(Fraction(subsidy * (subsidy_ends - after).days, (end - after).days), "down")
-    return subsidy
-
-
-def _subsidy(loan: Loan, policy: SubsidyPolicy, interest: int, outstanding: int, end: date) -> int:
-    if interest <= 0:
+    in it on `outstanding_fen`, rounded once. The service calls it with the bank's actual figures;
+    schedule() with projected."""
+    weight = subsidised_weight(loan, policy, after=after, end=end)
+    if interest_fen <= 0 or weight == 0:
         return 0
     rate = loan.annual_rate_bp
     subsidised_rate: Fraction
     if policy.borrower_share == "floor_rate":
-        floor = policy.lpr_on(loan.start) - policy.floor_margin_bp
+        floor = max(policy.lpr_on(loan.start) - policy.floor_margin_bp, 0)  # a borrower never bears less than 0
         subsidised_rate = Fraction(max(rate - floor, 0))
     else:
         subsidised_rate = Fraction(rate * policy.subsidy_share_percent, 100)
     if policy.max_subsidised_rate_bp is not None:
         subsidised_rate = min(subsidised_rate, Fraction(policy.max_subsidised_rate_bp))
-    amount = Fraction(interest) * Fraction(subsidised_rate) / rate
-    if policy.max_subsidised_principal_fen is not None and outstanding > policy.max_subsidised_principal_fen:
-        amount = amount * policy.max_subsidised_principal_fen / outstanding
-    year = (end.year - loan.start.year) * 12 + end.month - loan.start.month
-    taper = policy.taper_percent_by_year[min(max(year - 1, 0) // 12, len(policy.taper_percent_by_year) - 1)]
-    return min(round_fen(amount * taper / 100, policy.rounding), interest)
+    amount = Fraction(interest_fen) * subsidised_rate / rate
+    if policy.max_subsidised_principal_fen is not None and outstanding_fen > policy.max_subsidised_principal_fen:
+        amount = amount * policy.max_subsidised_principal_fen / outstanding_fen
+    return min(round_fen(amount * weight, policy.rounding), interest_fen)
 
 
+def subsidised_weight(loan: Loan, policy: SubsidyPolicy, *, after: date, end: date) -> Fraction:
+    """The share of the period's days the subsidy covers: each day at the taper of its loan year (year
+    n runs up to the n-th anniversary of the start, inclusive; the list's last taper applies after it),
+    none after the subsidised months. A period across an anniversary or the subsidy's end is split by days."""
+    subsidy_ends = min(end, add_months(loan.start, policy.subsidised_months))
+    tapers = policy.taper_percent_by_year
+    weighted, day, year = 0, after, 1
+    while day < subsidy_ends:
+        year_ends = min(add_months(loan.start, 12 * year), subsidy_ends)
+        if year_ends > day:
+            weighted += (year_ends - day).days * tapers[min(year, len(tapers)) - 1]
+            day = year_ends
+        year += 1
+    return Fraction(weighted, 100 * (end - after).days)

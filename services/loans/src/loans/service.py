@@ -21,6 +21,7 @@ from contracts.eligibility import LoanApprovedV1, LoanApprovedV2
 from loans import repository as repo
 from loans.book import Book, Payee
 from loans.policy import POLICY_DIR, PolicyDocument, read_dir
+from loans.schedule import BankConventions
 from siji_shared.pii import PiiVault
 from siji_shared.sealed import opened
 from siji_shared.usecase import Done
@@ -141,7 +142,8 @@ async def apply_bank_events(conn: asyncpg.Connection, events: list[dict[str, Any
         loan_id, kind = loan_of[e["loan_id"]], e["type"]
         if kind == "loan.disbursed":
             book.disbursed(loan_id, seq=e["seq"], bank_loan_id=e["loan_id"], annual_rate_bp=e["annual_rate_bp"],
-                           start=date.fromisoformat(e["start"]), term_months=e["term_months"], method=e["method"])
+                           start=date.fromisoformat(e["start"]), term_months=e["term_months"], method=e["method"],
+                           conventions=_conventions(e))
         elif kind == "interest.charged":
             book.interest_charged(loan_id, seq=e["seq"], period_start=date.fromisoformat(e["period_start"]),
                                   period_end=date.fromisoformat(e["period_end"]), interest_fen=e["interest_fen"],
@@ -155,8 +157,18 @@ async def apply_bank_events(conn: asyncpg.Connection, events: list[dict[str, Any
             book.matured(loan_id, date.fromisoformat(e["on"]))
         elif kind == "loan.extended":
             book.extended(loan_id)
+    for period in book.shortfalls:
+        log.warning("subsidy earned beyond the fund: the shortfall is recorded on the period, not paid",
+                    loan_id=str(period.loan_id), period_end=period.period_end.isoformat(),
+                    paid_fen=period.subsidy_fen, shortfall_fen=period.shortfall_fen)
     await repo.save_book(conn, book)
     return _emit(book)
+
+
+def _conventions(event: dict[str, Any]) -> BankConventions | None:
+    """The conventions the bank says it charges this loan by, when its event says (its simulator's does)."""
+    stated = {key: event[key] for key in ("day_count", "interest_day") if key in event}
+    return BankConventions(**stated) if stated else None
 
 
 # -- policies ------------------------------------------------------------------------------------

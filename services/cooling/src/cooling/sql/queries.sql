@@ -127,8 +127,10 @@ SELECT o.handout_id, o.site, o.at, k.site AS kept_site, k.at AS kept_at
 FROM handouts o JOIN handouts k ON k.campaign = o.campaign AND k.worker_ref = o.worker_ref AND k.status = 'kept'
 WHERE o.campaign = $1 AND o.status = 'over_issue' ORDER BY o.site, o.at LIMIT $2;
 
--- name: over_issues_by_site
-SELECT site, count(*) AS over_issues FROM handouts WHERE campaign = $1 AND status = 'over_issue' GROUP BY site;
+-- name: handouts_by_site
+-- Kits handed out at each station (kept or over-issued: both left its stock), and its over-issues.
+SELECT site, count(*) AS handed_out, count(*) FILTER (WHERE status = 'over_issue') AS over_issues
+FROM handouts WHERE campaign = $1 GROUP BY site;
 
 -- name: movements_by_kind
 SELECT kind, item, sum(quantity) AS quantity FROM item_movements WHERE campaign = $1 GROUP BY kind, item

@@ -75,15 +75,17 @@ WHERE l.loan_id = x.loan_id;
 -- name: save_periods
 INSERT INTO periods AS p (loan_id, period_end, period_start, projected_fen, interest_fen, penalty_fen,
                           outstanding_fen, bank_status, paid_on_time, subsidy_fen, status, entitlement_id,
-                          payment_id, reported_seq)
+                          payment_id, reported_seq, shortfall_fen)
 SELECT * FROM unnest($1::uuid[], $2::date[], $3::date[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
-                     $8::text[], $9::boolean[], $10::bigint[], $11::text[], $12::uuid[], $13::uuid[], $14::bigint[])
+                     $8::text[], $9::boolean[], $10::bigint[], $11::text[], $12::uuid[], $13::uuid[], $14::bigint[],
+                     $15::bigint[])
 ON CONFLICT (loan_id, period_end) DO UPDATE SET
     period_start = excluded.period_start, projected_fen = excluded.projected_fen,
     interest_fen = excluded.interest_fen, penalty_fen = excluded.penalty_fen,
     outstanding_fen = excluded.outstanding_fen, bank_status = excluded.bank_status,
     paid_on_time = excluded.paid_on_time, subsidy_fen = excluded.subsidy_fen, status = excluded.status,
-    entitlement_id = excluded.entitlement_id, payment_id = excluded.payment_id, reported_seq = excluded.reported_seq;
+    entitlement_id = excluded.entitlement_id, payment_id = excluded.payment_id, reported_seq = excluded.reported_seq,
+    shortfall_fen = excluded.shortfall_fen;
 
 -- name: save_funds
 UPDATE funds f SET total_fen = x.total_fen, reserved_fen = x.reserved_fen, spent_fen = x.spent_fen
@@ -112,6 +114,8 @@ SELECT f.campaign, f.total_fen, f.reserved_fen, f.spent_fen, f.total_fen - f.res
         WHERE l.campaign = f.campaign AND p.status = 'paid') AS paid_fen,
        (SELECT coalesce(sum(p.subsidy_fen), 0) FROM periods p JOIN loans l USING (loan_id)
         WHERE l.campaign = f.campaign AND p.status = 'due') AS due_fen,
+       (SELECT coalesce(sum(p.shortfall_fen), 0) FROM periods p JOIN loans l USING (loan_id)
+        WHERE l.campaign = f.campaign) AS shortfall_fen,
        (SELECT count(*) FROM loans l WHERE l.campaign = f.campaign AND l.status = 'waiting') AS waiting_loans,
        (SELECT coalesce(sum(l.projected_fen), 0) FROM loans l
         WHERE l.campaign = f.campaign AND l.status = 'waiting') AS waiting_fen
@@ -130,7 +134,7 @@ FROM loans WHERE loan_id = $1;
 
 -- name: loan_periods
 SELECT period_start, period_end, projected_fen, interest_fen, penalty_fen, outstanding_fen, bank_status, paid_on_time,
-       subsidy_fen, status, payment_id
+       subsidy_fen, shortfall_fen, status, payment_id
 FROM periods WHERE loan_id = $1 ORDER BY period_end;
 
 -- name: report_regions
@@ -145,13 +149,15 @@ SELECT l.region, l.campaign, count(*) AS loans,
        coalesce(sum(l.spent_fen), 0) - coalesce(sum(paid.fen), 0) AS subsidy_due_fen,
        coalesce(sum(l.reserved_fen), 0) AS reserved_fen,
        coalesce(sum(l.clawback_fen), 0) AS clawback_fen,
+       coalesce(sum(paid.shortfall), 0) AS subsidy_shortfall_fen,
        count(*) FILTER (WHERE l.status = 'repaid_early') AS repaid_early,
        count(*) FILTER (WHERE l.status = 'defaulted') AS defaulted,
        min(f.total_fen) AS fund_total_fen,
        min(f.total_fen - f.reserved_fen - f.spent_fen) AS fund_left_fen
 FROM loans l JOIN funds f USING (campaign)
-LEFT JOIN LATERAL (SELECT sum(p.subsidy_fen) AS fen FROM periods p
-                   WHERE p.loan_id = l.loan_id AND p.status = 'paid') paid ON true
+LEFT JOIN LATERAL (SELECT sum(p.subsidy_fen) FILTER (WHERE p.status = 'paid') AS fen,
+                          sum(p.shortfall_fen) AS shortfall FROM periods p
+                   WHERE p.loan_id = l.loan_id) paid ON true
 WHERE ($1::text IS NULL OR l.region = $1)
 GROUP BY l.region, l.campaign ORDER BY l.region, l.campaign;
 
