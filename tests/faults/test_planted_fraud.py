@@ -42,7 +42,7 @@ async def test_replay_finds_no_difference_until_a_projection_row_is_corrupted(in
         corrupted = siji(infra, deployment, "audit", "replay", "--json")
         today = datetime.now(UTC).date()
         from_today = siji(infra, deployment, "audit", "replay", "--from", today.isoformat(), "--json")
-        from_tomorrow = siji(infra, deployment, "audit", "replay", "--from", str(today + timedelta(days=1)), "--json")
+        from_tomorrow = siji(infra, deployment, "audit", "replay", "--from", str(today + timedelta(days=1)))
         await conn.execute("UPDATE disbursement.payments SET status = 'settled' WHERE payment_id = $1", payment)
     finally:
         await conn.close()
@@ -50,7 +50,8 @@ async def test_replay_finds_no_difference_until_a_projection_row_is_corrupted(in
     assert any(str(payment) in d for d in last_json_line(corrupted)["differences"]["payments"])
     assert from_today.returncode == 1, "the payment's events are today's"
     assert any(str(payment) in d for d in last_json_line(from_today)["differences"]["payments"])
-    later = last_json_line(from_tomorrow)
+    lines = from_tomorrow.stdout.splitlines()  # with its progress bar: the report is the JSON after it
+    later = json.loads("\n".join(lines[lines.index("{"):]))
     assert from_tomorrow.returncode == 0 and later["compared"]["payments"] == 0, "nothing from tomorrow to compare"
 
 
