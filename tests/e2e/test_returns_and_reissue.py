@@ -4,6 +4,7 @@ caseworker enters it, and the entitlement is paid again once; the day then recon
 
 import uuid
 
+from audit.verify import verify
 from eligibility.policy import HardshipLevel
 from siji_cli.synthetic import members
 from siji_shared.auth import Role
@@ -72,3 +73,6 @@ async def test_a_returned_payment_is_reversed_corrected_and_paid_again_once(api,
     assert sorted(p["status"] for p in payments) == ["returned", "settled"]
     view = (await api.get("disbursement", f"/budgets/{campaign}")).json()
     assert (view["paid_fen"], view["available_fen"], view["reserved_fen"]) == (50000, 30000, 0), "paid once"
+    audit = await verify(infra.kafka, infra.database_url, campaign=campaign)
+    assert audit.clean, audit.violations  # returned and paid again: no double payment, for the case or the member
+    assert audit.streams.campaigns[campaign].returned == 1

@@ -1,26 +1,30 @@
 """The auditor's checks on event streams, including the ones a broken system would fail."""
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from aiokafka.structs import ConsumerRecord
 
+from audit.rederive import outcome_differences, reassess
 from audit.replay import Projections, project
 from audit.streams import audit
 from contracts import encode, new_envelope
-from contracts.disbursement import FailureStage, PaymentFailedV1, PaymentSettledV1
+from contracts.disbursement import FailureStage, PaymentFailedV1, PaymentReturnedV1, PaymentSettledV1
 from contracts.eligibility import CaseAppealedV1, CaseRejectedV1, EligibilityAssessedV1, LoanApprovedV1
 from contracts.loans import SubsidyDueV1
 from contracts.topics import Topic
+from eligibility.domain import Inputs, assess
+from eligibility.policy import ProgrammeRules, read_dir
 from siji_shared.kafka import event_headers
-from support.events import case_approved
+from support.events import case_approved, case_registered
 
 
-def assessed(case_id, amount=50000, eligible=True, at=None):
+def assessed(case_id, amount=50000, eligible=True, at=None, inputs=None):
     return new_envelope(EligibilityAssessedV1(
         case_id=case_id, campaign="test-campaign", eligible=eligible, amount_fen=amount if eligible else 0,
-        tier="relative", rule_set_id="r", rule_set_version=1, reasons=("r v1",), approvals_required=1), producer="t",
-        occurred_at=at)
+        tier="relative", rule_set_id="r", rule_set_version=1, reasons=("r v1",), approvals_required=1,
+        inputs=inputs), producer="t", occurred_at=at)
 
 
 def settled(case_id, amount=50000):
@@ -64,6 +68,33 @@ def test_findings_of_a_broken_system():
     assert f"case {unapproved} paid without an approval" in findings
     assert f"case {wrong_amount} paid 60000 fen, approved 50000 fen" in findings
     assert f"case {ineligible} approved without an eligible assessment" in findings
+
+
+def registered(case_id, member_ref):
+    return new_envelope(case_registered(case_id=case_id, member_ref=member_ref), producer="t")
+
+
+def returned(payment):
+    return new_envelope(PaymentReturnedV1(
+        payment_id=payment.payload.payment_id, case_id=payment.payload.case_id, campaign="test-campaign",
+        amount_fen=payment.payload.amount_fen, reason="account closed"), producer="t")
+
+
+def test_a_member_paid_in_two_cases_of_a_campaign_unless_an_assessment_counted_the_first():
+    member, other = "m" * 64, "o" * 64
+    first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    bounced = settled(third)
+    clean = [registered(first, member), assessed(first), approved(first), settled(first),
+             registered(third, other), assessed(third), approved(third), bounced, returned(bounced), settled(third)]
+    assert audit(clean).clean, audit(clean).findings  # returned and paid again: one case, paid once
+
+    twice = [*clean, registered(second, member), assessed(second), approved(second), settled(second)]
+    both = ", ".join(sorted([str(first), str(second)]))
+    assert f"member {member[:12]}… paid for 2 cases in campaign test-campaign ({both}), assessed as allowed 1" \
+        in audit(twice).findings
+
+    allowed = assessed(second, inputs={"prior_awards_in_campaign": 1})  # a rule set allowing two, as assessed
+    assert audit([*clean, registered(second, member), allowed, approved(second), settled(second)]).clean
 
 
 def subsidy_due(loan_id, period_id, amount=30000):
@@ -140,3 +171,16 @@ def test_replay_counts_poison_on_a_topic_and_goes_on():
         project([*batch, *poison] if topic == Topic.ELIGIBILITY_CASES else batch, None, projections)
     assert projections.undecodable == 3
     assert projections.cases == {str(case): ("test-campaign", "approved", 50000)}
+
+
+def test_rederive_runs_the_assessment_again_and_names_what_a_stored_outcome_changed():
+    rules = next(d for _, d in read_dir() if isinstance(d, ProgrammeRules) and d.hardship_tiers)
+    level = next(iter(rules.hardship_tiers))
+    first = assess(rules, Inputs(hardship_level=level, hardship_valid_until=date(2027, 1, 1), member_cap_left_fen=10))
+    assert reassess(rules, json.loads(first.inputs_json)) == first
+    stored = {"status": "approved", "amount_fen": first.amount_fen, "tier": first.tier,
+              "reasons": json.dumps([vars(f) for f in first.fired])}
+    assert outcome_differences(stored, first) == []
+    assert outcome_differences({**stored, "status": "ineligible", "amount_fen": 99_900}, first) == [
+        "eligible recorded False, re-derived True", "amount_fen recorded 99900, re-derived 10"]
+    assert outcome_differences({**stored, "status": "withdrawn"}, first) == [], "withdrawn: either outcome"

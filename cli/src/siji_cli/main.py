@@ -574,7 +574,8 @@ def audit_replay(since: datetime = typer.Option(None, "--from", help="only event
         task = bars.add_task("replaying the topics", total=None)
         report = asyncio.run(replay(infra.connection_for(AUDITOR), infra.database_url,
                                     since=since.replace(tzinfo=UTC) if since else None,
-                                    progress=lambda topic, n: bars.update(task, advance=n, description=topic)))
+                                    progress=lambda topic, n: bars.update(task, advance=n, description=topic),
+                                    total=None if as_json else lambda n: bars.update(task, total=n)))
     body = {"clean": report.clean, "events": report.events, "undecodable": report.undecodable,
             "events_per_second": round(report.events_per_second), "compared": report.compared,
             "differences": report.differences}
@@ -606,10 +607,12 @@ def audit_trail(case: str = typer.Option(None, "--case", help="a case id"),
     infra = _infra()
     member_ref = PiiVault(_deployment(infra).pii_key).lookup_hash(
         validate_national_id(normalise_national_id(member))) if member else None
-    lines = asyncio.run(trail(infra.connection_for(AUDITOR), case_id=case, member_ref=member_ref))
+    story = asyncio.run(trail(infra.connection_for(AUDITOR), case_id=case, member_ref=member_ref))
     if as_json:
-        typer.echo(json.dumps({"events": lines}, ensure_ascii=False))
+        typer.echo(json.dumps({"events": story.events, "undecodable": story.undecodable}, ensure_ascii=False))
         return
-    for line in lines:
+    if story.undecodable:
+        typer.echo(f"# {story.undecodable} record(s) on the topics are no event (poison set aside): skipped")
+    for line in story.events:
         typer.echo(f"{line['at']}  {line['event']:<24} {line['producer']:<14} {line['by'] or '':<16} "
                    f"{json.dumps(line['changed'], ensure_ascii=False)}")

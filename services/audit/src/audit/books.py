@@ -1,6 +1,7 @@
 """The invariants over the services' books, for auditors with read access to their schemas: each check
 is one query over a whole system (or one campaign) that returns the rows that break it, each with a
-sentence saying how. Nothing here writes."""
+sentence saying how. Nothing here writes. A cap is checked against the highest the region's standards set
+for the year (a later version may lower it for awards still to come, not for those made)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,30 @@ CHECKS: tuple[tuple[str, str], ...] = (
           AND ($1::text IS NULL OR c.campaign = $1)
         GROUP BY c.case_id, c.amount_fen
         HAVING count(p.payment_id) <> 1 OR min(p.amount_fen) <> c.amount_fen"""),
+    ("no member paid for more cases of a campaign than its rule set allows (a payment returned and paid again "
+     "is one case)", """
+        SELECT 'member ' || left(c.member_ref, 12) || '… in campaign ' || c.campaign || ': paid for ' || count(*)
+               || ' cases (' || string_agg(c.case_id::text, ', ' ORDER BY c.case_id) || '), the rule set allows '
+               || max(coalesce((r.rules ->> 'max_awards_per_member_per_campaign')::int, 1))
+        FROM eligibility.cases c
+        JOIN eligibility.rule_sets r ON r.rule_set_id = c.rule_set_id AND r.version = c.rule_set_version
+        WHERE ($1::text IS NULL OR c.campaign = $1)
+          AND EXISTS (SELECT 1 FROM disbursement.payments p WHERE p.case_id = c.case_id AND p.status = 'settled')
+        GROUP BY c.campaign, c.member_ref
+        HAVING count(*) > max(coalesce((r.rules ->> 'max_awards_per_member_per_campaign')::int, 1))"""),
+    ("no member's or household's awards of a year across programmes over its cap", """
+        SELECT t.region || ' ' || t.year || ', ' || left(t.subject, 22) || '…: awarded ' || t.awarded_fen
+               || ' fen, over the yearly cap of ' || CASE WHEN t.subject LIKE 'member:%' THEN k.member_cap
+                                                          ELSE k.household_cap END || ' fen'
+        FROM eligibility.award_totals t
+        JOIN (SELECT region, year, max((rules #>> '{caps,per_member_per_year_fen}')::bigint) AS member_cap,
+                     max((rules #>> '{caps,per_household_per_year_fen}')::bigint) AS household_cap
+              FROM eligibility.rule_sets WHERE kind = 'hardship-standards' GROUP BY region, year) k USING (region, year)
+        WHERE t.awarded_fen > CASE WHEN t.subject LIKE 'member:%' THEN k.member_cap ELSE k.household_cap END
+          AND ($1::text IS NULL OR EXISTS (
+                SELECT 1 FROM eligibility.cases c WHERE c.campaign = $1 AND c.region = t.region AND c.year = t.year
+                  AND t.subject IN ('member:' || c.member_ref,
+                                    'household:' || coalesce(c.household_ref, 'member:' || c.member_ref))))"""),
     ("every payment is for an approved case or a subsidy period due", """
         SELECT 'payment ' || p.payment_id || ' of campaign ' || p.campaign || ': no approved case, no subsidy due'
         FROM disbursement.payments p

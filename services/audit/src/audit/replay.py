@@ -17,7 +17,7 @@ import asyncpg
 from pydantic_core import from_json
 
 from contracts.topics import Topic
-from siji_shared.kafka import KafkaConnection, event_type_of, read_all
+from siji_shared.kafka import KafkaConnection, event_type_of, read_all, records_on
 
 CASE_STATUS = {"case.approved": "approved", "loan.approved": "approved", "worker.registered": "approved",
                "case.rejected": "rejected", "case.withdrawn": "withdrawn"}
@@ -129,9 +129,14 @@ class ReplayReport:
 
 
 async def replay(kafka: KafkaConnection, database_url: str, *, since: datetime | None = None,
-                 progress: Callable[[str, int], None] = lambda topic, n: None, shown: int = 50) -> ReplayReport:
+                 progress: Callable[[str, int], None] = lambda topic, n: None,
+                 total: Callable[[int], None] | None = None, shown: int = 50) -> ReplayReport:
+    """`progress` is told each topic's records as they are folded; `total`, when given, the records on
+    every topic beforehand (their offsets' span: at most what is read)."""
     started = time.monotonic()
     projections = Projections()
+    if total is not None:
+        total(await records_on(kafka, [t.value for t in Topic]))
     for topic in Topic:
         records = await read_all(kafka, topic.value)
         project(records, since, projections)

@@ -1,8 +1,8 @@
 """The invariants over the event streams alone, read from offset 0: every payment went to an eligible,
 approved case (or a subsidy period of an eligible, approved loan), in the approved amount, exactly once;
-no budget paid out more than its allocation; no subsidy for a period the loans service forfeited; every
-kit kept went to a registered worker, one per worker and campaign, and every second kit is reported as
-an over-issue. Works from the events, not from any service's tables, so it checks the services rather
+no member paid for more cases of a campaign than its assessments allowed; no budget paid out more than its
+allocation; no subsidy for a period the loans service forfeited; every kit kept went to a registered
+worker, one per worker and campaign, and every second kit is reported as an over-issue. Works from the events, not from any service's tables, so it checks the services rather
 than trusting them. Only the event types a check needs are decoded (the relay labels each record)."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from contracts.disbursement import BudgetChangedV1, PaymentFailedV1, PaymentRetu
 from contracts.eligibility import (
     CaseApprovedV1,
     CaseApprovedV2,
+    CaseRegisteredV1,
     EligibilityAssessedV1,
     LoanApprovedV1,
     LoanApprovedV2,
@@ -32,8 +33,8 @@ from contracts.loans import SubsidyDueV1, SubsidyDueV2, SubsidyForfeitedV1
 from contracts.topics import Topic
 from siji_shared.kafka import KafkaConnection, event_type_of, read_all
 
-CHECKED = (EligibilityAssessedV1, CaseApprovedV1, CaseApprovedV2, LoanApprovedV1, LoanApprovedV2, WorkerRegisteredV1,
-           SubsidyDueV1, SubsidyDueV2,
+CHECKED = (CaseRegisteredV1, EligibilityAssessedV1, CaseApprovedV1, CaseApprovedV2, LoanApprovedV1, LoanApprovedV2,
+           WorkerRegisteredV1, SubsidyDueV1, SubsidyDueV2,
            SubsidyForfeitedV1, PaymentSettledV1, PaymentFailedV1, PaymentReturnedV1, BudgetChangedV1,
            KitHandedOutV1, OverIssueFoundV1)
 NEEDED = {t.event_type.encode() for t in CHECKED}
@@ -74,6 +75,7 @@ def audit(envelopes: Iterable[Envelope], *, campaign: str | None = None) -> Audi
     unique = {e.event_id: e for e in envelopes if campaign is None or e.payload.campaign == campaign}
     report.events = len(unique)
     assessed: dict[UUID, EligibilityAssessedV1] = {}
+    member_of: dict[UUID, str] = {}  # case id -> member_ref
     approved: dict[UUID, Any] = {}  # what may be paid, by case (or subsidy period)
     loans: dict[UUID, LoanApprovedV1 | LoanApprovedV2] = {}
     registered: set[tuple[str, str]] = set()
@@ -87,6 +89,8 @@ def audit(envelopes: Iterable[Envelope], *, campaign: str | None = None) -> Audi
     for envelope in unique.values():
         event = envelope.payload
         match event:
+            case CaseRegisteredV1():
+                member_of[event.case_id] = event.member_ref
             case EligibilityAssessedV1():
                 assessed[event.case_id] = event
             case CaseApprovedV1() | CaseApprovedV2():
@@ -131,8 +135,11 @@ def audit(envelopes: Iterable[Envelope], *, campaign: str | None = None) -> Audi
             _check_assessment(report, case_id, assessed.get(case_id), approval.amount_fen)
         if case_id not in settled and case_id not in failed:
             totals.awaiting_outcome += 1
+    paid_cases: dict[tuple[str, str], list[UUID]] = defaultdict(list)  # (campaign, member) -> cases paid
     for case_id, all_payments in settled.items():
         payments = [p for p in all_payments if p.payment_id not in returned]
+        if payments and case_id in member_of:
+            paid_cases[(payments[0].campaign, member_of[case_id])].append(case_id)
         paid_for = approved.get(case_id)
         if paid_for is None:
             report.findings.append(f"case {case_id} paid without an approval")
@@ -149,6 +156,7 @@ def audit(envelopes: Iterable[Envelope], *, campaign: str | None = None) -> Audi
             if payment.amount_fen != paid_for.amount_fen:
                 report.findings.append(f"case {case_id} paid {payment.amount_fen} fen, approved "
                                        f"{paid_for.amount_fen} fen")
+    _check_members(report, paid_cases, assessed)
     for case_id in failed & approved.keys():
         report.campaigns[approved[case_id].campaign].failed += 1
     for loan_id, loan in loans.items():
@@ -167,6 +175,20 @@ def _check_assessment(report: AuditReport, case_id: UUID, assessment: Eligibilit
         report.findings.append(f"case {case_id} approved without an eligible assessment")
     elif assessment.amount_fen != amount_fen:
         report.findings.append(f"case {case_id} approved {amount_fen} fen, assessed {assessment.amount_fen} fen")
+
+
+def _check_members(report: AuditReport, paid_cases: dict[tuple[str, str], list[UUID]],
+                   assessed: dict[UUID, EligibilityAssessedV1]) -> None:
+    """A rule set limits how often a member may be paid in a campaign, by counting at each assessment the
+    member's awards before it (its inputs' `prior_awards_in_campaign`): so n cases of one member paid need
+    one of them assessed knowing of n - 1 awards before it. A case paid, returned and paid again is one
+    case; a second case of the member, paid beside the first with no assessment that counted it, is not."""
+    for (name, member), cases in paid_cases.items():
+        counted = max((int((assessed[c].inputs or {}).get("prior_awards_in_campaign") or 0)
+                       for c in cases if c in assessed), default=0)
+        if len(cases) > counted + 1:
+            report.findings.append(f"member {member[:12]}… paid for {len(cases)} cases in campaign {name} ("
+                                   f"{', '.join(sorted(map(str, cases)))}), assessed as allowed {counted + 1}")
 
 
 def _check_kits(report: AuditReport, kits: list[KitHandedOutV1], over_issued: set[UUID],

@@ -1,11 +1,15 @@
 """The whole story of one case (or of every case of one member) in time order, from the event streams:
 what happened, who acted, what changed. Personal data is masked: a name shows its first character, an
-account its last four digits; national IDs never travel in events at all."""
+account its last four digits; national IDs never travel in events at all. Bytes on a topic that are no
+event (poison the consumers set aside) are skipped and counted."""
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from pydantic_core import from_json
 
 from contracts.topics import Topic
 from siji_shared.kafka import KafkaConnection, read_all
@@ -18,17 +22,42 @@ SHOWN = ("status", "eligible", "amount_fen", "tier", "reasons", "rule_set_id", "
          "stage", "bank_reference", "payment_id", "reissue_of", "site", "occupation", "period_end", "principal_fen")
 
 
-async def trail(kafka: KafkaConnection, *, case_id: str | None = None, member_ref: str | None = None) -> list[dict]:
+@dataclass
+class Trail:
+    events: list[dict[str, Any]]
+    undecodable: int  # records skipped: not an event
+
+
+async def trail(kafka: KafkaConnection, *, case_id: str | None = None, member_ref: str | None = None) -> Trail:
     """`member_ref` is the keyed hash of a national ID (the CLI computes it; the ID is never sent)."""
-    events = []
+    events, undecodable = [], 0
     for topic in Topic:
         for record in await read_all(kafka, topic.value):
-            events.append(json.loads(record.value or b"{}"))
-    cases = {case_id} if case_id else {e["payload"]["case_id"] for e in events
-                                       if e.get("event_type") == "case.registered"
+            event = _event(record.value)
+            if event is None:
+                undecodable += 1
+            else:
+                events.append(event)
+    cases = {case_id} if case_id else {e["payload"].get("case_id") for e in events
+                                       if e["event_type"] == "case.registered"
                                        and e["payload"].get("member_ref") == member_ref}
-    mine = [e for e in events if _belongs(e.get("payload", {}), cases)]
-    return [_line(e) for e in sorted(mine, key=lambda e: e["occurred_at"])]
+    mine = [e for e in events if _belongs(e["payload"], cases - {None})]
+    return Trail(events=[_line(e) for e in sorted(mine, key=lambda e: datetime.fromisoformat(e["occurred_at"]))],
+                 undecodable=undecodable)
+
+
+def _event(value: bytes | None) -> dict[str, Any] | None:
+    """The record as an event's JSON, or None when it is not one: not JSON, not an object, or without the
+    envelope's fields the trail reads."""
+    try:
+        body = from_json(value or b"")
+        if not isinstance(body, dict) or not isinstance(body.get("payload"), dict) or not all(
+                isinstance(body.get(k), str) for k in ("event_type", "occurred_at", "producer")):
+            return None
+        datetime.fromisoformat(body["occurred_at"])
+    except ValueError:
+        return None
+    return body
 
 
 def _belongs(payload: dict[str, Any], cases: set[str]) -> bool:

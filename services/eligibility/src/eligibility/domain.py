@@ -112,6 +112,21 @@ class Inputs:
             "prior_awards_in_campaign": self.prior_awards_in_campaign,
             "member_cap_left_fen": self.member_cap_left_fen, "household_cap_left_fen": self.household_cap_left_fen}
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Inputs:
+        """The stored inputs back, for an audit to re-run `assess` on them."""
+        level, until, school = data.get("hardship_level"), data.get("hardship_valid_until"), data.get("school_level")
+        return cls(hardship_level=HardshipLevel(level) if level else None,
+                   hardship_valid_until=date.fromisoformat(until) if until else None,
+                   hardship_expired=data.get("hardship_expired", False),
+                   categories=tuple(Category(c) for c in data.get("categories", ())),
+                   school_level=SchoolLevel(school) if school else None,
+                   admission_evidence=data.get("admission_evidence", False),
+                   out_of_pocket_fen=data.get("out_of_pocket_fen"),
+                   prior_awards_in_campaign=data.get("prior_awards_in_campaign", 0),
+                   member_cap_left_fen=data.get("member_cap_left_fen"),
+                   household_cap_left_fen=data.get("household_cap_left_fen"))
+
 
 @dataclass(frozen=True)
 class Assessment:
@@ -246,6 +261,14 @@ class LoanFacts:
                 "new_hires": self.new_hires, "wage_arrears": self.wage_arrears,
                 "social_insurance_arrears": self.social_insurance_arrears}
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LoanFacts:
+        """The facts back from `as_json` (a loan case's stored inputs and its application's loan part)."""
+        return cls(borrower_kind=BorrowerKind(data["borrower_kind"]), amount_fen=data["requested_fen"],
+                   term_months=data["requested_term_months"], staff_count=data["staff_count"],
+                   new_hires=data["new_hires"], wage_arrears=data["wage_arrears"],
+                   social_insurance_arrears=data["social_insurance_arrears"])
+
 
 def canonical_loan_facts(facts: LoanFacts) -> str:
     return json.dumps(facts.as_json(), sort_keys=True, separators=(",", ":"))
@@ -342,6 +365,10 @@ class RegistrationFacts:
 
     def as_json(self) -> dict[str, Any]:
         return {"occupation": self.occupation.value, "channel": self.channel.value}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RegistrationFacts:
+        return cls(occupation=Occupation(data["occupation"]), channel=Channel(data["channel"]))
 
 
 def canonical_registration_facts(facts: RegistrationFacts) -> str:

@@ -631,10 +631,7 @@ def _loan_application(applicant: LoanApplicant, a: Assessment) -> dict[str, Any]
 
 
 def _loan_facts(loan: dict[str, Any]) -> LoanFacts:
-    return LoanFacts(borrower_kind=BorrowerKind(loan["borrower_kind"]), amount_fen=loan["requested_fen"],
-                     term_months=loan["requested_term_months"], staff_count=loan["staff_count"],
-                     new_hires=loan["new_hires"], wage_arrears=loan["wage_arrears"],
-                     social_insurance_arrears=loan["social_insurance_arrears"])
+    return LoanFacts.from_json(loan)
 
 
 def _loan_of(case: asyncpg.Record) -> dict[str, Any] | None:
@@ -699,8 +696,7 @@ def _registration_of(case: asyncpg.Record) -> dict[str, Any] | None:
 
 
 def _registration_facts(registration: dict[str, Any]) -> RegistrationFacts:
-    return RegistrationFacts(occupation=Occupation(registration["occupation"]),
-                             channel=Channel(registration["channel"]))
+    return RegistrationFacts.from_json(registration)
 
 
 def _approved_event(vault: PiiVault, case: asyncpg.Record, approvals: tuple[str, ...]) -> Envelope:

@@ -233,6 +233,29 @@ async def read_all(kafka: KafkaConnection, topic: str) -> list[ConsumerRecord]:
         return records
 
 
+async def records_on(kafka: KafkaConnection, topics: list[str]) -> int:
+    """How many records the topics hold now, from their partitions' first and end offsets (one description
+    of the topics, two offset requests): what reading them all will take, at most, for a progress bar."""
+    admin = AIOKafkaAdminClient(**kafka.client_kwargs())
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described if not t["error_code"]
+                  for p in t["partitions"]]
+    if not partitions:
+        return 0
+    consumer = AIOKafkaConsumer(**kafka.client_kwargs(), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        firsts = await consumer.beginning_offsets(partitions)
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    return sum(ends[tp] - firsts[tp] for tp in partitions)
+
+
 @asynccontextmanager
 async def topic_reader(kafka: KafkaConnection, topic: str, *, group_id: str | None):
     """Reads `topic` up to its current end (from the start, or from `group_id`'s committed offsets);
