@@ -14,6 +14,7 @@ from siji_shared.kafka import read_all
 async def test_a_fuzhou_sized_campaign_accounts_for_every_item_and_every_worker(infra, deployment):
     summary = await CoolingSeason(deployment, region="fuzhou", show_progress=False).run()
     assert summary["registered"] == summary["import"]["eligible"] > 36_000
+    assert summary["workers_listed"] == summary["import"]["accepted"] + summary["import"]["rejected"] > 37_000
     assert summary["accounts_balanced"] is True
     for item, account in summary["items"].items():
         assert account["received"] == account["handed_out"] + account["in_stock"] + account["in_transit"] + \

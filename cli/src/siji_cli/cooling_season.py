@@ -93,7 +93,7 @@ class CoolingSeason(ApiDriver):
         report = await self._get(f"{cool}/campaigns/{self.campaign}/report", self._staff(key=False))
         return {
             "programme": PROGRAMME, "region": self.region, "campaign": self.campaign,
-            "workers_listed": len(people), "registered": report["registered"], "reached": report["reached"],
+            "workers_listed": imported["rows_read"], "registered": report["registered"], "reached": report["reached"],
             "coverage_percent": report["coverage_percent"], "over_issues": report["over_issues"],
             "accounts_balanced": report["accounts_balanced"], "items": report["items"],
             "import": {k: imported[k] for k in ("rows_read", "accepted", "rejected", "eligible", "ineligible")},
