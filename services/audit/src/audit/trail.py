@@ -5,6 +5,7 @@ account its last four digits; national IDs never travel in events at all."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from contracts.topics import Topic
@@ -18,11 +19,13 @@ SHOWN = ("status", "eligible", "amount_fen", "tier", "reasons", "rule_set_id", "
          "stage", "bank_reference", "payment_id", "reissue_of", "site", "occupation", "period_end", "principal_fen")
 
 
-async def trail(kafka: KafkaConnection, *, case_id: str | None = None, member_ref: str | None = None) -> list[dict]:
-    """`member_ref` is the keyed hash of a national ID (the CLI computes it; the ID is never sent)."""
+async def trail(kafka: KafkaConnection, *, case_id: str | None = None, member_ref: str | None = None,
+                topics: Iterable[str] = tuple(Topic)) -> list[dict]:
+    """`member_ref` is the keyed hash of a national ID (the CLI computes it; the ID is never sent).
+    `topics`: every stream (the CLI's auditor principal reads them all), or those the caller may read."""
     events = []
-    for topic in Topic:
-        for record in await read_all(kafka, topic.value):
+    for topic in topics:
+        for record in await read_all(kafka, topic):
             events.append(json.loads(record.value or b"{}"))
     cases = {case_id} if case_id else {e["payload"]["case_id"] for e in events
                                        if e.get("event_type") == "case.registered"
