@@ -278,7 +278,8 @@ async def show_case(request: Request, case_id: uuid.UUID, user: User = Depends(s
 async def _case_page(request: Request, case_id: uuid.UUID, user: User, api: Backend, *, refused: str | None = None,
                      refusal: ApiError | None = None, status_code: int = 200) -> HTMLResponse:
     """The case, and the forms its state allows the user: decide (approvers), appeal or correct the payee
-    (caseworkers); `refusal` is the API's answer to the form `refused` just sent, shown beside that form."""
+    (caseworkers), each with its own Idempotency-Key (the page's, suffixed with the action); `refusal` is the
+    API's answer to the form `refused` just sent, shown beside that form."""
     case = await api.get("eligibility", f"/cases/{case_id}")
     shown = {"action", "by", "at"}
     history = [{**h, "detail": {k: v for k, v in h.items() if k not in shown}} for h in case["history"]]
