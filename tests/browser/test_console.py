@@ -20,6 +20,7 @@ from siji_cli.cooling_season import CoolingSeason
 from siji_cli.services import Deployment
 from siji_cli.synthetic import members
 from siji_shared.auth import Role
+from siji_shared.pii import mask_national_id
 from support.api import Api
 from support.service import hardship_file
 
@@ -151,10 +152,35 @@ async def test_a_campaign_list_through_the_console_from_upload_to_a_reconciled_b
     assert people[0].account not in await page.content(), "the payee's account is masked"
     await caseworker.shot("06-case")
 
+    # the queue searched by national ID: eligibility turns it into the member reference registration stored
+    await caseworker.open("/cases")
+    search = page.get_by_role("search", name="搜索")
+    await search.get_by_label("案件编号或身份证号").fill(people[2].national_id)
+    await search.get_by_role("button", name="搜索").click()
+    await expect(page.get_by_test_id("cases").locator("tbody tr")).to_have_count(1)
+    found = await page.get_by_test_id("cases").locator("tbody th a").inner_text()
+    assert found in case_ids
+    assert people[2].national_id not in page.url, "the ID is posted, never in a URL"
+    await caseworker.shot("06a-queue-search")
+    await page.get_by_test_id("cases").locator("tbody th a").click()
+    await expect(page.get_by_role("region", name="受助人（已脱敏）")).to_contain_text(
+        mask_national_id(people[2].national_id))
+    assert people[2].national_id not in await page.content(), "the national ID is masked"
+    await caseworker.shot("06b-case-masked-national-id")
+    await caseworker.open("/cases")
+    await search.get_by_label("案件编号或身份证号").fill("12345")
+    await search.get_by_role("button", name="搜索").click()
+    await expect(page.get_by_test_id("search-error")).to_contain_text("national ID")
+
     # maker-checker: the caseworker who registered the cases, now with an approver's token, is refused
     registrant = await sign_in(maker, Role.APPROVER)
     await registrant.open(f"/cases?campaign={campaign}&import_id={import_id}&status=eligible")
-    await registrant.page.get_by_role("checkbox", name=f"选择案件 {case_ids[0]}").check()
+    own = registrant.page.get_by_role("checkbox", name=f"选择案件 {case_ids[0]}")
+    await expect(own).to_be_disabled()
+    await expect(registrant.page.get_by_test_id("blocked").first).to_have_text(
+        "您登记了此案：登记人不能审批或驳回自己登记的案件。")
+    await own.evaluate("box => { box.disabled = false; }")  # a page drawn before, or a forged form: still refused
+    await own.check()
     await registrant.page.get_by_role("button", name="批准所选案件").click()
     await expect(registrant.page.get_by_test_id("summary")).to_have_text("批准 0 件，待第二名审批人 0 件，被拒绝 1 件。")
     await expect(registrant.page.get_by_test_id("answers")).to_contain_text("登记人不能审批自己登记的案件")
@@ -213,11 +239,15 @@ async def test_a_campaign_list_through_the_console_from_upload_to_a_reconciled_b
     await auditor.open("/findings")
     await expect(auditor.page.get_by_role("heading", level=1)).to_have_text("审计发现")
     await auditor.shot("14-findings")
-    lookup = auditor.page.get_by_role("form", name="查看案件历史")
+    lookup = auditor.page.get_by_role("form", name="查看案件审计轨迹")
     await lookup.get_by_label("案件编号").fill(case_ids[1])
     await lookup.get_by_role("button", name="查看").click()
-    await expect(auditor.page.get_by_test_id("history")).to_contain_text("ap-taicang-51")
-    await auditor.shot("15-case-history-for-the-auditor")
+    trail = auditor.page.get_by_test_id("trail")
+    await expect(trail.locator("tbody tr", has_text="case.approved")).to_contain_text("ap-taicang-51")
+    await expect(trail.locator("tbody tr", has_text="case.registered")).to_contain_text(maker)
+    await expect(trail).to_contain_text(re.compile(r"payment\.(settled|failed)"))
+    assert people[1].account not in await auditor.page.content(), "the trail masks personal data"
+    await auditor.shot("15-case-trail-for-the-auditor")
 
 
 async def _visible(page: Page, test_id: str, text: str) -> bool:
@@ -225,11 +255,121 @@ async def _visible(page: Page, test_id: str, text: str) -> bool:
     return await table.count() > 0 and text in await table.inner_text()
 
 
-async def test_summer_cooling_coverage_by_site_in_a_table_and_a_chart(deployment: Deployment,
-                                                                      sign_in) -> None:
+async def test_summer_cooling_coverage_by_site_in_a_table_and_a_chart(deployment: Deployment, sign_in,
+                                                                      api: Api) -> None:
     season = await CoolingSeason(deployment, region="taicang", workers=60, stations=5, show_progress=False).run()
     caseworker = await sign_in("cw-taicang-53", Role.CASEWORKER)
     await caseworker.open(f"/cooling?campaign={season['campaign']}")
     await expect(caseworker.page.get_by_test_id("sites").locator("tbody tr")).to_have_count(season["sites"])
     await expect(caseworker.page.get_by_role("img", name="各站点覆盖率")).to_be_visible()
+    report = (await api.get("cooling", f"/campaigns/{season['campaign']}/report", user="cw-taicang-53",
+                            role=Role.CASEWORKER)).json()
+    stock = [" ".join(f"{item}: {n}" for item, n in sorted(site["stock"].items())) for site in report["sites"]]
+    assert stock and all(stock), "every site has its stock by item"
+    await expect(caseworker.page.get_by_test_id("site-stock")).to_have_text(stock)
     await caseworker.shot("16-cooling-coverage")
+
+
+async def test_an_approver_rejects_with_a_reason_the_caseworker_appeals_and_corrects_a_returned_account(
+        sign_in, api: Api) -> None:
+    """Maker-checker on the case page: each button it forbids is disabled with the reason beside it. A
+    rejection with its reason; the appeal; the second approver; the bank returns the payment; finance signs
+    the day with the open return off; the caseworker corrects the account (a bad one refused readably)."""
+    campaign = f"ww-case-{uuid.uuid4().hex[:6]}"
+    maker = f"cw-taicang-{uuid.uuid4().hex[:4]}"
+    first, second = f"ap-taicang-{uuid.uuid4().hex[:4]}", f"ap-taicang-{uuid.uuid4().hex[:4]}"
+    person = members(1, region="taicang", seed=uuid.uuid4().int % 10**6)[0]
+    assert (await api.post("eligibility", "/hardship-files", hardship_file(person, HardshipLevel.RELATIVE)
+                           .model_dump(mode="json"), user=maker, role=Role.CASEWORKER)).status_code == 201
+    assert (await api.post("disbursement", "/budgets", {"campaign": campaign, "programme": "winter-warmth",
+                                                        "total_fen": 80000}, user="fin-taicang-54",
+                           role=Role.FINANCE)).status_code == 201
+    registered = await api.post("eligibility", "/cases", {
+        "programme": "winter-warmth", "campaign": campaign, "year": 2026, "national_id": person.national_id,
+        "payee_name": person.name, "payee_account": person.account}, user=maker, role=Role.CASEWORKER)
+    case = f"/cases/{registered.json()['case_id']}"
+
+    registrant = await sign_in(maker, Role.APPROVER)
+    await registrant.open(case)
+    await expect(registrant.page.get_by_role("button", name="批准此案")).to_be_disabled()
+    await expect(registrant.page.get_by_test_id("approve-blocked")).to_have_text(
+        "您登记了此案：登记人不能审批或驳回自己登记的案件。")
+    await expect(registrant.page.get_by_role("button", name="驳回此案")).to_be_disabled()
+    await registrant.shot("17-case-approve-disabled-for-its-registrant")
+
+    checker = await sign_in(first, Role.APPROVER)
+    await checker.open(case)
+    await checker.page.get_by_label("驳回理由").fill("家庭收入核实后超标")
+    await checker.page.get_by_role("button", name="驳回此案").click()
+    await expect(checker.page.get_by_role("status")).to_have_text("已驳回此案。")
+    await expect(checker.page.get_by_role("region", name="概况")).to_contain_text("已驳回")
+    await expect(checker.page.get_by_role("region", name="审批")).to_contain_text("家庭收入核实后超标")
+    await expect(checker.page.get_by_test_id("approve-blocked")).to_have_text("此案不在待审批状态。")
+    await checker.shot("18-case-rejected-with-a-reason")
+
+    caseworker = await sign_in(maker, Role.CASEWORKER)
+    await caseworker.open(case)
+    await expect(caseworker.page.get_by_role("form", name="更正收款账户")).to_have_count(0)
+    await caseworker.page.get_by_label("申诉理由").fill("收入证明有误，已补交")
+    await caseworker.page.get_by_role("button", name="提交申诉").click()
+    await expect(caseworker.page.get_by_role("status")).to_have_text("已提交申诉，此案已重新评估。")
+    await expect(caseworker.page.get_by_test_id("history")).to_contain_text("appealed")
+    await expect(caseworker.page.get_by_role("form", name="申诉")).to_have_count(0)
+    await caseworker.shot("19-case-appealed")
+
+    await checker.open(case)
+    await expect(checker.page.get_by_test_id("approve-blocked")).to_have_text(
+        "您在申诉前已处理过此案，须由其他审批人决定。")
+    await api.set_bank(failure_rate=0.0, return_rate=1.0)
+    try:
+        other = await sign_in(second, Role.APPROVER)
+        await other.open(case)
+        await other.page.get_by_role("button", name="批准此案").click()
+        await expect(other.page.get_by_role("status")).to_have_text("已记录您的审批。")
+        await expect(other.page.get_by_role("region", name="概况")).to_contain_text("已批准")
+        await other.shot("20-case-approved-after-the-appeal")
+
+        async def settled() -> bool:
+            return await _visible(caseworker.page, "payment", "已到账")
+
+        await caseworker.open(case)
+        await until(caseworker.page, settled)
+    finally:
+        await api.set_bank(failure_rate=0.0)
+    days = await api.close_bank_days(4)  # the return comes one to three business days after the booking
+
+    async def returned() -> bool:
+        return await _visible(caseworker.page, "payment", "已退回")
+
+    await until(caseworker.page, returned, timeout=90)
+
+    finance = await sign_in("fin-taicang-54", Role.FINANCE)
+
+    async def return_open(day: str) -> bool:
+        answer = await api.get("reconciliation", f"/days/{day}", user="fin-taicang-54", role=Role.FINANCE)
+        return answer.status_code == 200 and any(i["classification"] == "RETURNED" for i in answer.json()["open_items"])
+
+    day = [d for d in days if await return_open(d)][0]
+    await finance.open(f"/reconciliation?day={day}")
+    await expect(finance.page.get_by_test_id("open-items")).to_contain_text("RETURNED")
+    await expect(finance.page.get_by_test_id("closed")).to_have_text("尚未关账。")
+    await finance.page.get_by_label("理由").fill("退回款项待经办人更正账户后重新支付")
+    await finance.page.get_by_role("button", name="签署关账").click()
+    await expect(finance.page.get_by_role("status")).to_have_text("已签署关账。")
+    await expect(finance.page.get_by_test_id("closed")).to_contain_text("已关账：fin-taicang-54")
+    await expect(finance.page.get_by_role("button", name="签署关账")).to_have_count(0)
+    await finance.shot("21-reconciliation-signed-off")
+
+    payee = caseworker.page.get_by_role("form", name="更正收款账户")
+    await payee.get_by_label("收款人姓名").fill(person.name)
+    await payee.get_by_label("更正后的收款账户").fill("6222-02")
+    await payee.get_by_role("button", name="更正并重新支付").click()
+    await expect(caseworker.page.get_by_test_id("refusal")).to_contain_text("更正后的收款账户")
+    await caseworker.shot("22-payee-correction-refused")
+    await payee.get_by_label("收款人姓名").fill(person.name)
+    await payee.get_by_label("更正后的收款账户").fill("6222 0202 0019 9887 766")
+    await payee.get_by_role("button", name="更正并重新支付").click()
+    await expect(caseworker.page.get_by_role("status")).to_have_text("收款账户已更正，将重新支付一次。")
+    await expect(caseworker.page.get_by_test_id("history")).to_contain_text("payee_corrected")
+    assert "6222020200199887766" not in await caseworker.page.content(), "the corrected account is masked"
+    await caseworker.shot("23-payee-corrected")

@@ -40,6 +40,9 @@ CONSUMES: dict[str, tuple[Topic, ...]] = {
     "audit": (Topic.ELIGIBILITY_CASES, Topic.LOANS_SUBSIDIES, Topic.LOANS_LOANS, Topic.DISBURSEMENT_PAYMENTS,
               Topic.DISBURSEMENT_BUDGETS, Topic.COOLING_HANDOUTS),
 }
+# what a service reads without consuming it: audit's GET /cases/{id}/trail reads the assessments too (a case's
+# registration and every assessment), besides the case, loan and payment topics its consumers read
+READS: dict[str, tuple[Topic, ...]] = {"audit": (Topic.ELIGIBILITY_ASSESSMENTS,)}
 AUDITOR, OPERATOR = "siji-auditor", "siji-operator"
 
 
@@ -61,7 +64,7 @@ def grants() -> list[Grant]:
     out: list[Grant] = []
     for service, consumed in CONSUMES.items():
         writes = [*owned(service), *(dead_letter_of(t.value) for t in consumed)]
-        reads = [t.value for t in consumed]
+        reads = [t.value for t in (*consumed, *READS.get(service, ()))]
         out += [Grant(service, ResourceType.TOPIC, t, op) for t in writes
                 for op in (AclOperation.WRITE, AclOperation.DESCRIBE)]
         out += [Grant(service, ResourceType.TOPIC, t, op) for t in reads

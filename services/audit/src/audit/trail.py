@@ -5,6 +5,7 @@ event (poison the consumers set aside) are skipped and counted."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,11 +29,13 @@ class Trail:
     undecodable: int  # records skipped: not an event
 
 
-async def trail(kafka: KafkaConnection, *, case_id: str | None = None, member_ref: str | None = None) -> Trail:
-    """`member_ref` is the keyed hash of a national ID (the CLI computes it; the ID is never sent)."""
+async def trail(kafka: KafkaConnection, *, case_id: str | None = None, member_ref: str | None = None,
+                topics: Iterable[str] = tuple(Topic)) -> Trail:
+    """`member_ref` is the keyed hash of a national ID (the CLI computes it; the ID is never sent).
+    `topics`: every stream (the CLI's auditor principal reads them all), or those the caller may read."""
     events, undecodable = [], 0
-    for topic in Topic:
-        for record in await read_all(kafka, topic.value):
+    for topic in topics:
+        for record in await read_all(kafka, topic):
             event = _event(record.value)
             if event is None:
                 undecodable += 1

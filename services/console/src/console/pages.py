@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from console import i18n
+from console import decisions, i18n
 from console.backend import ApiError, Backend
 from console.charts import Bar, bar_chart
 from console.session import COOKIE, InvalidToken, SignInRequired, User, signed_in, signed_in_or_none, user_of
@@ -62,7 +62,18 @@ def when(iso: str | None) -> str:
         return str(iso)
 
 
+def plain(value: Any) -> str:
+    """An event's field as text: a list joined, a bilingual reason {"zh", "en"} as "zh（en）"."""
+    if isinstance(value, dict):
+        return f"{value['zh']}（{value['en']}）" if {"zh", "en"} <= value.keys() else \
+            "，".join(f"{k}: {plain(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "、".join(plain(v) for v in value)
+    return "—" if value is None else str(value)
+
+
 templates.env.filters["yuan"] = yuan
+templates.env.filters["plain"] = plain
 templates.env.filters["when"] = when
 templates.env.globals["known"] = i18n.MESSAGES
 
@@ -228,17 +239,107 @@ async def case_queue(request: Request, programme: str | None = code_filter(), ca
     next_page = (f"/cases?{urlencode({k: v for k, v in filters.items() if v} | {'after': answer['next_after']})}"
                  if answer["next_after"] else None)
     first_page = f"/cases?{urlencode({k: v for k, v in filters.items() if v})}" if after else None
-    return page(request, "cases.html", cases=answer["cases"], filters=filters, can_approve=can_approve,
-                next_page=next_page, first_page=first_page, statuses=CASE_STATUSES, programmes=PROGRAMMES,
+    return page(request, "cases.html", cases=_with_decisions(user, answer["cases"]), filters=filters,
+                can_approve=can_approve, next_page=next_page, first_page=first_page, statuses=CASE_STATUSES, programmes=PROGRAMMES,
                 key=form_key())
 
 
+@router.post("/cases/search", response_class=HTMLResponse)
+async def search_cases(request: Request, q: str = Form(..., min_length=1, max_length=64),
+                       user: User = Depends(signed_in), api: Backend = Api) -> HTMLResponse:
+    """A case id or a national ID, posted so the ID stays out of URLs; eligibility turns an ID into the member
+    reference it registered and answers with that member's cases."""
+    cases, error = [], None
+    try:
+        answer = await api.post("eligibility", "/cases/search", body={"q": q.strip(),
+                                                                     "limit": request.app.state.settings.page_size})
+        cases = _with_decisions(user, answer["cases"])
+    except ApiError as exc:
+        if exc.status != 422:
+            raise
+        error = exc.detail
+    return page(request, "cases.html", status_code=422 if error else 200, cases=cases, searched=True,
+                search_error=error, filters={"programme": None, "campaign": None, "status": None, "import_id": None},
+                can_approve=False, next_page=None, first_page=None, statuses=CASE_STATUSES, programmes=PROGRAMMES,
+                key=form_key())
+
+
+def _with_decisions(user: User, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each queue row with the reason, if any, maker-checker keeps the user from approving it."""
+    return [{**c, "blocked": decisions.decision(user, c).approve} for c in cases]
+
+
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-async def show_case(request: Request, case_id: uuid.UUID, api: Backend = Api) -> HTMLResponse:
+async def show_case(request: Request, case_id: uuid.UUID, user: User = Depends(signed_in),
+                    api: Backend = Api) -> HTMLResponse:
+    return await _case_page(request, case_id, user, api)
+
+
+async def _case_page(request: Request, case_id: uuid.UUID, user: User, api: Backend, *, refused: str | None = None,
+                     refusal: ApiError | None = None, status_code: int = 200) -> HTMLResponse:
+    """The case, and the forms its state allows the user: decide (approvers), appeal or correct the payee
+    (caseworkers), each with its own Idempotency-Key (the page's, suffixed with the action); `refusal` is the
+    API's answer to the form `refused` just sent, shown beside that form."""
     case = await api.get("eligibility", f"/cases/{case_id}")
     shown = {"action", "by", "at"}
     history = [{**h, "detail": {k: v for k, v in h.items() if k not in shown}} for h in case["history"]]
-    return page(request, "case.html", case=case, history=history)
+    errors = [{"field": _field(e), "reason": e.get("reason") or e.get("msg") or ""} for e in refusal.errors] \
+        if refusal else []
+    detail = (_t(request, "case.fix_fields") if errors else refusal.detail) if refusal else None
+    return page(request, "case.html", status_code=status_code, case=case, history=history,
+                allowed=decisions.decision(user, case), may_appeal=decisions.may_appeal(user, case),
+                may_correct_payee=decisions.may_correct_payee(user, case), key=form_key(),
+                refused=refused, refusal=detail, refusal_errors=errors)
+
+
+def _field(error: dict[str, Any]) -> str:
+    """A field the API named, as a form label: the services' "body.payee_account" or FastAPI's location list."""
+    loc = error.get("loc")
+    name = str(loc[-1]) if isinstance(loc, list) and loc else str(error.get("field") or "").rpartition(".")[2]
+    return {"payee_account": "case.new_account", "payee_name": "case.new_name", "reason": "decide.reason",
+            "grounds": "appeal.grounds"}.get(name, name)
+
+
+async def _act(request: Request, case_id: uuid.UUID, user: User, api: Backend, path: str, body: Any, key: str,
+               notice: str) -> Response:
+    """One of the case page's forms sent to eligibility: back to the case with a notice, or the case again with
+    the API's refusal (403, 404, 409, 422) shown readably beside the forms."""
+    try:
+        await api.post("eligibility", f"/cases/{case_id}/{path}", body=body, key=key)
+    except ApiError as exc:
+        if exc.status not in (403, 404, 409, 422):
+            raise
+        return await _case_page(request, case_id, user, api, refused=path, refusal=exc, status_code=exc.status)
+    return see_other(f"/cases/{case_id}", notice=notice)
+
+
+@router.post("/cases/{case_id}/approve")
+async def approve_case(request: Request, case_id: uuid.UUID, key: str = Form(..., min_length=1, max_length=200),
+                       user: User = Depends(signed_in), api: Backend = Api) -> Response:
+    return await _act(request, case_id, user, api, "approve", None, key, "case_approved")
+
+
+@router.post("/cases/{case_id}/reject")
+async def reject_case(request: Request, case_id: uuid.UUID, reason: str = Form(..., min_length=1, max_length=500),
+                      key: str = Form(..., min_length=1, max_length=200), user: User = Depends(signed_in),
+                      api: Backend = Api) -> Response:
+    return await _act(request, case_id, user, api, "reject", {"reason": reason}, key, "case_rejected")
+
+
+@router.post("/cases/{case_id}/appeal")
+async def appeal_case(request: Request, case_id: uuid.UUID, grounds: str = Form(..., min_length=1, max_length=2000),
+                      key: str = Form(..., min_length=1, max_length=200), user: User = Depends(signed_in),
+                      api: Backend = Api) -> Response:
+    return await _act(request, case_id, user, api, "appeals", {"grounds": grounds}, key, "case_appealed")
+
+
+@router.post("/cases/{case_id}/payee")
+async def correct_payee(request: Request, case_id: uuid.UUID, payee_name: str = Form(..., max_length=100),
+                        payee_account: str = Form(..., max_length=60),
+                        key: str = Form(..., min_length=1, max_length=200), user: User = Depends(signed_in),
+                        api: Backend = Api) -> Response:
+    body = {"payee_name": payee_name.strip(), "payee_account": "".join(payee_account.split())}
+    return await _act(request, case_id, user, api, "payee", body, key, "payee_corrected")
 
 
 # --- approvers ---------------------------------------------------------------------------------------------------
@@ -383,8 +484,15 @@ async def findings(request: Request, campaign: str | None = code_filter(), api: 
 
 @router.get("/case", include_in_schema=False)
 async def find_case(case_id: uuid.UUID, user: User = Depends(signed_in)) -> Response:
-    """The look-up form on the auditors' page: straight to the case."""
-    return see_other(f"/cases/{case_id}")
+    """The look-up form on the auditors' page: straight to the case's trail."""
+    return see_other(f"/cases/{case_id}/trail")
+
+
+@router.get("/cases/{case_id}/trail", response_class=HTMLResponse)
+async def case_trail(request: Request, case_id: uuid.UUID, api: Backend = Api) -> HTMLResponse:
+    """The audit service's trail of the case: every event on the streams it reads, in time order, masked."""
+    answer = await api.get("audit", f"/cases/{case_id}/trail")
+    return page(request, "trail.html", case_id=case_id, events=answer["events"], topics=answer["topics"])
 
 
 # --- what goes wrong ---------------------------------------------------------------------------------------------

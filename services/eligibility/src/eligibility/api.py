@@ -19,6 +19,7 @@ from eligibility.service import (
     ApplicationFacts,
     ApprovalsIn,
     CaseIn,
+    CaseSearchIn,
     HardshipFileIn,
     LoanApplicationsIn,
     MemberIn,
@@ -185,6 +186,18 @@ async def approval_queue(c: Container, who: Principal = Anyone, campaign: Code |
         cases = await repo.queue(conn, region=who.region, campaign=campaign, status=status, programme=programme,
                                  import_id=import_id, after=after, limit=limit)
     return {"cases": cases, "next_after": str(cases[-1]["case_id"]) if len(cases) == limit else None}
+
+
+@router.post("/cases/search")
+async def search_cases(body: CaseSearchIn, c: Container, who: Principal = Anyone):
+    """The queue searched for one case by its id, or for one member's cases by national ID (422 when the
+    text is neither), in the caller's region; the same answer as GET /cases. A read sent as a POST so
+    that a national ID travels in the body, never in a URL (access logs, traces, browser history)."""
+    case_id, member_ref = service.queue_search(c.vault, body.q)
+    async with c.pool.acquire() as conn:
+        cases = await repo.queue(conn, region=who.region, campaign=None, status=None, programme=None,
+                                 import_id=None, after=None, limit=body.limit, case_id=case_id, member_ref=member_ref)
+    return {"cases": cases, "next_after": None}
 
 
 @router.get("/cases/{case_id}")

@@ -282,9 +282,15 @@ async def campaign_summary(conn: asyncpg.Connection, *, campaign: str, region: s
 
 
 async def queue(conn: asyncpg.Connection, *, region: str, campaign: str | None, status: str | None,
-                programme: str | None, import_id: UUID | None, after: UUID | None, limit: int) -> list[dict]:
-    rows = await conn.fetch(Q["queue"], region, campaign, status, programme, import_id, after, limit)
+                programme: str | None, import_id: UUID | None, after: UUID | None, limit: int,
+                case_id: UUID | None = None, member_ref: str | None = None) -> list[dict]:
+    rows = await conn.fetch(Q["queue"], region, campaign, status, programme, import_id, after, limit, case_id,
+                            member_ref)
     return [dict(r) for r in rows]
+
+
+async def member_national_id(conn: asyncpg.Connection, *, member_ref: str, region: str) -> bytes | None:
+    return await conn.fetchval(Q["member_national_id"], member_ref, region)
 
 
 async def find_import(conn: asyncpg.Connection, *, region: str, kind: str, campaign: str | None,

@@ -80,6 +80,7 @@ from siji_shared.pii import (
     PiiVault,
     mask_account,
     mask_name,
+    mask_national_id,
     normalise_national_id,
     validate_national_id,
 )
@@ -204,6 +205,11 @@ class RejectionsIn(RejectionIn):
     """A reviewed selection turned down for one reason."""
 
     case_ids: list[UUID] = Field(min_length=1, max_length=MAX_SELECTION)
+
+
+class CaseSearchIn(BaseModel):
+    q: str = Field(min_length=1, max_length=64, description="a case id, or a member's national ID")
+    limit: int = Field(100, ge=1, le=1000)
 
 
 class PayeeIn(BaseModel):
@@ -938,6 +944,16 @@ async def _release_awards(conn: asyncpg.Connection, cases: list[asyncpg.Record])
         await repo.add_award_totals(conn, region=region, year=year, amounts=amounts)
 
 
+def queue_search(vault: PiiVault, text: str) -> tuple[UUID | None, str | None]:
+    """A queue search as (case id, member reference): a case id finds that case; a national ID finds its
+    member's cases by the keyed hash registration stored (the ID itself is never looked up), or
+    InvalidNationalId when it is neither."""
+    try:
+        return UUID(text.strip()), None
+    except ValueError:
+        return None, vault.lookup_hash(national_id(text))
+
+
 async def show_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal, case_id: UUID) -> dict:
     """The case page: the member (masked), the assessment with its rule version and reasons, every
     decision with who and when, and the payment's outcome."""
@@ -946,12 +962,15 @@ async def show_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal, c
         raise NotFound(f"没有案件 {case_id}（no case {case_id}）")
     ensure_region(who, case["region"])
     history = await repo.case_history(conn, case_id)
+    id_enc = await repo.member_national_id(conn, member_ref=case["member_ref"], region=case["region"])
     return {
         "case_id": str(case_id), "programme": case["programme"], "campaign": case["campaign"],
         "region": case["region"], "year": case["year"], "status": case["status"], "amount_fen": case["amount_fen"],
         "tier": case["tier"],
         "member": {"name": mask_name(vault.decrypt(case["payee_name_enc"])),
-                   "payee_account": mask_account(vault.decrypt(case["payee_account_enc"]))},
+                   "payee_account": mask_account(vault.decrypt(case["payee_account_enc"])),
+                   "national_id": mask_national_id(vault.decrypt(id_enc)) if id_enc else None,
+                   "member_ref": case["member_ref"]},
         "assessment": {"rule_set": {"id": case["rule_set_id"], "version": case["rule_set_version"]},
                        "rules_fired": json.loads(case["reasons"]), "inputs": json.loads(case["inputs"] or "null"),
                        "decision_hash": case["decision_hash"], "application": json.loads(case["application"])},

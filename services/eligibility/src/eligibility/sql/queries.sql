@@ -200,14 +200,23 @@ SELECT count(*)                                                   AS registered,
 FROM cases WHERE campaign = $1 AND region = $2;
 
 -- name: queue
--- The approval queue: a page of the caller's region's cases, filtered, in case id order (keyset paging).
+-- The approval queue: a page of the caller's region's cases, filtered, in case id order (keyset paging);
+-- a search names one case ($8) or one member's cases ($9, the keyed hash of the national ID searched for).
 SELECT case_id, programme, campaign, status, amount_fen, tier, approvals_required, approvals, registered_by,
-       import_id, import_row, payment_status, created_at
+       excluded_approvers, import_id, import_row, payment_status, created_at
 FROM cases
 WHERE region = $1 AND ($2::text IS NULL OR campaign = $2) AND ($3::text IS NULL OR status = $3)
   AND ($4::text IS NULL OR programme = $4) AND ($5::uuid IS NULL OR import_id = $5)
-  AND ($6::uuid IS NULL OR case_id > $6)
+  AND ($6::uuid IS NULL OR case_id > $6) AND ($8::uuid IS NULL OR case_id = $8)
+  AND ($9::text IS NULL OR member_ref = $9)
 ORDER BY case_id LIMIT $7;
+
+-- name: member_national_id
+-- The encrypted national ID behind a member reference: the member roster's, else the region's hardship file's.
+SELECT national_id_enc FROM members WHERE member_ref = $1
+UNION ALL
+SELECT national_id_enc FROM hardship_files WHERE member_ref = $1 AND region = $2
+LIMIT 1;
 
 -- name: find_import
 SELECT * FROM imports WHERE region = $1 AND kind = $2 AND coalesce(campaign, '') = coalesce($3, '')
