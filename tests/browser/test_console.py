@@ -320,6 +320,9 @@ async def test_an_approver_rejects_with_a_reason_the_caseworker_appeals_and_corr
     await checker.open(case)
     await expect(checker.page.get_by_test_id("approve-blocked")).to_have_text(
         "您在申诉前已处理过此案，须由其他审批人决定。")
+    def payment_shows(status: str) -> Callable[[], Awaitable[bool]]:
+        return lambda: _visible(caseworker.page, "payment", status)
+
     await api.set_bank(failure_rate=0.0, return_rate=1.0)
     try:
         other = await sign_in(second, Role.APPROVER)
@@ -329,19 +332,13 @@ async def test_an_approver_rejects_with_a_reason_the_caseworker_appeals_and_corr
         await expect(other.page.get_by_role("region", name="概况")).to_contain_text("已批准")
         await other.shot("20-case-approved-after-the-appeal")
 
-        async def settled() -> bool:
-            return await _visible(caseworker.page, "payment", "已到账")
-
         await caseworker.open(case)
-        await until(caseworker.page, settled)
+        await until(caseworker.page, payment_shows("已到账"))
     finally:
         await api.set_bank(failure_rate=0.0)
     days = await api.close_bank_days(4)  # the return comes one to three business days after the booking
 
-    async def returned() -> bool:
-        return await _visible(caseworker.page, "payment", "已退回")
-
-    await until(caseworker.page, returned, timeout=90)
+    await until(caseworker.page, payment_shows("已退回"), timeout=90)
 
     finance = await sign_in("fin-taicang-54", Role.FINANCE)
 
