@@ -20,6 +20,7 @@ from contracts.loans import (
     SubsidyReservedV1,
     SubsidyStoppedV1,
 )
+from loans import repository as repo
 from loans import service
 from loans.policy import read_dir
 from loans.schedule import BankConventions, Loan, charges, period_ends, period_subsidy, schedule
@@ -376,3 +377,15 @@ async def test_the_fund_never_goes_below_zero_with_loans_disbursed_concurrently(
     shown = await fund(pool)
     assert shown["reserved_fen"] == one * 35 and len(shown["waiting"]) == 5
 
+
+
+async def test_only_campaigns_with_loans_have_payments_loans_reads(pool):
+    """Every budget is a fund here, a winter campaign's too; the payments consumer follows only the campaigns
+    with loans (by the relay's campaign header), since only they can pay subsidies."""
+    campaign = f"fz-loan-{uuid.uuid4().hex[:6]}"
+    await approve_and_fund(pool, [approved(900, campaign=campaign)], 5_000_000)
+    async with pool.acquire() as conn, conn.transaction():
+        await service.fund_changed(conn, [budget(9_000_000, campaign="ww-2026-winter")], vault=VAULT)
+    async with pool.acquire() as conn:
+        followed = set(await repo.loan_campaigns(conn))
+    assert campaign in followed and "ww-2026-winter" not in followed

@@ -30,4 +30,4 @@ def register(container: Loans) -> list[EventConsumer]:
             consumer(Topic.DISBURSEMENT_BUDGETS, {BudgetChangedV1: fund}),
             consumer(Topic.DISBURSEMENT_PAYMENTS, {PaymentSettledV1: service.record_payments,
                                                    PaymentFailedV1: service.record_payments},
-                     campaigns=repo.fund_campaigns)]  # a subsidy is paid from its fund's campaign: the rest is not ours
+                     campaigns=repo.loan_campaigns)]  # a subsidy is paid in its loan's campaign: the rest is not ours

@@ -74,8 +74,8 @@ async def set_bank_loan_ids(conn: asyncpg.Connection, pairs: list[tuple[UUID, st
         await conn.execute(Q["set_bank_loan_ids"], [p[0] for p in pairs], [p[1] for p in pairs])
 
 
-async def fund_campaigns(conn: asyncpg.Connection) -> list[str]:
-    return [r["campaign"] for r in await conn.fetch(Q["fund_campaigns"])]
+async def loan_campaigns(conn: asyncpg.Connection) -> list[str]:
+    return [r["campaign"] for r in await conn.fetch(Q["loan_campaigns"])]
 
 
 async def ensure_funds(conn: asyncpg.Connection, campaigns: list[str]) -> None:

@@ -17,8 +17,9 @@ LOCK TABLE policies IN SHARE ROW EXCLUSIVE MODE;
 SELECT policy_id, version, region, year, document, content_sha256, source, loaded_by, loaded_at
 FROM policies ORDER BY policy_id, version;
 
--- name: fund_campaigns
-SELECT campaign FROM funds;
+-- name: loan_campaigns
+-- The campaigns whose payments may be subsidies: those with loans (every budget has a fund here).
+SELECT f.campaign FROM funds f WHERE EXISTS (SELECT FROM loans l WHERE l.campaign = f.campaign);
 
 -- name: ensure_funds
 INSERT INTO funds (campaign) SELECT unnest($1::text[]) ON CONFLICT (campaign) DO NOTHING;
