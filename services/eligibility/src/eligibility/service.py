@@ -636,10 +636,6 @@ def _loan_application(applicant: LoanApplicant, a: Assessment) -> dict[str, Any]
             "term_months": a.term_months, "method": applicant.method}
 
 
-def _loan_facts(loan: dict[str, Any]) -> LoanFacts:
-    return LoanFacts.from_json(loan)
-
-
 def _loan_of(case: asyncpg.Record) -> dict[str, Any] | None:
     """A loan case's loan facts; None for a member's case."""
     loan = json.loads(case["application"] or "{}").get("loan")
@@ -699,10 +695,6 @@ def _registration_of(case: asyncpg.Record) -> dict[str, Any] | None:
     """A registration's facts (occupation, site, channel); None for any other case."""
     registration = json.loads(case["application"] or "{}").get("registration")
     return registration if isinstance(registration, dict) else None
-
-
-def _registration_facts(registration: dict[str, Any]) -> RegistrationFacts:
-    return RegistrationFacts.from_json(registration)
 
 
 def _approved_event(vault: PiiVault, case: asyncpg.Record, approvals: tuple[str, ...]) -> Envelope:
@@ -864,12 +856,12 @@ async def appeal_case(conn: asyncpg.Connection, vault: PiiVault, who: Principal,
     application = None
     if registration is not None:  # its facts are the roster's; the registration programme in force decides
         rules = await _registration_rules(conn, case["programme"], case["region"], case["year"])
-        assessment = assess_registration(rules, _registration_facts(registration))
+        assessment = assess_registration(rules, RegistrationFacts.from_json(registration))
     elif loan is None:
         rules, assessment = await _reassess_member_case(conn, case, today=today or datetime.now(UTC).date())
     else:  # a loan's facts are its application's; the loan programme in force decides them again
         rules = await _loan_rules(conn, case["programme"], case["region"], case["year"])
-        assessment = assess_loan(rules, _loan_facts(loan))
+        assessment = assess_loan(rules, LoanFacts.from_json(loan))
         application = {**json.loads(case["application"]), "loan": {**loan, "term_months": assessment.term_months}}
     excluded = [case["decided_by"]] if case["decided_by"] else []
     await repo.reassess_case(conn, case_id, assessment=assessment, rules=rules, excluded=excluded,

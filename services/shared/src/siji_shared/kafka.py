@@ -216,15 +216,16 @@ async def ensure_topics(kafka: KafkaConnection, topics: list[str], *, partitions
         await admin.close()
 
 
-async def partitions_of(kafka: KafkaConnection, topic: str) -> list[int]:
+async def partitions_of(kafka: KafkaConnection, topics: list[str]) -> list[TopicPartition]:
+    """The partitions of the topics that exist, in one description."""
     admin = AIOKafkaAdminClient(**kafka.client_kwargs())
     await admin.start()
     try:
-        described = await admin.describe_topics([topic])
+        described = await admin.describe_topics(topics)
     finally:
         await admin.close()
-    return sorted(p["partition"] for t in described if t["topic"] == topic and not t["error_code"]
-                  for p in t["partitions"])
+    return sorted(TopicPartition(t["topic"], p["partition"]) for t in described
+                  if t["topic"] in topics and not t["error_code"] for p in t["partitions"])
 
 
 async def read_all(kafka: KafkaConnection, topic: str) -> list[ConsumerRecord]:
@@ -236,14 +237,7 @@ async def read_all(kafka: KafkaConnection, topic: str) -> list[ConsumerRecord]:
 async def records_on(kafka: KafkaConnection, topics: list[str]) -> int:
     """How many records the topics hold now, from their partitions' first and end offsets (one description
     of the topics, two offset requests): what reading them all will take, at most, for a progress bar."""
-    admin = AIOKafkaAdminClient(**kafka.client_kwargs())
-    await admin.start()
-    try:
-        described = await admin.describe_topics(topics)
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described if not t["error_code"]
-                  for p in t["partitions"]]
+    partitions = await partitions_of(kafka, topics)
     if not partitions:
         return 0
     consumer = AIOKafkaConsumer(**kafka.client_kwargs(), enable_auto_commit=False)
@@ -262,7 +256,7 @@ async def topic_reader(kafka: KafkaConnection, topic: str, *, group_id: str | No
     yields the records and a commit() that moves `group_id` to that end."""
     consumer = AIOKafkaConsumer(**kafka.client_kwargs(), group_id=group_id, enable_auto_commit=False,
                                 auto_offset_reset="earliest")
-    partitions = [TopicPartition(topic, p) for p in await partitions_of(kafka, topic)]
+    partitions = await partitions_of(kafka, [topic])
     await consumer.start()
     try:
         records: list[ConsumerRecord] = []
