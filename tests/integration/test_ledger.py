@@ -66,3 +66,15 @@ async def test_every_entry_names_accounts_that_exist_and_stay(ledger):
             await conn.execute("UPDATE accounts SET account = 'd:available' WHERE account = 'c:available'")
         assert await conn.fetchval("SELECT count(*) FROM ledger_entries WHERE from_account NOT IN "
                                    "(SELECT account FROM accounts) OR to_account NOT IN (SELECT account FROM accounts)") == 0
+
+
+async def test_a_budget_and_a_payment_batch_are_kept_for_good(ledger):
+    """Payments name them without a foreign key (the writers check): deleting either is refused."""
+    async with ledger.acquire() as conn:
+        await conn.execute("INSERT INTO payment_batches (batch_id, message_id, payments, control_sum_fen, payment_ids) "
+                           "VALUES ($1, 'M1', 1, 1, '{}')", uuid.uuid4())
+        with pytest.raises(asyncpg.RestrictViolationError, match="budgets rows are kept for good"):
+            await conn.execute("DELETE FROM budgets WHERE campaign = 'c'")
+        with pytest.raises(asyncpg.RestrictViolationError, match="payment_batches rows are kept for good"):
+            await conn.execute("DELETE FROM payment_batches")
+        assert await conn.fetchval("SELECT count(*) FROM budgets") == 1

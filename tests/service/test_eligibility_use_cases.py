@@ -2,6 +2,9 @@
 
 import uuid
 
+import asyncpg
+import pytest
+
 from contracts.eligibility import CaseApprovedV2, CaseRegisteredV1, CaseRejectedV1, EligibilityAssessedV1
 from eligibility import service
 from eligibility.domain import HardshipLevel
@@ -65,6 +68,21 @@ async def test_a_repeat_by_hand_is_assessed_but_a_list_row_is_not_registered_twi
     assert [a["status"] for a in listed.body] == ["already_registered", "eligible", "eligible"]
     assert listed.body[0]["case_id"] == first.body[0]["case_id"]
     assert len(listed.events) == 4, "two cases registered, two events each"
+
+
+async def test_cases_and_imports_are_kept_for_good(elig):
+    """History rows name their case, and cases their import, without a foreign key: deleting is refused."""
+    people = members(1, region="taicang", seed=3)
+    await open_files(elig, people)
+    await register(elig, people)
+    async with elig.pool.acquire() as conn:
+        await conn.execute("INSERT INTO imports (import_id, kind, region, campaign, filename, file_sha256, status, "
+                           "rows_read, accepted, rejected, imported_by) VALUES ($1, 'cases', 'taicang', 'c-1', 'f', "
+                           "'x', 'completed', 0, 0, 0, 'cw-1')", uuid.uuid4())
+        for table in ("cases", "imports"):
+            with pytest.raises(asyncpg.RestrictViolationError, match=f"{table} rows are kept for good"):
+                await conn.execute(f"DELETE FROM {table}")
+        assert await conn.fetchval("SELECT count(*) FROM case_history h JOIN cases USING (case_id)") >= 1
 
 
 async def test_batch_approval_answers_per_case_and_checks_each(elig):

@@ -37,11 +37,14 @@ ON CONFLICT DO NOTHING
 RETURNING payment_id;
 
 -- name: fail_payments
--- Only an instructed payment can fail, once; returns those that did.
+-- Only an instructed payment can fail, once; returns those that did. `payment_id = ANY` here and in the
+-- updates below lets the planner find the batch's rows by key whatever its statistics say: joined on the
+-- batch alone, it hashed every instructed payment (the partial index payments_to_batch), more work for
+-- every payment waiting, 67 ms a batch of 1,000 in a 100,000-recipient campaign.
 UPDATE payments p SET status = 'failed', failure_stage = $2, failure_reason = f.reason, batch_id = $4,
                       updated_at = now()
 FROM unnest($1::uuid[], $3::text[]) AS f(payment_id, reason)
-WHERE p.payment_id = f.payment_id AND p.status = 'instructed'
+WHERE p.payment_id = ANY($1::uuid[]) AND p.payment_id = f.payment_id AND p.status = 'instructed'
 RETURNING p.payment_id, p.case_id, p.campaign, p.amount_fen;
 
 -- name: settle_payments
@@ -49,7 +52,7 @@ RETURNING p.payment_id, p.case_id, p.campaign, p.amount_fen;
 UPDATE payments p SET status = 'settled', bank_reference = s.reference, settled_at = $3, batch_id = $4,
                       updated_at = now()
 FROM unnest($1::uuid[], $2::text[]) AS s(payment_id, reference)
-WHERE p.payment_id = s.payment_id AND p.status = 'instructed'
+WHERE p.payment_id = ANY($1::uuid[]) AND p.payment_id = s.payment_id AND p.status = 'instructed'
 RETURNING p.payment_id, p.case_id, p.campaign, p.amount_fen;
 
 -- name: due_batch
@@ -128,7 +131,7 @@ ORDER BY queue_seq;
 -- Only a settled payment can be returned, once; returns those that were.
 UPDATE payments p SET status = 'returned', return_reason = r.reason, updated_at = now()
 FROM unnest($1::uuid[], $2::text[]) AS r(payment_id, reason)
-WHERE p.payment_id = r.payment_id AND p.status = 'settled'
+WHERE p.payment_id = ANY($1::uuid[]) AND p.payment_id = r.payment_id AND p.status = 'settled'
 RETURNING p.payment_id, p.case_id, p.campaign, p.amount_fen;
 
 -- name: returned_payments_of

@@ -160,7 +160,7 @@ UPDATE cases c SET approvals = c.approvals || $1::text,
                    status = CASE WHEN a.approved THEN 'approved' ELSE c.status END,
                    decided_by = CASE WHEN a.approved THEN $1 END, updated_at = now()
 FROM unnest($2::uuid[], $3::bool[]) AS a(case_id, approved)
-WHERE c.case_id = a.case_id;
+WHERE c.case_id = ANY($2::uuid[]) AND c.case_id = a.case_id;
 
 -- name: case_by_id
 SELECT * FROM cases WHERE case_id = $1;
@@ -172,10 +172,11 @@ UPDATE cases SET status = $2, decided_by = $3, decision_reason = $4, updated_at 
 -- name: record_payment_outcomes
 -- A payment's status only moves forward: waiting (for the budget), instructed, then settled or failed;
 -- a settled one may come back (returned), and then the payment that pays it again takes its place.
+-- `case_id = ANY`: the cases are found by key whatever the statistics say (see disbursement's fail_payments).
 UPDATE cases c SET payment_id = p.payment_id, payment_status = p.status, payment_reason = p.reason,
                    updated_at = now()
 FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS p(case_id, payment_id, status, reason)
-WHERE c.case_id = p.case_id
+WHERE c.case_id = ANY($1::uuid[]) AND c.case_id = p.case_id
   AND (c.payment_status IS NULL OR c.payment_status = p.status
        OR (c.payment_status = 'waiting' AND p.status IN ('instructed', 'settled', 'failed'))
        OR (c.payment_status = 'instructed' AND p.status IN ('settled', 'failed'))

@@ -44,7 +44,7 @@ FROM loans WHERE status = 'approved' AND bank_loan_id IS NULL ORDER BY approved_
 -- name: set_bank_loan_ids
 UPDATE loans l SET bank_loan_id = x.bank_loan_id, updated_at = now()
 FROM unnest($1::uuid[], $2::text[]) AS x(loan_id, bank_loan_id)
-WHERE l.loan_id = x.loan_id AND l.bank_loan_id IS NULL;
+WHERE l.loan_id = ANY($1::uuid[]) AND l.loan_id = x.loan_id AND l.bank_loan_id IS NULL;
 
 -- name: lock_loans
 SELECT * FROM loans WHERE loan_id = ANY($1::uuid[]) ORDER BY loan_id FOR UPDATE;
