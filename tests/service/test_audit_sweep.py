@@ -4,6 +4,7 @@ since its last cutoff (and what that touches), and its whole sweeps still find w
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 
 import audit.main
@@ -93,3 +94,21 @@ async def test_kits_and_forfeited_periods_are_checked_from_their_new_side(conn):
         ("subsidy_for_forfeited_period", f"case:{subsidy}"), ("kit_twice", "worker:sc1:w1"),
         *[("kit_without_registration", f"handout:{h}") for h in await conn.fetchval(
             "SELECT array_agg(handout_id) FROM handouts WHERE worker_ref = 'w2'")]])
+
+
+async def test_a_campaign_paid_total_follows_its_settlements_and_their_returns(conn):
+    """The budget check reads campaign_paid, which triggers keep: a return takes its amount back once."""
+    await conn.execute("INSERT INTO budgets (campaign, total_fen) VALUES ('c3', 15000)")
+    cases = [uuid.uuid4(), uuid.uuid4()]
+    for case in cases:
+        await entitle(conn, case, campaign="c3")
+    returned = await settle(conn, cases[0], campaign="c3")
+    await settle(conn, cases[1], campaign="c3")
+    assert await conn.fetchval("SELECT paid_fen FROM campaign_paid WHERE campaign = 'c3'") == 20000
+    for _ in range(2):  # the same return told twice
+        await conn.execute("UPDATE settlements SET returned = true WHERE payment_id = $1", returned)
+    assert await conn.fetchval("SELECT paid_fen FROM campaign_paid WHERE campaign = 'c3'") == 10000
+
+    assert await watch.Sweeper(grace=timedelta(0)).sweep(conn) == [], "10,000 of 15,000 paid: within the budget"
+    with pytest.raises(asyncpg.RestrictViolationError, match="settlements are kept"):
+        await conn.execute("DELETE FROM settlements")

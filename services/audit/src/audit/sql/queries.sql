@@ -37,9 +37,12 @@ ON CONFLICT (handout_id) DO UPDATE SET over_issue = true;
 -- Every invariant over the facts seen before $1 (the sweep's cutoff, a grace period ago: the streams are
 -- read independently, so an approval may arrive after its payment), looking only at what was seen since
 -- $2 and what that touches (-infinity: the whole history); each new finding once.
--- (`settled` and `seen_handouts` are inlined where used, so each use reads its own index.)
+-- (`settled` and `seen_handouts` are inlined where used, so each use reads its own index.) A campaign's
+-- paid total is campaign_paid's (kept by triggers) less what was seen after the cutoff.
 WITH settled AS NOT MATERIALIZED (SELECT * FROM settlements WHERE NOT returned AND seen_at < $1),
 new_settled AS (SELECT * FROM settled WHERE seen_at >= $2),
+paid_since_cutoff AS (SELECT campaign, sum(amount_fen) AS fen FROM settlements WHERE NOT returned AND seen_at >= $1
+                      GROUP BY campaign),
 new_entitled AS (SELECT * FROM entitlements WHERE seen_at >= $2 AND seen_at < $1),
 new_forfeits AS (SELECT * FROM forfeits WHERE seen_at >= $2 AND seen_at < $1),
 seen_handouts AS NOT MATERIALIZED (SELECT * FROM handouts WHERE seen_at < $1),
@@ -62,10 +65,12 @@ found AS (
     JOIN entitlements e USING (case_id) WHERE s.amount_fen <> e.amount_fen
     UNION ALL
     SELECT 'budget_overspent', 'campaign:' || b.campaign, b.campaign,
-           'campaign ' || b.campaign || ' paid ' || sum(s.amount_fen) || ' fen of a budget of ' || b.total_fen,
-           (array_agg(s.event_id))[1:50]
-    FROM budgets b JOIN settled s USING (campaign) WHERE b.campaign IN (SELECT campaign FROM new_settled)
-    GROUP BY b.campaign, b.total_fen HAVING sum(s.amount_fen) > b.total_fen
+           'campaign ' || b.campaign || ' paid ' || p.fen || ' fen of a budget of ' || b.total_fen,
+           ARRAY(SELECT s.event_id FROM settled s WHERE s.campaign = b.campaign LIMIT 50)
+    FROM budgets b
+    JOIN (SELECT t.campaign, t.paid_fen - coalesce(r.fen, 0) AS fen  -- paid before the cutoff
+          FROM campaign_paid t LEFT JOIN paid_since_cutoff r USING (campaign)) p USING (campaign)
+    WHERE b.campaign IN (SELECT campaign FROM new_settled) AND p.fen > b.total_fen
     UNION ALL
     SELECT 'subsidy_for_forfeited_period', 'case:' || e.case_id, e.campaign,
            'a subsidy due for loan ' || e.loan_id || ' period to ' || e.period_end || ', which was forfeited',
