@@ -70,7 +70,7 @@ class CampaignRun(ApiDriver):
             f"&filename={campaign_list.name}", campaign_list))
         import_id = imported["import_id"]
 
-        await self._post(f"{disb}/budgets", self.headers(f"fin-{self.region}-01", Role.FINANCE, key=True),
+        await self._post(f"{disb}/budgets", self.finance(key=True),
                          {"campaign": self.campaign, "programme": PROGRAMME,
                           "total_fen": (imported["eligible_fen"] * 105 // 100) // 100 * 100})
         to_reject = await self._first_eligible(elig, import_id, int(imported["eligible"] * self.reject_share))
@@ -83,7 +83,7 @@ class CampaignRun(ApiDriver):
                                       self._approve_import(elig, self.campaign, import_id))
 
         summary = await self._await_outcomes(elig, self.campaign, approvals, timeout=settle_timeout)
-        finance = self.headers(f"fin-{self.region}-01", Role.FINANCE)
+        finance = self.finance()
         budget = await self._get(f"{disb}/budgets/{self.campaign}", finance)
         payments = await self._get(f"{disb}/campaigns/{self.campaign}/payments", finance)
         autumn = await self._autumn_aid(folder, people, settle_timeout) if self.autumn_aid_share else None
@@ -99,7 +99,7 @@ class CampaignRun(ApiDriver):
         """The bank closes its business day; finance's reconciliation of it, once the statement is in."""
         closed = await self._post(f"{self.deployment.url('bank_sim')}/admin/business-date/advance", {}, {"days": 1})
         day = closed["closed"][0]
-        finance = self.headers(f"fin-{self.region}-01", Role.FINANCE)
+        finance = self.finance()
         url = f"{self.deployment.url('reconciliation')}/days/{day}"
         deadline, taken_at = time.monotonic() + timeout, None
         while True:
@@ -126,14 +126,14 @@ class CampaignRun(ApiDriver):
         imported = await self._stage("autumn aid list imported", len(families), self._upload(
             f"{elig}/campaigns/{campaign}/imports?programme=autumn-education-aid&year={self.year}"
             f"&filename={aid_list.name}", aid_list))
-        await self._post(f"{disb}/budgets", self.headers(f"fin-{self.region}-01", Role.FINANCE, key=True),
+        await self._post(f"{disb}/budgets", self.finance(key=True),
                          {"campaign": campaign, "programme": "autumn-education-aid",
                           "total_fen": max(imported["eligible_fen"], 100)})
         approved = await self._stage("autumn aid approvals", imported["eligible"],
                                      self._approve_import(elig, campaign, imported["import_id"]))
         summary = await self._await_outcomes(elig, campaign, approved, timeout=settle_timeout,
                                              stage="autumn aid paid or failed")
-        budget = await self._get(f"{disb}/budgets/{campaign}", self.headers(f"fin-{self.region}-01", Role.FINANCE))
+        budget = await self._get(f"{disb}/budgets/{campaign}", self.finance())
         return {"campaign": campaign, "listed": len(families), **{k: summary[k] for k in (
             "registered", "eligible", "ineligible", "approved", "settled", "failed", "settled_fen")},
             "budget_balanced": budget["total_fen"] == budget["available_fen"] + budget["reserved_fen"]
@@ -181,8 +181,7 @@ class CampaignRun(ApiDriver):
             await self.before_stage(stage)
         task = self.progress.add_task(stage, total=approved)
         started = time.monotonic()
-        budget = f"{self.deployment.url('disbursement')}/budgets/{campaign}"
-        finance = self.headers(f"fin-{self.region}-01", Role.FINANCE)
+        budget, finance = f"{self.deployment.url('disbursement')}/budgets/{campaign}", self.finance()
         seen, seen_at = 0, started
         while True:
             counts = (await self._get(budget, finance))["payments"]
@@ -191,9 +190,9 @@ class CampaignRun(ApiDriver):
             if paid >= approved:
                 summary = await self._get(f"{elig}/campaigns/{campaign}/summary",
                                           self.headers(self.caseworker, Role.CASEWORKER))
-                if summary["settled"] + summary["failed"] >= approved:
+                if (done := summary["settled"] + summary["failed"]) >= approved:
                     self.stage_seconds[stage] = time.monotonic() - started
-                    self.stage_counts[stage] = summary["settled"] + summary["failed"]
+                    self.stage_counts[stage] = done
                     return summary
             if now - started > timeout:
                 raise TimeoutError(f"only {paid} of {approved} payments finished in {timeout:.0f} s")

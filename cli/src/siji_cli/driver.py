@@ -36,6 +36,10 @@ class ApiDriver:
         token = issue_token(self.deployment.token_secret, user=user, role=role, region=self.region)
         return {"Authorization": f"Bearer {token}", **({"Idempotency-Key": str(uuid.uuid4())} if key else {})}
 
+    def finance(self, *, key: bool = False) -> dict[str, str]:
+        """The region's finance officer, who makes and tops up budgets and reads payments."""
+        return self.headers(f"fin-{self.region}-01", Role.FINANCE, key=key)
+
     async def _post(self, url: str, headers: dict, body: dict | list | None = None, *,
                     content: Path | None = None) -> dict:
         """A retry after a lost answer reuses the Idempotency-Key (and an upload is its own key)."""

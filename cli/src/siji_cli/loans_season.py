@@ -50,9 +50,9 @@ class LoansSeason(ApiDriver):
     async def _drive(self) -> dict[str, Any]:
         disb = self.deployment.url("disbursement")
         bank, loans = self.deployment.url("bank_sim"), self.deployment.url("loans")
-        finance = self.headers(f"fin-{self.region}-01", Role.FINANCE)
+        finance = self.finance()
         await self._request("PUT", f"{bank}/admin/behaviour", {}, json=SEASON_BANK)
-        await self._post(f"{disb}/budgets", self.headers(f"fin-{self.region}-01", Role.FINANCE, key=True),
+        await self._post(f"{disb}/budgets", self.finance(key=True),
                          {"campaign": self.campaign, "programme": PROGRAMME, "total_fen": self.initial_fund_fen})
         firms = enterprises(self.borrowers, region=self.region, seed=hash(self.campaign) & 0xFFFF)
         answers = await self._stage("applications registered", len(firms), self._register(firms))
@@ -65,7 +65,7 @@ class LoansSeason(ApiDriver):
         if fund["waiting_loans"]:
             top_up = (fund["waiting_fen"] - fund["available_fen"]) // 100 * 100 + 100_000_00
             await self._post(f"{disb}/budgets/{self.campaign}/top-ups",
-                             self.headers(f"fin-{self.region}-01", Role.FINANCE, key=True), {"amount_fen": top_up})
+                             self.finance(key=True), {"amount_fen": top_up})
             await self._await(lambda r: r["waiting"] == 0, loans, finance)
         waited = fund["waiting_loans"]
         paid_days = await self._run_quarters(bank, loans)
@@ -115,7 +115,7 @@ class LoansSeason(ApiDriver):
         """Close the bank's days up to just past each interest day; after each, wait until the loans
         service has taken every bank event and every subsidy it owes is paid. The days the subsidies
         were paid on come back, for reconciliation."""
-        finance = self.headers(f"fin-{self.region}-01", Role.FINANCE)
+        finance = self.finance()
         started = time.monotonic()
         today = date.fromisoformat((await self._get(f"{bank}/v1/business-date", {}))["business_date"])
         end = date(today.year + self.years + 1, today.month, 28)  # past every maturity, extensions too
@@ -152,7 +152,7 @@ class LoansSeason(ApiDriver):
         """One more day closed books the last payments; then each day that had subsidy payments is
         reconciled against its statement: matched, or explained."""
         await self._post(f"{bank}/admin/business-date/advance", {}, {"days": 1})
-        recon, finance = self.deployment.url("reconciliation"), self.headers(f"fin-{self.region}-01", Role.FINANCE)
+        recon, finance = self.deployment.url("reconciliation"), self.finance()
         days, deadline = {}, time.monotonic() + self.timeout
         for day in paid_days:
             while True:
